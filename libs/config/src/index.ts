@@ -1,0 +1,26 @@
+export { bool, str } from 'envalid'
+export { ConfigError, type ConfigProblem } from './config-error.js'
+export { parseDuration } from './duration.js'
+export {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_REDIS_URL,
+  DEV_DEFAULTS,
+  databaseEnv,
+  httpEnv,
+  redisEnv,
+  runtimeEnv,
+  sessionEnv,
+} from './env-groups.js'
+export { type Env, type EnvContext, loadConfig, loadConfigOrExit } from './load-config.js'
+export {
+  duration,
+  email,
+  LOG_LEVELS,
+  nonNegativeInt,
+  portNumber,
+  positiveInt,
+  secretList,
+  type TrustProxy,
+  trustProxy,
+  url,
+} from './validators.js'

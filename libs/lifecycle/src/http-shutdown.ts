@@ -1,0 +1,22 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
+import type { Lifecycle } from './lifecycle.js'
+
+/**
+ * The HTTP half of a zero-downtime stop, in the order a load balancer needs:
+ * 1. (already done by Lifecycle) readiness answers 503;
+ * 2. keep serving for `drainDelayMs` so the load balancer notices and moves traffic away;
+ * 3. stop accepting, let in-flight requests finish, close idle keep-alive connections.
+ */
+export function addHttpShutdownSteps(lifecycle: Lifecycle, app: FastifyInstance, drainDelayMs: number): void {
+  lifecycle.addShutdownStep({
+    name: 'drain',
+    run: () => sleep(drainDelayMs),
+    describePending: () => `${app.requestsInFlight()} requests in flight`,
+  })
+  lifecycle.addShutdownStep({
+    name: 'http server',
+    run: () => app.close(),
+    describePending: () => `${app.requestsInFlight()} requests in flight`,
+  })
+}

@@ -1,0 +1,9 @@
+export { type HealthPluginOptions, healthPlugin, type ReadinessCheck } from './health-plugin.js'
+export { addHttpShutdownSteps } from './http-shutdown.js'
+export {
+  Lifecycle,
+  type LifecycleLogger,
+  type LifecycleOptions,
+  type LifecycleState,
+  type ShutdownStep,
+} from './lifecycle.js'

@@ -1,0 +1,96 @@
+import { Redis, type RedisOptions } from 'ioredis'
+
+/** The subset of a pino logger this lib needs, so it does not depend on the logging lib. */
+export interface RedisLogger {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+}
+
+export type RedisRole =
+  /** Request path: fail fast (one retry, 2 s command timeout) so a Redis outage becomes a clear 503, not a hang. */
+  | 'command'
+  /** Pub/sub subscriber: no command timeout (it blocks by design), reconnects forever. */
+  | 'subscriber'
+  /** BullMQ requires maxRetriesPerRequest null for blocking connections. */
+  | 'blocking'
+
+export interface CreateRedisOptions {
+  /** Shown in CLIENT LIST, e.g. `api:host-123:command`. */
+  connectionName: string
+  role?: RedisRole
+  logger?: RedisLogger
+  /** Extra ioredis options for a specific use; wins over the defaults. */
+  overrides?: RedisOptions
+}
+
+const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
+  command: { maxRetriesPerRequest: 1, commandTimeout: 2000, enableOfflineQueue: true },
+  subscriber: { maxRetriesPerRequest: null, enableOfflineQueue: true },
+  blocking: { maxRetriesPerRequest: null, enableOfflineQueue: true },
+}
+
+export function createRedis(url: string, options: CreateRedisOptions): Redis {
+  const role = options.role ?? 'command'
+  const redis = new Redis(url, {
+    connectionName: options.connectionName,
+    connectTimeout: 2000,
+    keepAlive: 5000,
+    // Back off to 1 s at most: after an outage, service comes back within a second of Redis.
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
+    lazyConnect: true,
+    ...ROLE_OPTIONS[role],
+    ...options.overrides,
+  })
+  watchConnection(redis, options)
+  return redis
+}
+
+/** Logs state changes once per change, not once per failed reconnect attempt. */
+function watchConnection(redis: Redis, options: CreateRedisOptions): void {
+  const log = options.logger
+  const context = { redis: options.connectionName }
+  let healthy = true
+  redis.on('ready', () => {
+    if (!healthy) log?.info(context, 'redis connection restored')
+    healthy = true
+  })
+  redis.on('error', (error: Error) => {
+    // A listener must exist: ioredis re-emits connection errors and an unhandled 'error' would crash the process.
+    if (healthy) log?.warn({ ...context, err: error.message }, 'redis connection lost; reconnecting')
+    healthy = false
+  })
+}
+
+/** Connects, or fails with a clear error after `timeoutMs` instead of retrying silently forever. */
+export async function connectRedis(redis: Redis, timeoutMs = 10_000): Promise<void> {
+  if (redis.status === 'ready') return
+  if (redis.status === 'wait') void redis.connect().catch(() => undefined)
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new Error(`redis not reachable after ${timeoutMs} ms (${redis.options.host}:${redis.options.port})`))
+    }, timeoutMs)
+    const onReady = () => {
+      cleanup()
+      resolve()
+    }
+    const cleanup = () => {
+      clearTimeout(timer)
+      redis.off('ready', onReady)
+    }
+    redis.on('ready', onReady)
+  })
+}
+
+/** QUIT politely, but never wait longer than `timeoutMs` for a Redis that is gone. */
+export async function closeRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
+  if (redis.status === 'end') return
+  const timer = setTimeout(() => redis.disconnect(), timeoutMs)
+  try {
+    await redis.quit()
+  } catch {
+    redis.disconnect()
+  } finally {
+    clearTimeout(timer)
+  }
+}

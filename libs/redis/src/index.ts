@@ -1,0 +1,10 @@
+export { Redis } from 'ioredis'
+export {
+  type CreateRedisOptions,
+  closeRedis,
+  connectRedis,
+  createRedis,
+  type RedisLogger,
+  type RedisRole,
+} from './create-redis.js'
+export { Keyspace } from './keyspace.js'

@@ -1,0 +1,13 @@
+export {
+  DuplicateKeyError,
+  FencingTokenRejectedError,
+  RecordNotFoundError,
+  StorageError,
+  StorageUnavailableError,
+  UnsupportedSchemaVersionError,
+  VersionConflictError,
+} from './errors.js'
+export { MongoStorage, type MongoStorageOptions } from './mongodb-storage.js'
+export { type OpenStorageOptions, openStorage } from './open-storage.js'
+export { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js'
+export type { CollectionSchema, CollectionSpec, FindOptions, Storage, Stored, UpdateOptions, Where } from './storage.js'

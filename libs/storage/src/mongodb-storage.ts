@@ -1,0 +1,207 @@
+import { type Collection, type Document, type Filter, MongoClient, MongoServerError } from 'mongodb'
+import {
+  DuplicateKeyError,
+  FencingTokenRejectedError,
+  RecordNotFoundError,
+  StorageUnavailableError,
+  VersionConflictError,
+} from './errors.js'
+import { assertName, clampLimit, decodeData, planWrite } from './records.js'
+import type { CollectionSchema, CollectionSpec, FindOptions, Storage, Stored, UpdateOptions, Where } from './storage.js'
+
+export interface MongoStorageOptions {
+  /** mongodb://host:port/database — the database is created on first write, as MongoDB does. */
+  url: string
+  applicationName?: string
+  /** Longest a single operation may run. */
+  operationTimeoutMs?: number
+}
+
+interface RecordDocument {
+  _id: string
+  version: number
+  schemaVersion: number
+  fence: number | null
+  createdAt: Date
+  updatedAt: Date
+  data: Record<string, unknown>
+}
+
+type SpecInfo = Pick<CollectionSchema, 'name' | 'unique'>
+
+export class MongoStorage implements Storage {
+  readonly kind = 'mongodb'
+  readonly #client: MongoClient
+  #connected: Promise<MongoClient> | undefined
+
+  constructor(options: MongoStorageOptions) {
+    this.#client = new MongoClient(options.url, {
+      appName: options.applicationName ?? 'tms',
+      serverSelectionTimeoutMS: 3000,
+      connectTimeoutMS: 3000,
+      timeoutMS: options.operationTimeoutMs ?? 10_000,
+    })
+  }
+
+  async migrate(collections: ReadonlyArray<CollectionSchema>): Promise<void> {
+    // createIndex with an identical spec is a no-op, so concurrent instances converge safely.
+    for (const spec of collections) {
+      const coll = await this.#collection(spec)
+      await this.#run(spec, async () => {
+        await coll.createIndex({ createdAt: 1, _id: 1 }, { name: 'created_idx' })
+        for (const field of spec.unique ?? []) {
+          await coll.createIndex({ [`data.${field}`]: 1 }, { name: `${field}_key`, unique: true })
+        }
+        for (const field of spec.indexed ?? []) {
+          await coll.createIndex({ [`data.${field}`]: 1, createdAt: 1, _id: 1 }, { name: `${field}_idx` })
+        }
+      })
+    }
+  }
+
+  async insert<T>(spec: CollectionSpec<T>, id: string, data: T): Promise<Stored<T>> {
+    const coll = await this.#collection(spec)
+    const now = new Date()
+    const doc: RecordDocument = {
+      _id: id,
+      version: 1,
+      schemaVersion: spec.schemaVersion,
+      fence: null,
+      createdAt: now,
+      updatedAt: now,
+      data: data as Record<string, unknown>,
+    }
+    await this.#run(spec, () => coll.insertOne(doc))
+    return this.#decode(spec, doc)
+  }
+
+  async get<T>(spec: CollectionSpec<T>, id: string): Promise<Stored<T> | null> {
+    const coll = await this.#collection(spec)
+    const doc = await this.#run(spec, () => coll.findOne({ _id: id }))
+    return doc ? this.#decode(spec, doc) : null
+  }
+
+  async findOne<T>(spec: CollectionSpec<T>, where: Where<T>): Promise<Stored<T> | null> {
+    const [first] = await this.find(spec, { where, limit: 1 })
+    return first ?? null
+  }
+
+  async find<T>(spec: CollectionSpec<T>, options: FindOptions<T> = {}): Promise<Stored<T>[]> {
+    const coll = await this.#collection(spec)
+    const direction = options.order === 'newest' ? -1 : 1
+    const docs = await this.#run(spec, () =>
+      coll
+        .find(filterOf(options.where))
+        .sort({ createdAt: direction, _id: direction })
+        .limit(clampLimit(options.limit))
+        .toArray(),
+    )
+    return docs.map((doc) => this.#decode(spec, doc))
+  }
+
+  async count<T>(spec: CollectionSpec<T>, where?: Where<T>): Promise<number> {
+    const coll = await this.#collection(spec)
+    return this.#run(spec, () => coll.countDocuments(filterOf(where)))
+  }
+
+  async countBy<T>(spec: CollectionSpec<T>, field: keyof T & string): Promise<Record<string, number>> {
+    const coll = await this.#collection(spec)
+    const groups = await this.#run(spec, () =>
+      coll.aggregate<{ _id: string | null; n: number }>([{ $group: { _id: `$data.${field}`, n: { $sum: 1 } } }]).toArray(),
+    )
+    return Object.fromEntries(groups.map((g) => [g._id ?? '', g.n]))
+  }
+
+  async update<T>(
+    spec: CollectionSpec<T>,
+    current: Stored<T>,
+    patch: Partial<T>,
+    options: UpdateOptions = {},
+  ): Promise<Stored<T>> {
+    const coll = await this.#collection(spec)
+    const write = planWrite(spec, current, patch)
+    const token = options.fencingToken ?? null
+    const filter: Filter<RecordDocument> = { _id: current.id, version: current.version }
+    if (token !== null) filter.$or = [{ fence: null }, { fence: { $lte: token } }]
+    const set: Document = { schemaVersion: write.schemaVersion, updatedAt: new Date() }
+    if (write.replace) set.data = write.data
+    else for (const [key, value] of Object.entries(write.data)) set[`data.${key}`] = value ?? null
+    if (token !== null) set.fence = token
+    const updated = await this.#run(spec, () =>
+      coll.findOneAndUpdate(filter, { $set: set, $inc: { version: 1 } }, { returnDocument: 'after' }),
+    )
+    if (updated) return this.#decode(spec, updated)
+    const found = await this.#run(spec, () => coll.findOne({ _id: current.id }, { projection: { version: 1, fence: 1 } }))
+    if (!found) throw new RecordNotFoundError(spec.name, current.id)
+    if (token !== null && found.fence !== null && found.fence > token) {
+      throw new FencingTokenRejectedError(spec.name, current.id, token, found.fence)
+    }
+    throw new VersionConflictError(spec.name, current.id, current.version, found.version)
+  }
+
+  async delete<T>(spec: CollectionSpec<T>, id: string): Promise<boolean> {
+    const coll = await this.#collection(spec)
+    const result = await this.#run(spec, () => coll.deleteOne({ _id: id }))
+    return result.deletedCount > 0
+  }
+
+  async ping(): Promise<void> {
+    const client = await this.#connect()
+    await this.#run(null, () => client.db().command({ ping: 1 }))
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close()
+  }
+
+  #decode<T>(spec: CollectionSpec<T>, doc: RecordDocument): Stored<T> {
+    return {
+      id: doc._id,
+      version: doc.version,
+      schemaVersion: doc.schemaVersion,
+      fence: doc.fence ?? null,
+      createdAt: doc.createdAt,
+      updatedAt: doc.updatedAt,
+      data: decodeData(spec, doc._id, doc.schemaVersion, doc.data),
+    }
+  }
+
+  async #connect(): Promise<MongoClient> {
+    this.#connected ??= this.#client.connect().catch((error: unknown) => {
+      this.#connected = undefined
+      throw new StorageUnavailableError(`database unavailable: ${(error as Error).message}`, { cause: error })
+    })
+    return this.#connected
+  }
+
+  async #collection(spec: SpecInfo): Promise<Collection<RecordDocument>> {
+    const client = await this.#connect()
+    return client.db().collection<RecordDocument>(assertName('collection', spec.name))
+  }
+
+  async #run<R>(spec: SpecInfo | null, operation: () => Promise<R>): Promise<R> {
+    try {
+      return await operation()
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === 11000) {
+        const keys = Object.keys((error.keyValue as Record<string, unknown> | undefined) ?? {})
+        const field = keys[0] === '_id' ? 'id' : (keys[0]?.replace(/^data\./, '') ?? 'key')
+        throw new DuplicateKeyError(spec?.name ?? 'database', field)
+      }
+      if (error instanceof MongoServerError) throw error
+      throw new StorageUnavailableError(`database unavailable (${spec?.name ?? 'database'}): ${(error as Error).message}`, {
+        cause: error,
+      })
+    }
+  }
+}
+
+function filterOf(where: Record<string, string | undefined> | undefined): Filter<RecordDocument> {
+  const filter: Document = {}
+  for (const [field, value] of Object.entries(where ?? {})) {
+    if (value === undefined) continue
+    assertName('field', field.toLowerCase())
+    filter[`data.${field}`] = value
+  }
+  return filter as Filter<RecordDocument>
+}

@@ -1,0 +1,287 @@
+import pg from 'pg'
+import {
+  DuplicateKeyError,
+  FencingTokenRejectedError,
+  RecordNotFoundError,
+  StorageUnavailableError,
+  VersionConflictError,
+} from './errors.js'
+import { assertName, clampLimit, decodeData, planWrite } from './records.js'
+import type { CollectionSchema, CollectionSpec, FindOptions, Storage, Stored, UpdateOptions, Where } from './storage.js'
+
+export interface PostgresStorageOptions {
+  /** postgres://user@host:port/db, optionally `?schema=name` to keep a test's tables apart. */
+  url: string
+  applicationName?: string
+  poolSize?: number
+  /** Longest a single statement may run before the database cancels it. */
+  statementTimeoutMs?: number
+  onError?: (error: Error) => void
+}
+
+interface Row {
+  id: string
+  version: number
+  schema_version: number
+  fence: string | null
+  created_at: Date
+  updated_at: Date
+  data: unknown
+}
+
+/** What error translation needs to know about a collection. */
+type SpecInfo = Pick<CollectionSchema, 'name' | 'unique'>
+
+const COLUMNS = 'id, version, schema_version, fence, created_at, updated_at, data'
+/** SQLSTATE classes that mean "could not talk to the database", not "the statement was wrong". */
+const UNAVAILABLE_CODES = /^(08|57P0[1-3]|53300)/
+
+export class PostgresStorage implements Storage {
+  readonly kind = 'postgres'
+  readonly #pool: pg.Pool
+  readonly #database: string
+  readonly #schema: string
+  readonly #adminUrl: string
+  #databaseEnsured = false
+
+  constructor(options: PostgresStorageOptions) {
+    const url = new URL(options.url)
+    this.#schema = assertName('schema', url.searchParams.get('schema') ?? 'public')
+    url.searchParams.delete('schema')
+    this.#database = decodeURIComponent(url.pathname.slice(1)) || 'postgres'
+    const admin = new URL(url)
+    admin.pathname = '/postgres'
+    this.#adminUrl = admin.toString()
+    this.#pool = new pg.Pool({
+      connectionString: url.toString(),
+      application_name: options.applicationName ?? 'tms',
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: options.statementTimeoutMs ?? 10_000,
+      options: `-c search_path=${this.#schema}`,
+    })
+    // Idle clients that lose their connection emit here; without a listener the process would crash.
+    this.#pool.on('error', (error) => options.onError?.(error))
+  }
+
+  async migrate(collections: ReadonlyArray<CollectionSchema>): Promise<void> {
+    await this.#ensureDatabase()
+    const client = await this.#connect()
+    try {
+      await client.query('BEGIN')
+      // One instance migrates at a time; the others wait here and then find everything in place.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tms:migrate:${this.#schema}`])
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`)
+      for (const spec of collections) {
+        const table = assertName('collection', spec.name)
+        await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
+          id text PRIMARY KEY,
+          version integer NOT NULL,
+          schema_version integer NOT NULL,
+          fence bigint,
+          created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          data jsonb NOT NULL
+        )`)
+        await client.query(`CREATE INDEX IF NOT EXISTS ${table}_created_idx ON ${table} (created_at, id)`)
+        for (const field of spec.unique ?? []) {
+          assertName('field', field.toLowerCase())
+          await client.query(
+            `CREATE UNIQUE INDEX IF NOT EXISTS ${table}_${field.toLowerCase()}_key ON ${table} ((data->>'${field}'))`,
+          )
+        }
+        for (const field of spec.indexed ?? []) {
+          assertName('field', field.toLowerCase())
+          await client.query(
+            `CREATE INDEX IF NOT EXISTS ${table}_${field.toLowerCase()}_idx ON ${table} ((data->>'${field}'), created_at, id)`,
+          )
+        }
+      }
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw this.#translate(error, null)
+    } finally {
+      client.release()
+    }
+  }
+
+  async insert<T>(spec: CollectionSpec<T>, id: string, data: T): Promise<Stored<T>> {
+    const { rows } = await this.#query<Row>(
+      spec,
+      `INSERT INTO ${spec.name} (id, version, schema_version, data) VALUES ($1, 1, $2, $3) RETURNING ${COLUMNS}`,
+      [id, spec.schemaVersion, JSON.stringify(data)],
+    )
+    return this.#decode(spec, rows[0]!)
+  }
+
+  async get<T>(spec: CollectionSpec<T>, id: string): Promise<Stored<T> | null> {
+    const { rows } = await this.#query<Row>(spec, `SELECT ${COLUMNS} FROM ${spec.name} WHERE id = $1`, [id])
+    return rows[0] ? this.#decode(spec, rows[0]) : null
+  }
+
+  async findOne<T>(spec: CollectionSpec<T>, where: Where<T>): Promise<Stored<T> | null> {
+    const [first] = await this.find(spec, { where, limit: 1 })
+    return first ?? null
+  }
+
+  async find<T>(spec: CollectionSpec<T>, options: FindOptions<T> = {}): Promise<Stored<T>[]> {
+    const { clause, params } = whereClause(options.where)
+    const direction = options.order === 'newest' ? 'DESC' : 'ASC'
+    params.push(clampLimit(options.limit))
+    const { rows } = await this.#query<Row>(
+      spec,
+      `SELECT ${COLUMNS} FROM ${spec.name} ${clause} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`,
+      params,
+    )
+    return rows.map((row) => this.#decode(spec, row))
+  }
+
+  async count<T>(spec: CollectionSpec<T>, where?: Where<T>): Promise<number> {
+    const { clause, params } = whereClause(where)
+    const { rows } = await this.#query<{ n: string }>(spec, `SELECT count(*) AS n FROM ${spec.name} ${clause}`, params)
+    return Number(rows[0]?.n ?? 0)
+  }
+
+  async countBy<T>(spec: CollectionSpec<T>, field: keyof T & string): Promise<Record<string, number>> {
+    const { rows } = await this.#query<{ key: string | null; n: string }>(
+      spec,
+      `SELECT data->>$1 AS key, count(*) AS n FROM ${spec.name} GROUP BY 1`,
+      [field],
+    )
+    return Object.fromEntries(rows.map((row) => [row.key ?? '', Number(row.n)]))
+  }
+
+  async update<T>(
+    spec: CollectionSpec<T>,
+    current: Stored<T>,
+    patch: Partial<T>,
+    options: UpdateOptions = {},
+  ): Promise<Stored<T>> {
+    const write = planWrite(spec, current, patch)
+    const token = options.fencingToken ?? null
+    const { rows } = await this.#query<Row>(
+      spec,
+      `UPDATE ${spec.name}
+          SET data = CASE WHEN $3 THEN $4::jsonb ELSE data || $4::jsonb END,
+              schema_version = $5,
+              version = version + 1,
+              fence = COALESCE($6::bigint, fence),
+              updated_at = clock_timestamp()
+        WHERE id = $1 AND version = $2 AND ($6::bigint IS NULL OR fence IS NULL OR fence <= $6::bigint)
+        RETURNING ${COLUMNS}`,
+      [current.id, current.version, write.replace, JSON.stringify(write.data), write.schemaVersion, token],
+    )
+    if (rows[0]) return this.#decode(spec, rows[0])
+    return this.#explainRejectedUpdate(spec, current, token)
+  }
+
+  async delete<T>(spec: CollectionSpec<T>, id: string): Promise<boolean> {
+    const { rowCount } = await this.#query(spec, `DELETE FROM ${spec.name} WHERE id = $1`, [id])
+    return (rowCount ?? 0) > 0
+  }
+
+  async ping(): Promise<void> {
+    await this.#query(null, 'SELECT 1', [])
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end()
+  }
+
+  async #explainRejectedUpdate<T>(spec: CollectionSpec<T>, current: Stored<T>, token: number | null): Promise<never> {
+    const { rows } = await this.#query<{ version: number; fence: string | null }>(
+      spec,
+      `SELECT version, fence FROM ${spec.name} WHERE id = $1`,
+      [current.id],
+    )
+    const row = rows[0]
+    if (!row) throw new RecordNotFoundError(spec.name, current.id)
+    const fence = row.fence === null ? null : Number(row.fence)
+    if (token !== null && fence !== null && fence > token) {
+      throw new FencingTokenRejectedError(spec.name, current.id, token, fence)
+    }
+    throw new VersionConflictError(spec.name, current.id, current.version, row.version)
+  }
+
+  #decode<T>(spec: CollectionSpec<T>, row: Row): Stored<T> {
+    return {
+      id: row.id,
+      version: row.version,
+      schemaVersion: row.schema_version,
+      fence: row.fence === null ? null : Number(row.fence),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      data: decodeData(spec, row.id, row.schema_version, row.data),
+    }
+  }
+
+  async #connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.#pool.connect()
+    } catch (error) {
+      throw this.#translate(error, null)
+    }
+  }
+
+  async #query<R extends pg.QueryResultRow>(spec: SpecInfo | null, sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.#pool.query<R>(sql, params)
+    } catch (error) {
+      throw this.#translate(error, spec)
+    }
+  }
+
+  #translate(error: unknown, spec: SpecInfo | null): Error {
+    const e = error as Error & { code?: string; constraint?: string }
+    const context = spec?.name ?? 'database'
+    if (e.code === '23505' && spec) {
+      const field =
+        e.constraint === `${spec.name}_pkey`
+          ? 'id'
+          : (spec.unique?.find((f) => e.constraint === `${spec.name}_${f.toLowerCase()}_key`) ?? 'key')
+      return new DuplicateKeyError(spec.name, field)
+    }
+    const sqlState = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)
+    if (!sqlState || UNAVAILABLE_CODES.test(e.code ?? '')) {
+      return new StorageUnavailableError(`database unavailable (${context}): ${e.message}`, { cause: error })
+    }
+    return e
+  }
+
+  /** The configured database is created when it does not exist yet (and several instances may try at once). */
+  async #ensureDatabase(): Promise<void> {
+    if (this.#databaseEnsured) return
+    try {
+      const client = await this.#pool.connect()
+      client.release()
+    } catch (error) {
+      if ((error as { code?: string }).code !== '3D000') throw this.#translate(error, null)
+      const admin = new pg.Client({ connectionString: this.#adminUrl, connectionTimeoutMillis: 3000 })
+      await admin.connect()
+      try {
+        await admin.query(`CREATE DATABASE "${this.#database.replaceAll('"', '""')}"`)
+      } catch (createError) {
+        const code = (createError as { code?: string }).code
+        // 42P04: created meanwhile by another instance; 23505: lost the same race inside the catalog.
+        if (code !== '42P04' && code !== '23505') throw createError
+      } finally {
+        await admin.end()
+      }
+    }
+    this.#databaseEnsured = true
+  }
+}
+
+function whereClause(where: Record<string, string | undefined> | undefined): { clause: string; params: unknown[] } {
+  const params: unknown[] = []
+  const conditions: string[] = []
+  for (const [field, value] of Object.entries(where ?? {})) {
+    if (value === undefined) continue
+    assertName('field', field.toLowerCase())
+    params.push(value)
+    conditions.push(`data->>'${field}' = $${params.length}`)
+  }
+  return { clause: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params }
+}

@@ -1,0 +1,79 @@
+/**
+ * The port every adapter implements. Records are versioned documents: `version` increments on
+ * every write (optimistic concurrency), `schemaVersion` says which shape `data` has, and an
+ * optional fencing token guards writes made under a distributed lock.
+ */
+
+export interface CollectionSpec<T> {
+  /** Table or collection name: lower snake case. */
+  name: string
+  /** Shape version written by this code. Readers accept this one and the previous one. */
+  schemaVersion: number
+  /** Turns data written at `schemaVersion - 1` into the current shape. Identity when absent. */
+  upgrade?: (previous: Record<string, unknown>) => T
+  /** Top-level string fields that must be unique across the collection. */
+  unique?: ReadonlyArray<keyof T & string>
+  /** Top-level string fields used in `where` filters. */
+  indexed?: ReadonlyArray<keyof T & string>
+}
+
+export interface Stored<T> {
+  id: string
+  version: number
+  /** The shape version the record was written at (data is already upgraded to the current one). */
+  schemaVersion: number
+  /** Last fencing token accepted for this record, if any write was fenced. */
+  fence: number | null
+  createdAt: Date
+  updatedAt: Date
+  data: T
+}
+
+/** Equality filters on top-level string fields. */
+export type Where<T> = Partial<Record<keyof T & string, string>>
+
+export interface FindOptions<T> {
+  where?: Where<T>
+  /** Oldest first (by creation) unless `newest`. */
+  order?: 'oldest' | 'newest'
+  limit?: number
+}
+
+export interface UpdateOptions {
+  /**
+   * Token of the lock the writer holds. The write is rejected when an equal-or-newer holder
+   * already wrote with a higher token, so a paused holder cannot overwrite its successor.
+   */
+  fencingToken?: number
+}
+
+/** What migrations need from a collection, whatever its record type. */
+export interface CollectionSchema {
+  name: string
+  unique?: ReadonlyArray<string>
+  indexed?: ReadonlyArray<string>
+}
+
+export interface Storage {
+  readonly kind: 'postgres' | 'mongodb'
+  /** Creates what the collections need. Idempotent; safe when many instances start at once. */
+  migrate(collections: ReadonlyArray<CollectionSchema>): Promise<void>
+  /** Throws DuplicateKeyError when the id or a unique field already exists. */
+  insert<T>(collection: CollectionSpec<T>, id: string, data: T): Promise<Stored<T>>
+  get<T>(collection: CollectionSpec<T>, id: string): Promise<Stored<T> | null>
+  findOne<T>(collection: CollectionSpec<T>, where: Where<T>): Promise<Stored<T> | null>
+  find<T>(collection: CollectionSpec<T>, options?: FindOptions<T>): Promise<Stored<T>[]>
+  count<T>(collection: CollectionSpec<T>, where?: Where<T>): Promise<number>
+  /** Record counts grouped by one indexed field, e.g. shipments per status. */
+  countBy<T>(collection: CollectionSpec<T>, field: keyof T & string): Promise<Record<string, number>>
+  /**
+   * Writes `patch` over `current` if nobody wrote since `current` was read (same version),
+   * and if the fencing token (when given) is not older than the last accepted one.
+   * Throws VersionConflictError, FencingTokenRejectedError or RecordNotFoundError otherwise.
+   */
+  update<T>(collection: CollectionSpec<T>, current: Stored<T>, patch: Partial<T>, options?: UpdateOptions): Promise<Stored<T>>
+  delete<T>(collection: CollectionSpec<T>, id: string): Promise<boolean>
+  /** Resolves when the database answers; for readiness checks. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}

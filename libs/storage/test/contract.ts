@@ -1,0 +1,197 @@
+import type { Test } from 'tap'
+import {
+  DuplicateKeyError,
+  FencingTokenRejectedError,
+  RecordNotFoundError,
+  UnsupportedSchemaVersionError,
+  VersionConflictError,
+} from '../src/errors.js'
+import type { CollectionSpec, Storage } from '../src/storage.js'
+
+/**
+ * The storage contract: every adapter must pass exactly these tests. `open` returns a new
+ * storage on an isolated, empty namespace (schema or database) shared by all calls of one test.
+ */
+export type OpenIsolated = (t: Test) => { open: () => Storage }
+
+interface Account {
+  email: string
+  status: string
+  displayName?: string
+  extra?: string
+}
+
+const accounts: CollectionSpec<Account> = {
+  name: 'accounts',
+  schemaVersion: 2,
+  // v1 stored `name`; v2 calls it `displayName`.
+  upgrade: (previous) => {
+    const { name, ...rest } = previous as unknown as { name?: string } & Account
+    return { ...rest, displayName: name ?? rest.displayName ?? '' }
+  },
+  unique: ['email'],
+  indexed: ['status'],
+}
+const accountsV1 = { ...accounts, schemaVersion: 1, upgrade: undefined } as unknown as CollectionSpec<Record<string, unknown>>
+const accountsV3 = { ...accounts, schemaVersion: 3, upgrade: undefined } as CollectionSpec<Account>
+const accountsV4 = { ...accounts, schemaVersion: 4, upgrade: undefined } as CollectionSpec<Account>
+
+export function storageContract(t: Test, isolate: OpenIsolated): void {
+  async function ready(tt: Test): Promise<Storage> {
+    const { open } = isolate(tt)
+    const storage = open()
+    tt.teardown(() => storage.close())
+    await storage.migrate([accounts])
+    return storage
+  }
+
+  t.test('migrate is idempotent and safe when several instances start at once', async (tt) => {
+    const { open } = isolate(tt)
+    const instances = Array.from({ length: 5 }, () => open())
+    tt.teardown(() => Promise.all(instances.map((s) => s.close())))
+    await Promise.all(instances.map((s) => s.migrate([accounts])))
+    await Promise.all(instances.map((s) => s.migrate([accounts])))
+    const stored = await instances[0]!.insert(accounts, 'a1', { email: 'a@x.io', status: 'active' })
+    tt.equal((await instances[4]!.get(accounts, 'a1'))?.data.email, 'a@x.io')
+    tt.equal(stored.version, 1)
+  })
+
+  t.test('insert and read back a record with its metadata', async (tt) => {
+    const storage = await ready(tt)
+    const stored = await storage.insert(accounts, 'a1', { email: 'a@x.io', status: 'active', displayName: 'Ann' })
+    tt.match(stored, { id: 'a1', version: 1, schemaVersion: 2, fence: null, data: { email: 'a@x.io', displayName: 'Ann' } })
+    tt.ok(stored.createdAt instanceof Date)
+    const read = await storage.get(accounts, 'a1')
+    tt.same(read?.data, stored.data)
+    tt.equal(await storage.get(accounts, 'missing'), null)
+  })
+
+  t.test('duplicate id and duplicate unique field are rejected by name', async (tt) => {
+    const storage = await ready(tt)
+    await storage.insert(accounts, 'a1', { email: 'a@x.io', status: 'active' })
+    const dupId = await storage.insert(accounts, 'a1', { email: 'b@x.io', status: 'active' }).catch((e: unknown) => e)
+    tt.type(dupId, DuplicateKeyError)
+    tt.equal((dupId as DuplicateKeyError).field, 'id')
+    const dupEmail = await storage.insert(accounts, 'a2', { email: 'a@x.io', status: 'active' }).catch((e: unknown) => e)
+    tt.type(dupEmail, DuplicateKeyError)
+    tt.equal((dupEmail as DuplicateKeyError).field, 'email')
+    tt.equal(await storage.count(accounts), 1, 'nothing half-written')
+  })
+
+  t.test('concurrent inserts of one unique value: exactly one wins', async (tt) => {
+    const storage = await ready(tt)
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => storage.insert(accounts, `a${i}`, { email: 'same@x.io', status: 'active' })),
+    )
+    tt.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+    tt.ok(results.every((r) => r.status === 'fulfilled' || r.reason instanceof DuplicateKeyError))
+  })
+
+  t.test('find filters by field, orders by creation, limits; count and countBy agree', async (tt) => {
+    const storage = await ready(tt)
+    for (let i = 0; i < 6; i++) {
+      await storage.insert(accounts, `a${i}`, { email: `${i}@x.io`, status: i % 3 === 0 ? 'locked' : 'active' })
+    }
+    const active = await storage.find(accounts, { where: { status: 'active' } })
+    tt.same(
+      active.map((r) => r.id),
+      ['a1', 'a2', 'a4', 'a5'],
+    )
+    const newest = await storage.find(accounts, { where: { status: 'active' }, order: 'newest', limit: 2 })
+    tt.same(
+      newest.map((r) => r.id),
+      ['a5', 'a4'],
+    )
+    tt.equal((await storage.findOne(accounts, { email: '3@x.io' }))?.id, 'a3')
+    tt.equal(await storage.findOne(accounts, { email: 'nobody@x.io' }), null)
+    tt.equal(await storage.count(accounts, { status: 'locked' }), 2)
+    tt.same(await storage.countBy(accounts, 'status'), { active: 4, locked: 2 })
+    tt.same(await storage.find(accounts, { where: { status: "x' OR '1'='1" } }), [], 'values are parameters, never SQL')
+  })
+
+  t.test('update merges the patch, bumps the version and keeps fields it does not know', async (tt) => {
+    const storage = await ready(tt)
+    const v1 = await storage.insert(accounts, 'a1', { email: 'a@x.io', status: 'active', extra: 'from a newer version' })
+    const v2 = await storage.update(accounts, v1, { status: 'locked' })
+    tt.equal(v2.version, 2)
+    tt.same((await storage.get(accounts, 'a1'))?.data, { email: 'a@x.io', status: 'locked', extra: 'from a newer version' })
+  })
+
+  t.test('an update against a stale version fails and overwrites nothing', async (tt) => {
+    const storage = await ready(tt)
+    const original = await storage.insert(accounts, 'a1', { email: 'a@x.io', status: 'active' })
+    await storage.update(accounts, original, { status: 'locked' })
+    const stale = await storage.update(accounts, original, { status: 'deleted' }).catch((e: unknown) => e)
+    tt.type(stale, VersionConflictError)
+    tt.match(stale, { expectedVersion: 1, actualVersion: 2 })
+    tt.equal((await storage.get(accounts, 'a1'))?.data.status, 'locked')
+  })
+
+  t.test('10 concurrent updates from the same version: exactly one succeeds', async (tt) => {
+    const storage = await ready(tt)
+    const original = await storage.insert(accounts, 'a1', { email: 'a@x.io', status: 'active' })
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => storage.update(accounts, original, { status: `s${i}` })),
+    )
+    tt.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+    tt.equal((await storage.get(accounts, 'a1'))?.version, 2)
+  })
+
+  t.test('update or delete of a missing record', async (tt) => {
+    const storage = await ready(tt)
+    const ghost = await storage.insert(accounts, 'a1', { email: 'a@x.io', status: 'active' })
+    tt.equal(await storage.delete(accounts, 'a1'), true)
+    tt.equal(await storage.delete(accounts, 'a1'), false)
+    await tt.rejects(storage.update(accounts, ghost, { status: 'x' }), RecordNotFoundError)
+  })
+
+  t.test('records of the previous schema version are upgraded on read and rewritten on update', async (tt) => {
+    const storage = await ready(tt)
+    const old = await storage.insert(accountsV1, 'a1', { email: 'old@x.io', status: 'active', name: 'Olga' })
+    tt.equal(old.schemaVersion, 1)
+    const read = await storage.get(accounts, 'a1')
+    tt.same(read?.data, { email: 'old@x.io', status: 'active', displayName: 'Olga' })
+    tt.equal(read?.schemaVersion, 1, 'the stored shape is still v1')
+    const updated = await storage.update(accounts, read!, { status: 'locked' })
+    tt.equal(updated.schemaVersion, 2)
+    const again = await storage.get(accountsV3, 'a1')
+    tt.same(again?.data, { email: 'old@x.io', status: 'locked', displayName: 'Olga' }, 'stored in the v2 shape')
+  })
+
+  t.test('records of a newer schema version pass through; a patch keeps the newer version', async (tt) => {
+    const storage = await ready(tt)
+    const newer = await storage.insert(accountsV3, 'a1', { email: 'new@x.io', status: 'active', extra: 'v3 field' })
+    const read = await storage.get(accounts, 'a1')
+    tt.same(read?.data, { email: 'new@x.io', status: 'active', extra: 'v3 field' })
+    const updated = await storage.update(accounts, read!, { status: 'locked' })
+    tt.equal(updated.schemaVersion, 3)
+    tt.equal(newer.schemaVersion, 3)
+  })
+
+  t.test('records older than the previous schema version are refused, not misread', async (tt) => {
+    const storage = await ready(tt)
+    await storage.insert(accountsV1, 'a1', { email: 'old@x.io', status: 'active', name: 'Olga' })
+    await tt.rejects(storage.get(accountsV4, 'a1'), UnsupportedSchemaVersionError)
+  })
+
+  t.test('fencing: a paused holder with an older token cannot overwrite the newer write', async (tt) => {
+    const storage = await ready(tt)
+    const seen = await storage.insert(accounts, 'a1', { email: 'a@x.io', status: 'active' })
+    const newer = await storage.update(accounts, seen, { status: 'by-holder-7' }, { fencingToken: 7 })
+    tt.equal(newer.fence, 7)
+    const again = await storage.update(accounts, newer, { status: 'holder-7-again' }, { fencingToken: 7 })
+    tt.equal(again.fence, 7, 'the same holder may write twice')
+    const paused = await storage.update(accounts, again, { status: 'by-holder-6' }, { fencingToken: 6 }).catch((e: unknown) => e)
+    tt.type(paused, FencingTokenRejectedError)
+    tt.match(paused, { token: 6, lastAccepted: 7 })
+    tt.equal((await storage.get(accounts, 'a1'))?.data.status, 'holder-7-again')
+    const unfenced = await storage.update(accounts, again, { status: 'plain' })
+    tt.equal(unfenced.fence, 7, 'an unfenced write keeps the last token')
+  })
+
+  t.test('ping answers', async (tt) => {
+    const storage = await ready(tt)
+    await storage.ping()
+    tt.pass()
+  })
+}

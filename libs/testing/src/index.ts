@@ -1,0 +1,12 @@
+export { ChildService, type ChildServiceOptions, type Exit, type LogLine, startChildService } from './child-service.js'
+export {
+  deleteKeys,
+  dropSchema,
+  ensureTestDatabase,
+  isolatedDatabaseUrl,
+  isolatedRedisPrefix,
+  sqlClient,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  uniqueName,
+} from './isolation.js'
