@@ -9,14 +9,8 @@ import type { Lifecycle } from './lifecycle.js'
  * 3. stop accepting, let in-flight requests finish, close idle keep-alive connections.
  */
 export function addHttpShutdownSteps(lifecycle: Lifecycle, app: FastifyInstance, drainDelayMs: number): void {
-  lifecycle.addShutdownStep({
-    name: 'drain',
-    run: () => sleep(drainDelayMs),
-    describePending: () => `${app.requestsInFlight()} requests in flight`,
-  })
-  lifecycle.addShutdownStep({
-    name: 'http server',
-    run: () => app.close(),
-    describePending: () => `${app.requestsInFlight()} requests in flight`,
-  })
+  const inFlight = () => `${app.requestsInFlight()} requests in flight`
+  // Both go ahead of any step added before (closing Redis or the database): stop serving first.
+  lifecycle.addShutdownStep({ name: 'http server', run: () => app.close(), describePending: inFlight }, 'first')
+  lifecycle.addShutdownStep({ name: 'drain', run: () => sleep(drainDelayMs), describePending: inFlight }, 'first')
 }

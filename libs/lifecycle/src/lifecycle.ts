@@ -58,8 +58,10 @@ export class Lifecycle {
     if (this.#state === 'starting') this.#state = 'ready'
   }
 
-  addShutdownStep(step: ShutdownStep): void {
-    this.#steps.push(step)
+  /** Steps run in order; `first` puts a step ahead of those already added (e.g. stop serving before closing Redis). */
+  addShutdownStep(step: ShutdownStep, position: 'first' | 'last' = 'last'): void {
+    if (position === 'first') this.#steps.unshift(step)
+    else this.#steps.push(step)
   }
 
   /** Names of steps not finished yet, with what each still holds open. */

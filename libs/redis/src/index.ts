@@ -7,4 +7,5 @@ export {
   type RedisLogger,
   type RedisRole,
 } from './create-redis.js'
+export { isRedisUnavailable } from './errors.js'
 export { Keyspace } from './keyspace.js'

@@ -10,3 +10,4 @@ export {
   TEST_REDIS_URL,
   uniqueName,
 } from './isolation.js'
+export { startTcpProxy, TcpProxy } from './tcp-proxy.js'

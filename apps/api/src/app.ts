@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto'
+import fastifyRedis from '@fastify/redis'
+import { healthPlugin, type Lifecycle } from '@tms/lifecycle'
+import type { Logger } from '@tms/logging'
+import { Keyspace } from '@tms/redis'
+import type { Storage } from '@tms/storage'
+import { Accounts, ShipmentRequests, Shipments } from '@tms/warehouse'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { ApiConfig } from './config.js'
+import { authentication } from './plugins/authentication.js'
+import { errorHandling } from './plugins/error-handler.js'
+import { LoginThrottle } from './plugins/login-throttle.js'
+import { openapi } from './plugins/openapi.js'
+import { requestLog } from './plugins/request-log.js'
+import { responseHeaders } from './plugins/response-headers.js'
+import { sessions } from './plugins/sessions.js'
+import { useStrictValidation } from './plugins/validation.js'
+import { authRoutes } from './routes/auth.js'
+import { shipmentRequestRoutes } from './routes/shipment-requests.js'
+import { shipmentRoutes } from './routes/shipments.js'
+import { userRoutes } from './routes/users.js'
+
+export interface ApiDependencies {
+  config: ApiConfig
+  logger: Logger
+  redis: Redis
+  storage: Storage
+  lifecycle: Lifecycle
+}
+
+/** Builds the API without listening: the entry point listens, tests inject or listen on port 0. */
+export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> {
+  const { config, redis, storage, lifecycle } = deps
+  const keyspace = new Keyspace(config.REDIS_KEY_PREFIX)
+
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Our own one-line request log replaces Fastify's two lines (see plugins/request-log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
+    // Fastify accepts a hop count at runtime, though its types list only boolean and addresses.
+    trustProxy: config.TRUST_PROXY as boolean | string,
+    bodyLimit: 64 * 1024,
+    // Above the load balancer's idle timeout: the balancer, never us, closes idle connections,
+    // so it never sends a request on a connection we are closing at that very moment.
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: 60_000,
+    // During shutdown, requests on connections that are still open are served, not refused:
+    // the drain has already moved traffic away, and a 503 here is exactly a dropped request.
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  })
+  app.server.headersTimeout = config.KEEP_ALIVE_TIMEOUT_MS + 1000
+
+  useStrictValidation(app)
+  await app.register(errorHandling)
+  await app.register(responseHeaders, { version: config.APP_VERSION, instanceId: config.INSTANCE_ID })
+  await app.register(requestLog)
+  await app.register(fastifyRedis, { client: redis, closeClient: false })
+  await app.register(openapi, { version: config.APP_VERSION })
+  await app.register(healthPlugin, {
+    lifecycle,
+    checks: { redis: async () => void (await redis.ping()), database: () => storage.ping() },
+  })
+
+  const accounts = new Accounts(storage)
+  const requests = new ShipmentRequests(storage)
+  const shipments = new Shipments(storage)
+  const throttle = new LoginThrottle(redis, keyspace.child('login-failures'), {
+    perAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    perIp: config.LOGIN_MAX_FAILURES_PER_IP,
+    windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
+  })
+
+  // Everything that may need a session lives in this context; health checks and docs stay outside
+  // it, so a load balancer's probe never touches Redis for a session.
+  await app.register(async (api) => {
+    await api.register(sessions, {
+      redis,
+      keyspace: keyspace.child('sess'),
+      secrets: config.SESSION_SECRETS,
+      ttlSeconds: config.SESSION_TTL_SECONDS,
+    })
+    await api.register(authentication, { accounts })
+    await api.register(authRoutes, { accounts, throttle })
+    await api.register(userRoutes, { accounts })
+    await api.register(shipmentRequestRoutes, { requests })
+    await api.register(shipmentRoutes, { shipments })
+  })
+
+  return app
+}

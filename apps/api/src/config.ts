@@ -1,0 +1,33 @@
+import { createRequire } from 'node:module'
+import {
+  databaseEnv,
+  type EnvContext,
+  httpEnv,
+  loadConfigOrExit,
+  positiveInt,
+  redisEnv,
+  runtimeEnv,
+  sessionEnv,
+} from '@tms/config'
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+
+export function apiEnv(ctx: EnvContext) {
+  return {
+    ...runtimeEnv(ctx, { appVersion: version }),
+    ...httpEnv(ctx, { port: 3000 }),
+    ...redisEnv(),
+    ...databaseEnv(),
+    ...sessionEnv(ctx),
+    /** Failed logins allowed per account, and per client address, in one window. */
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt({ default: 5 }),
+    LOGIN_MAX_FAILURES_PER_IP: positiveInt({ default: 50 }),
+    LOGIN_FAILURE_WINDOW_SECONDS: positiveInt({ default: 900 }),
+  }
+}
+
+export type ApiConfig = ReturnType<typeof readApiConfig>
+
+export function readApiConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfigOrExit('api', apiEnv, env)
+}

@@ -1,0 +1,45 @@
+import { type Accounts, hasRole, type Principal, type Role } from '@tms/warehouse'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import { httpError } from './http-errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null
+  }
+  interface FastifyInstance {
+    /** A preHandler that lets through callers holding `role` (or a higher one), else 401/403. */
+    requireRole(role: Role): preHandlerAsyncHookHandler
+  }
+}
+
+/**
+ * Who is calling: a machine client by `Authorization: Bearer <token>` (checked against the
+ * stored hash on every request, so revocation is immediate), or a person by session cookie.
+ */
+export const authentication = fp<{ accounts: Accounts }>(
+  async (app: FastifyInstance, { accounts }) => {
+    app.decorateRequest('principal', null)
+
+    async function identify(request: FastifyRequest): Promise<Principal | null> {
+      const header = request.headers.authorization
+      if (header !== undefined) {
+        const match = /^Bearer\s+(\S+)$/i.exec(header)
+        const principal = match ? await accounts.verifyApiToken(match[1]!) : null
+        if (!principal) throw httpError(401, 'invalid or revoked API token')
+        return principal
+      }
+      const user = request.session?.user
+      return user ? { kind: 'user', id: user.id, name: user.email, roles: user.roles } : null
+    }
+
+    app.decorate('requireRole', (role: Role) => {
+      return async function requireRole(request: FastifyRequest, _reply: FastifyReply) {
+        request.principal = await identify(request)
+        if (!request.principal) throw httpError(401, 'log in first (session cookie or Bearer token)')
+        if (!hasRole(request.principal, role)) throw httpError(403, `this needs the ${role} role`)
+      }
+    })
+  },
+  { name: 'tms-authentication', fastify: '5.x' },
+)

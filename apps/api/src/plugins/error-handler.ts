@@ -1,0 +1,103 @@
+import { isRedisUnavailable } from '@tms/redis'
+import { StorageError, StorageUnavailableError } from '@tms/storage'
+import { WarehouseError } from '@tms/warehouse'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { HttpError } from './http-errors.js'
+
+export interface FieldProblem {
+  field: string
+  message: string
+}
+
+interface ErrorBody {
+  statusCode: number
+  error: string
+  message: string
+  details?: FieldProblem[]
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
+
+const body = (statusCode: number, message: string, details?: FieldProblem[]): ErrorBody => ({
+  statusCode,
+  error: REASONS[statusCode] ?? 'Error',
+  message,
+  ...(details ? { details } : {}),
+})
+
+interface AjvError {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] }
+}
+
+/** `body.address.postalCode`-style names, so a client knows which field to fix. */
+export function fieldProblems(context: string, errors: AjvError[]): FieldProblem[] {
+  return errors.map((e) => {
+    const path = [context, ...e.instancePath.split('/').filter(Boolean)]
+    if (e.keyword === 'required' && e.params.missingProperty) {
+      return { field: [...path, e.params.missingProperty].join('.'), message: 'is required' }
+    }
+    if (e.keyword === 'additionalProperties' && e.params.additionalProperty) {
+      return { field: [...path, e.params.additionalProperty].join('.'), message: 'is not an allowed field' }
+    }
+    if (e.keyword === 'enum' && e.params.allowedValues) {
+      return { field: path.join('.'), message: `must be one of ${e.params.allowedValues.join(', ')}` }
+    }
+    return { field: path.join('.'), message: e.message ?? 'is invalid' }
+  })
+}
+
+function classify(error: FastifyError): { statusCode: number; message: string; details?: FieldProblem[]; log: boolean } {
+  if (error.validation) {
+    const details = fieldProblems(error.validationContext ?? 'request', error.validation as unknown as AjvError[])
+    return { statusCode: 400, message: details.map((d) => `${d.field} ${d.message}`).join('; '), details, log: false }
+  }
+  if (error instanceof HttpError) return { statusCode: error.statusCode, message: error.message, log: false }
+  if (error instanceof WarehouseError) {
+    const statusCode = { 'not-found': 404, conflict: 409, forbidden: 403 }[error.kind]
+    return { statusCode, message: error.message, log: false }
+  }
+  if (error instanceof StorageUnavailableError) {
+    return { statusCode: 503, message: 'the database is unavailable; try again shortly', log: true }
+  }
+  if (isRedisUnavailable(error)) {
+    return { statusCode: 503, message: 'the session and cache store is unavailable; try again shortly', log: true }
+  }
+  if (error instanceof StorageError) return { statusCode: 409, message: error.message, log: false }
+  const status = error.statusCode ?? 500
+  if (status >= 400 && status < 500) return { statusCode: status, message: error.message, log: false }
+  return { statusCode: 500, message: 'an unexpected error occurred; it has been logged', log: true }
+}
+
+/** One JSON error shape for everything, including unknown routes; no stack traces leave the server. */
+export const errorHandling = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const { statusCode, message, details, log } = classify(error)
+      if (log) request.log.error({ err: error }, 'request failed')
+      if (error instanceof HttpError) reply.headers(error.headers)
+      return reply.code(statusCode).send(body(statusCode, message, details))
+    })
+    app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+      return reply.code(404).send(body(404, `no route for ${request.method} ${request.url.split('?')[0]}`))
+    })
+  },
+  { name: 'tms-error-handling', fastify: '5.x' },
+)

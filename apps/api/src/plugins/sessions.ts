@@ -1,0 +1,100 @@
+import fastifyCookie, { Signer } from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import type { Keyspace } from '@tms/redis'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Redis } from 'ioredis'
+import { RedisSessionStore } from './redis-session-store.js'
+
+export const SESSION_COOKIE = 'tms.sid'
+
+export interface SessionsOptions {
+  redis: Redis
+  keyspace: Keyspace
+  /** The first signs new cookies; all of them verify, so secrets rotate without logging anyone out. */
+  secrets: string[]
+  ttlSeconds: number
+}
+
+const needsResign = Symbol('needsResign')
+
+declare module 'fastify' {
+  interface Session {
+    user?: { id: string; email: string; roles: import('@tms/warehouse').Role[] }
+    packingStation?: string
+    labelPrinter?: string
+  }
+  interface FastifyRequest {
+    [needsResign]?: boolean
+  }
+}
+
+/**
+ * Sessions in Redis, shared by every instance. The cookie is HttpOnly and SameSite=Lax, and
+ * Secure whenever the request arrived over TLS (through a trusted proxy's X-Forwarded-Proto).
+ * No expiry on the cookie: the server-side TTL slides with every request and is the real bound.
+ */
+export const sessions = fp<SessionsOptions>(
+  async (app: FastifyInstance, options) => {
+    const signer = new Signer(options.secrets)
+    const store = new RedisSessionStore({
+      redis: options.redis,
+      keyspace: options.keyspace,
+      ttlSeconds: options.ttlSeconds,
+      logger: app.log,
+    })
+    await app.register(fastifyCookie)
+    await app.register(fastifySession, {
+      secret: signer,
+      cookieName: SESSION_COOKIE,
+      store,
+      // Never write a session nobody logged into, and never rewrite one that did not change.
+      saveUninitialized: false,
+      rolling: false,
+      cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' },
+    })
+
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      const cookie = request.cookies[SESSION_COOKIE]
+      const session = request.session
+      if (!cookie || !session?.sessionId) return
+      if (session.encryptedSessionId === cookie) {
+        store.rememberLoaded(session)
+        return
+      }
+      // Signed with an older secret (rotation): still valid; re-sign it with the current one below.
+      const unsigned = signer.unsign(cookie)
+      if (unsigned.valid && unsigned.value === session.sessionId) {
+        store.rememberLoaded(session)
+        request[needsResign] = true
+      }
+    })
+
+    app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!request[needsResign] || !request.session) return
+      // @fastify/session clears a cookie whose signature differs from the current one; replace
+      // that with the same session id signed by the current secret.
+      const others = ([] as unknown[])
+        .concat(reply.getHeader('set-cookie') ?? [])
+        .map(String)
+        .filter((c) => !c.startsWith(`${SESSION_COOKIE}=`))
+      const resigned = app.serializeCookie(SESSION_COOKIE, request.session.encryptedSessionId, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: request.protocol === 'https',
+      })
+      reply.removeHeader('set-cookie')
+      reply.header('set-cookie', [...others, resigned])
+    })
+
+    app.decorate('sessionRedisStore', store)
+  },
+  { name: 'tms-sessions', fastify: '5.x' },
+)
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessionRedisStore: RedisSessionStore
+  }
+}

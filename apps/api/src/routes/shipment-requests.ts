@@ -1,0 +1,55 @@
+import type { ShipmentRequestInput, ShipmentRequestStatus, ShipmentRequests } from '@tms/warehouse'
+import type { FastifyInstance } from 'fastify'
+import { address, authErrors, item, limitQuery, shipmentRequestView } from './schemas.js'
+
+export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: { requests: ShipmentRequests }) {
+  app.post(
+    '/shipment-requests',
+    {
+      preHandler: app.requireRole('operator'),
+      schema: {
+        tags: ['shipment requests'],
+        description:
+          'Records what an order needs shipped. Data problems (missing postal code, unknown country) are recorded in `errors` for an operator to fix. The order id is an idempotency key: posting it again answers 200 with the stored request.',
+        body: {
+          type: 'object',
+          properties: {
+            orderId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' },
+            items: { type: 'array', items: item, minItems: 1, maxItems: 200 },
+            address,
+          },
+          required: ['orderId', 'items', 'address'],
+          additionalProperties: false,
+        },
+        response: { 200: shipmentRequestView, 201: shipmentRequestView, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { request: stored, created } = await requests.submit(request.body as ShipmentRequestInput)
+      return reply.code(created ? 201 : 200).send(stored)
+    },
+  )
+
+  app.get(
+    '/shipment-requests',
+    {
+      preHandler: app.requireRole('operator'),
+      schema: {
+        tags: ['shipment requests'],
+        querystring: {
+          type: 'object',
+          properties: { status: { type: 'string', enum: ['OPEN', 'DONE'] }, limit: limitQuery },
+          additionalProperties: false,
+        },
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: shipmentRequestView } } },
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { status, limit } = request.query as { status?: ShipmentRequestStatus; limit: number }
+      return { items: await requests.list({ ...(status ? { status } : {}), limit }) }
+    },
+  )
+}

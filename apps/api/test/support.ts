@@ -1,0 +1,104 @@
+import { fileURLToPath } from 'node:url'
+import { loadConfig } from '@tms/config'
+import { addHttpShutdownSteps, Lifecycle } from '@tms/lifecycle'
+import { createLogger } from '@tms/logging'
+import { closeRedis, connectRedis, createRedis, Keyspace } from '@tms/redis'
+import { openStorage, type Storage } from '@tms/storage'
+import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'
+import { Accounts, type Role, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
+import type { FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Test } from 'tap'
+import { buildApp } from '../src/app.js'
+import { apiEnv } from '../src/config.js'
+
+export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+export const ADMIN = { email: 'admin@test.local', password: 'admin password for tests' }
+
+/** Environment for one isolated API: its own Redis prefix and PostgreSQL schema. */
+export async function isolatedEnv(t: Test, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  await ensureTestDatabase()
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: isolatedRedisPrefix(t),
+    DATABASE_URL: isolatedDatabaseUrl(t),
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    DRAIN_DELAY_MS: '0',
+    ...extra,
+  }
+}
+
+export interface TestApi {
+  app: FastifyInstance
+  redis: Redis
+  storage: Storage
+  keyspace: Keyspace
+  env: Record<string, string>
+  lifecycle: Lifecycle
+}
+
+/** The real app in this process, on the real Redis and PostgreSQL, for `inject()` tests. */
+export async function buildTestApi(t: Test, env?: Record<string, string>): Promise<TestApi> {
+  const fullEnv = env ?? (await isolatedEnv(t))
+  const config = loadConfig(apiEnv, fullEnv)
+  const logger = createLogger({ app: 'api-test', version: config.APP_VERSION, instanceId: 'test', level: config.LOG_LEVEL })
+  const redis = createRedis(config.REDIS_URL, { connectionName: 'api-test', logger })
+  await connectRedis(redis)
+  const storage = openStorage(config.DATABASE_URL)
+  await storage.migrate(WAREHOUSE_COLLECTIONS)
+  await new Accounts(storage).ensureFirstAdmin(ADMIN.email, ADMIN.password)
+  const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: 10_000 })
+  const app = await buildApp({ config, logger, redis, storage, lifecycle })
+  addHttpShutdownSteps(lifecycle, app, 0)
+  await app.ready()
+  lifecycle.markReady()
+  t.teardown(async () => {
+    await app.close()
+    await closeRedis(redis)
+    await storage.close()
+  })
+  return { app, redis, storage, keyspace: new Keyspace(config.REDIS_KEY_PREFIX), env: fullEnv, lifecycle }
+}
+
+/** Logs in through the API and returns the session cookie (`tms.sid=...`). */
+export async function loginCookie(app: FastifyInstance, email = ADMIN.email, password = ADMIN.password): Promise<string> {
+  const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } })
+  if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`)
+  return sessionCookieOf(response.headers['set-cookie'])
+}
+
+export function sessionCookieOf(setCookie: string | string[] | undefined | null): string {
+  const all = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []
+  const found = all.find((c) => c.startsWith('tms.sid='))
+  if (!found) throw new Error(`no session cookie in ${JSON.stringify(setCookie)}`)
+  return found.split(';')[0]!
+}
+
+let userCounter = 0
+/** Creates a user through the admin API and returns its login cookie. */
+export async function userCookie(
+  app: FastifyInstance,
+  adminCookie: string,
+  roles: Role[] = ['agent'],
+): Promise<{ cookie: string; email: string }> {
+  const email = `user${++userCounter}-${Date.now()}@test.local`
+  const password = 'a long enough password'
+  const created = await app.inject({
+    method: 'POST',
+    url: '/users',
+    headers: { cookie: adminCookie },
+    payload: { email, password, roles },
+  })
+  if (created.statusCode !== 201) throw new Error(`user creation failed: ${created.body}`)
+  return { cookie: await loginCookie(app, email, password), email }
+}
+
+/** A real API process (dist/main.js) on a free port, killed when the test ends. */
+export async function startApiProcess(t: Test, env: Record<string, string>, name = 'api') {
+  const child = startChildService(t, { name, script: MAIN, env: { PORT: '0', ...env } })
+  const line = await child.waitForLog((l) => l.msg === 'listening', 20_000)
+  return { child, url: `http://127.0.0.1:${line.port as number}` }
+}

@@ -1,0 +1,86 @@
+import type { CollectionSchema, CollectionSpec } from '@tms/storage'
+
+export const ROLES = ['agent', 'operator', 'admin'] as const
+export type Role = (typeof ROLES)[number]
+
+export interface User {
+  email: string
+  /** scrypt$N$r$p$salt$hash — never leaves this lib. */
+  passwordHash: string
+  roles: Role[]
+}
+
+export interface ApiToken {
+  name: string
+  roles: Role[]
+  /** sha256 of the secret part; the token itself is shown once and never stored. */
+  secretHash: string
+  createdBy: string
+  revokedAt: string | null
+}
+
+export interface Item {
+  sku: string
+  quantity: number
+}
+
+export interface Address {
+  name: string
+  street: string
+  city: string
+  postalCode?: string
+  country: string
+}
+
+/** A problem an operator must fix before the request can be shipped. */
+export interface DataProblem {
+  field: string
+  message: string
+}
+
+export type ShipmentRequestStatus = 'OPEN' | 'DONE'
+/** READY when `errors` is empty: bulk creation reads only these, however many need fixing. */
+export type ShipmentRequestReadiness = 'READY' | 'NEEDS_FIX'
+
+export interface ShipmentRequest {
+  orderId: string
+  items: Item[]
+  address: Address
+  status: ShipmentRequestStatus
+  readiness: ShipmentRequestReadiness
+  errors: DataProblem[]
+  shipmentId: string | null
+}
+
+export type ShipmentStatus = 'PENDING' | 'PACKED' | 'SHIPPED'
+
+export interface Shipment {
+  /** One shipment per request: the unique key that makes bulk creation safe to repeat. */
+  requestId: string
+  orderId: string
+  items: Item[]
+  address: Address
+  status: ShipmentStatus
+  packedBy: string | null
+  packedAt: string | null
+  trackingNumber: string | null
+  shippedAt: string | null
+}
+
+export const users: CollectionSpec<User> = { name: 'users', schemaVersion: 1, unique: ['email'] }
+export const apiTokens: CollectionSpec<ApiToken> = { name: 'api_tokens', schemaVersion: 1 }
+export const shipmentRequests: CollectionSpec<ShipmentRequest> = {
+  name: 'shipment_requests',
+  schemaVersion: 1,
+  unique: ['orderId'],
+  indexed: ['status', 'readiness'],
+}
+export const shipments: CollectionSpec<Shipment> = {
+  name: 'shipments',
+  schemaVersion: 1,
+  unique: ['requestId'],
+  indexed: ['status'],
+}
+
+/** Everything the warehouse stores; each app migrates these at start. */
+export const WAREHOUSE_COLLECTIONS: ReadonlyArray<CollectionSchema> = [users, apiTokens, shipmentRequests, shipments]

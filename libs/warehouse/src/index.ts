@@ -1,0 +1,30 @@
+export { Accounts, FIRST_ADMIN_ID, hasRole, type IssuedApiToken, type Principal, type UserView } from './accounts.js'
+export {
+  type Address,
+  type ApiToken,
+  apiTokens,
+  type DataProblem,
+  type Item,
+  ROLES,
+  type Role,
+  type Shipment,
+  type ShipmentRequest,
+  type ShipmentRequestStatus,
+  type ShipmentStatus,
+  shipmentRequests,
+  shipments,
+  type User,
+  users,
+  WAREHOUSE_COLLECTIONS,
+} from './collections.js'
+export { isKnownCountry } from './countries.js'
+export { conflict, notFound, WarehouseError } from './errors.js'
+export { hashPassword, verifyPassword } from './passwords.js'
+export {
+  findDataProblems,
+  type ShipmentRequestInput,
+  ShipmentRequests,
+  type ShipmentRequestView,
+  shipmentRequestView,
+} from './shipment-requests.js'
+export { Shipments, type ShipmentView, shipmentView, type WriteFence } from './shipments.js'

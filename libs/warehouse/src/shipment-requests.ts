@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto'
+import { DuplicateKeyError, type Storage, type Stored } from '@tms/storage'
+import {
+  type Address,
+  type DataProblem,
+  type Item,
+  type ShipmentRequest,
+  type ShipmentRequestStatus,
+  shipmentRequests,
+} from './collections.js'
+import { isKnownCountry } from './countries.js'
+
+export interface ShipmentRequestInput {
+  orderId: string
+  items: Item[]
+  address: Address
+}
+
+export interface ShipmentRequestView {
+  id: string
+  orderId: string
+  status: ShipmentRequestStatus
+  items: Item[]
+  address: Address
+  errors: DataProblem[]
+  shipmentId: string | null
+  createdAt: string
+}
+
+/** Problems an operator must fix before shipping; they are recorded on the request, not rejected. */
+export function findDataProblems(input: ShipmentRequestInput): DataProblem[] {
+  const problems: DataProblem[] = []
+  const { address } = input
+  if (!address.postalCode?.trim()) problems.push({ field: 'address.postalCode', message: 'postal code is missing' })
+  if (!isKnownCountry(address.country)) {
+    problems.push({ field: 'address.country', message: `unknown country "${address.country}" (expected an ISO 3166 code)` })
+  }
+  for (const field of ['name', 'street', 'city'] as const) {
+    if (!address[field].trim()) problems.push({ field: `address.${field}`, message: `${field} is empty` })
+  }
+  return problems
+}
+
+export class ShipmentRequests {
+  constructor(private readonly storage: Storage) {}
+
+  /**
+   * Records a request for an order. The order id is the idempotency key: submitting the same
+   * order again returns the request already stored (`created: false`), never a second one.
+   */
+  async submit(input: ShipmentRequestInput): Promise<{ request: ShipmentRequestView; created: boolean }> {
+    const errors = findDataProblems(input)
+    const data: ShipmentRequest = {
+      orderId: input.orderId,
+      items: input.items.map(({ sku, quantity }) => ({ sku, quantity })),
+      address: normaliseAddress(input.address),
+      status: 'OPEN',
+      readiness: errors.length === 0 ? 'READY' : 'NEEDS_FIX',
+      errors,
+      shipmentId: null,
+    }
+    try {
+      return { request: shipmentRequestView(await this.storage.insert(shipmentRequests, randomUUID(), data)), created: true }
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error
+      const existing = await this.storage.findOne(shipmentRequests, { orderId: input.orderId })
+      if (!existing) throw error
+      return { request: shipmentRequestView(existing), created: false }
+    }
+  }
+
+  async findByOrderId(orderId: string): Promise<ShipmentRequestView | null> {
+    const found = await this.storage.findOne(shipmentRequests, { orderId })
+    return found ? shipmentRequestView(found) : null
+  }
+
+  async list(filter: { status?: ShipmentRequestStatus; limit?: number } = {}): Promise<ShipmentRequestView[]> {
+    const found = await this.storage.find(shipmentRequests, {
+      ...(filter.status ? { where: { status: filter.status } } : {}),
+      limit: filter.limit ?? 100,
+    })
+    return found.map(shipmentRequestView)
+  }
+}
+
+function normaliseAddress(address: Address): Address {
+  return {
+    name: address.name.trim(),
+    street: address.street.trim(),
+    city: address.city.trim(),
+    ...(address.postalCode === undefined ? {} : { postalCode: address.postalCode.trim() }),
+    country: address.country.trim().toUpperCase(),
+  }
+}
+
+export function shipmentRequestView(stored: Stored<ShipmentRequest>): ShipmentRequestView {
+  const { orderId, status, items, address, errors, shipmentId } = stored.data
+  return { id: stored.id, orderId, status, items, address, errors, shipmentId, createdAt: stored.createdAt.toISOString() }
+}

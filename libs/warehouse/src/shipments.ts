@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto'
+import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
+import { type Shipment, type ShipmentStatus, shipmentRequests, shipments } from './collections.js'
+import { conflict, notFound } from './errors.js'
+
+export interface ShipmentView {
+  id: string
+  requestId: string
+  orderId: string
+  status: ShipmentStatus
+  items: Shipment['items']
+  address: Shipment['address']
+  packedBy: string | null
+  packedAt: string | null
+  trackingNumber: string | null
+  shippedAt: string | null
+  createdAt: string
+  version: number
+}
+
+export interface WriteFence {
+  /** The fencing token of the lock the writer holds (see @tms/locks). */
+  fencingToken?: number
+}
+
+const BATCH = 500
+
+export class Shipments {
+  constructor(private readonly storage: Storage) {}
+
+  /**
+   * A shipment for every open request without data problems. Safe to repeat and to run from
+   * several places: a request's shipment is unique by request id, so a rerun after a crash
+   * creates nothing twice, it only finishes marking requests done.
+   */
+  async createForReadyRequests(): Promise<{ created: number }> {
+    let created = 0
+    for (;;) {
+      const ready = await this.storage.find(shipmentRequests, { where: { status: 'OPEN', readiness: 'READY' }, limit: BATCH })
+      for (const request of ready) {
+        const { orderId, items, address } = request.data
+        let shipmentId: string
+        try {
+          shipmentId = (
+            await this.storage.insert(shipments, randomUUID(), {
+              requestId: request.id,
+              orderId,
+              items,
+              address,
+              status: 'PENDING',
+              packedBy: null,
+              packedAt: null,
+              trackingNumber: null,
+              shippedAt: null,
+            })
+          ).id
+          created++
+        } catch (error) {
+          if (!(error instanceof DuplicateKeyError)) throw error
+          const existing = await this.storage.findOne(shipments, { requestId: request.id })
+          if (!existing) throw error
+          shipmentId = existing.id
+        }
+        try {
+          await this.storage.update(shipmentRequests, request, { status: 'DONE', shipmentId })
+        } catch (error) {
+          // Someone else finished this request meanwhile; their write stands.
+          if (!(error instanceof VersionConflictError)) throw error
+        }
+      }
+      if (ready.length < BATCH) return { created }
+    }
+  }
+
+  async get(id: string): Promise<ShipmentView> {
+    return shipmentView(await this.#load(id))
+  }
+
+  async list(
+    filter: { status?: ShipmentStatus; limit?: number; excludeIds?: ReadonlySet<string> } = {},
+  ): Promise<ShipmentView[]> {
+    const limit = filter.limit ?? 100
+    const excluded = filter.excludeIds ?? new Set<string>()
+    const found = await this.storage.find(shipments, {
+      ...(filter.status ? { where: { status: filter.status } } : {}),
+      limit: limit + excluded.size,
+    })
+    return found
+      .filter((s) => !excluded.has(s.id))
+      .slice(0, limit)
+      .map(shipmentView)
+  }
+
+  async countByStatus(): Promise<Record<ShipmentStatus, number>> {
+    const counts = await this.storage.countBy(shipments, 'status')
+    return { PENDING: counts.PENDING ?? 0, PACKED: counts.PACKED ?? 0, SHIPPED: counts.SHIPPED ?? 0 }
+  }
+
+  /** PENDING → PACKED. With a fencing token, a claim holder that lost its claim cannot overwrite its successor. */
+  async pack(id: string, by: string, fence: WriteFence = {}): Promise<ShipmentView> {
+    return this.#transition(id, 'PENDING', { status: 'PACKED', packedBy: by, packedAt: new Date().toISOString() }, fence)
+  }
+
+  /** PACKED → SHIPPED. */
+  async ship(id: string, trackingNumber: string): Promise<ShipmentView> {
+    return this.#transition(id, 'PACKED', { status: 'SHIPPED', trackingNumber, shippedAt: new Date().toISOString() }, {})
+  }
+
+  async #transition(id: string, from: ShipmentStatus, patch: Partial<Shipment>, fence: WriteFence): Promise<ShipmentView> {
+    const current = await this.#load(id)
+    if (current.data.status !== from) {
+      throw conflict(`shipment ${id} is ${current.data.status}, not ${from}`)
+    }
+    try {
+      return shipmentView(await this.storage.update(shipments, current, patch, fence))
+    } catch (error) {
+      if (error instanceof VersionConflictError) throw conflict(`shipment ${id} was changed meanwhile; reload it`)
+      throw error
+    }
+  }
+
+  async #load(id: string): Promise<Stored<Shipment>> {
+    const found = await this.storage.get(shipments, id)
+    if (!found) throw notFound('shipment', id)
+    return found
+  }
+}
+
+export function shipmentView(stored: Stored<Shipment>): ShipmentView {
+  const { requestId, orderId, status, items, address, packedBy, packedAt, trackingNumber, shippedAt } = stored.data
+  return {
+    id: stored.id,
+    requestId,
+    orderId,
+    status,
+    items,
+    address,
+    packedBy,
+    packedAt,
+    trackingNumber,
+    shippedAt,
+    createdAt: stored.createdAt.toISOString(),
+    version: stored.version,
+  }
+}
