@@ -56,6 +56,8 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
   app.server.headersTimeout = config.KEEP_ALIVE_TIMEOUT_MS + 1000
 
   useStrictValidation(app)
+  // This API speaks JSON only: anything else is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain')
   await app.register(errorHandling)
   await app.register(responseHeaders, { version: config.APP_VERSION, instanceId: config.INSTANCE_ID })
   await app.register(requestLog)

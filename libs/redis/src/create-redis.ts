@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import { type Command, Redis, type RedisOptions } from 'ioredis'
 
 /** The subset of a pino logger this lib needs, so it does not depend on the logging lib. */
 export interface RedisLogger {
@@ -7,7 +7,10 @@ export interface RedisLogger {
 }
 
 export type RedisRole =
-  /** Request path: fail fast (one retry, 2 s command timeout) so a Redis outage becomes a clear 503, not a hang. */
+  /**
+   * Request path: every command answers within 2 s or fails (a 503, not a hang), with one
+   * retry across a reconnect. See `resetOnTimeout` for why a timeout also resets the connection.
+   */
   | 'command'
   /** Pub/sub subscriber: no command timeout (it blocks by design), reconnects forever. */
   | 'subscriber'
@@ -24,7 +27,7 @@ export interface CreateRedisOptions {
 }
 
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
-  command: { maxRetriesPerRequest: 1, commandTimeout: 2000, enableOfflineQueue: true },
+  command: { maxRetriesPerRequest: 1, commandTimeout: 2000, autoResendUnfulfilledCommands: false, enableOfflineQueue: true },
   subscriber: { maxRetriesPerRequest: null, enableOfflineQueue: true },
   blocking: { maxRetriesPerRequest: null, enableOfflineQueue: true },
 }
@@ -42,7 +45,29 @@ export function createRedis(url: string, options: CreateRedisOptions): Redis {
     ...options.overrides,
   })
   watchConnection(redis, options)
+  if (role === 'command') resetOnTimeout(redis, options)
   return redis
+}
+
+/**
+ * A command that timed out may never have reached Redis (a silent network drops packets but
+ * keeps the TCP connection). ioredis rejects it yet keeps it queued, so once the network heals
+ * each reply is matched to the command before it, forever (measured: the API never recovered).
+ * A timeout therefore means the connection cannot be trusted: drop it and reconnect clean.
+ * Commands cut off this way are not replayed (they may have run); they fail by their timeout.
+ */
+function resetOnTimeout(redis: Redis, options: CreateRedisOptions): void {
+  const send = redis.sendCommand.bind(redis)
+  redis.sendCommand = ((command: Command, stream?: unknown) => {
+    const result = send(command, stream as never)
+    command.promise.catch((error: unknown) => {
+      if ((error as Error)?.message === 'Command timed out' && (redis.status === 'ready' || redis.status === 'connect')) {
+        options.logger?.warn({ redis: options.connectionName }, 'redis command timed out; reconnecting')
+        redis.disconnect(true)
+      }
+    })
+    return result
+  }) as typeof redis.sendCommand
 }
 
 /** Logs state changes once per change, not once per failed reconnect attempt. */

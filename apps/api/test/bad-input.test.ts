@@ -1,0 +1,271 @@
+import { apiTokens, shipmentRequests, shipments, users } from '@tms/warehouse'
+import t from 'tap'
+import { buildTestApi, loginCookie } from './support.js'
+
+const ID = '11111111-1111-4111-8111-111111111111'
+const address = { name: 'Ada', street: 'Main 1', city: 'Linz', postalCode: '4020', country: 'AT' }
+const request = (overrides: Record<string, unknown>) => ({
+  orderId: 'o-1',
+  items: [{ sku: 'TRK-1', quantity: 1 }],
+  address,
+  ...overrides,
+})
+
+interface Case {
+  name: string
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  url: string
+  /** Sent as is: a string is a raw body, anything else JSON. */
+  body?: unknown
+  contentType?: string
+  status: number
+  /** The field the message must name, for validation errors. */
+  field?: RegExp
+}
+
+const bigBody = JSON.stringify(request({ address: { ...address, name: 'x'.repeat(70_000) } }))
+
+const cases: Case[] = [
+  {
+    name: 'truncated JSON',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: '{"orderId": "o-1", "items": [',
+    status: 400,
+    field: /JSON/i,
+  },
+  { name: 'not JSON at all', method: 'POST', url: '/auth/login', body: 'email=a&password=b', status: 400, field: /JSON/i },
+  {
+    name: 'wrong content type',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: 'orderId=o-1',
+    contentType: 'text/plain',
+    status: 415,
+  },
+  { name: 'empty JSON body', method: 'POST', url: '/shipment-requests', body: '', status: 400 },
+  { name: 'JSON null body', method: 'POST', url: '/shipment-requests', body: 'null', status: 400 },
+  { name: 'array instead of object', method: 'POST', url: '/shipment-requests', body: '[]', status: 400, field: /body/ },
+  {
+    name: 'missing field',
+    method: 'POST',
+    url: '/auth/login',
+    body: { email: 'a@b.io' },
+    status: 400,
+    field: /body\.password is required/,
+  },
+  {
+    name: 'wrong type',
+    method: 'POST',
+    url: '/auth/login',
+    body: { email: 42, password: 'x' },
+    status: 400,
+    field: /body\.email/,
+  },
+  {
+    name: 'unknown field',
+    method: 'POST',
+    url: '/auth/login',
+    body: { email: 'a@b.io', password: 'x', admin: true },
+    status: 400,
+    field: /body\.admin is not an allowed field/,
+  },
+  {
+    name: 'invalid email',
+    method: 'POST',
+    url: '/users',
+    body: { email: 'not-an-email', password: 'long enough password', roles: ['agent'] },
+    status: 400,
+    field: /body\.email/,
+  },
+  {
+    name: 'injection in email',
+    method: 'POST',
+    url: '/users',
+    body: { email: "x' OR '1'='1", password: 'long enough password', roles: ['agent'] },
+    status: 400,
+    field: /body\.email/,
+  },
+  {
+    name: 'short password',
+    method: 'POST',
+    url: '/users',
+    body: { email: 'new@b.io', password: 'short', roles: ['agent'] },
+    status: 400,
+    field: /body\.password/,
+  },
+  {
+    name: 'unknown role',
+    method: 'POST',
+    url: '/users',
+    body: { email: 'new@b.io', password: 'long enough password', roles: ['root'] },
+    status: 400,
+    field: /body\.roles\.0 must be one of agent, operator, admin/,
+  },
+  {
+    name: 'no roles',
+    method: 'POST',
+    url: '/users',
+    body: { email: 'new@b.io', password: 'long enough password', roles: [] },
+    status: 400,
+    field: /body\.roles/,
+  },
+  {
+    name: 'missing order id',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: { items: [{ sku: 'A', quantity: 1 }], address },
+    status: 400,
+    field: /body\.orderId is required/,
+  },
+  {
+    name: 'SQL injection in order id',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: request({ orderId: "1'; DROP TABLE shipments;--" }),
+    status: 400,
+    field: /body\.orderId/,
+  },
+  {
+    name: 'no items',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: request({ items: [] }),
+    status: 400,
+    field: /body\.items/,
+  },
+  {
+    name: 'quantity as a string',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: request({ items: [{ sku: 'A', quantity: '5' }] }),
+    status: 400,
+    field: /body\.items\.0\.quantity must be integer/,
+  },
+  {
+    name: 'negative quantity',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: request({ items: [{ sku: 'A', quantity: -1 }] }),
+    status: 400,
+    field: /body\.items\.0\.quantity/,
+  },
+  {
+    name: 'fractional quantity',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: request({ items: [{ sku: 'A', quantity: 1.5 }] }),
+    status: 400,
+    field: /body\.items\.0\.quantity/,
+  },
+  {
+    name: 'script in sku',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: request({ items: [{ sku: '<script>alert(1)</script>', quantity: 1 }] }),
+    status: 400,
+    field: /body\.items\.0\.sku/,
+  },
+  {
+    name: 'missing city',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: request({ address: { ...address, city: undefined } }),
+    status: 400,
+    field: /body\.address\.city is required/,
+  },
+  {
+    name: 'unknown address field',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: request({ address: { ...address, planet: 'Mars' } }),
+    status: 400,
+    field: /body\.address\.planet is not an allowed field/,
+  },
+  {
+    name: 'prototype pollution',
+    method: 'POST',
+    url: '/shipment-requests',
+    body: `{"orderId":"o-1","__proto__":{"admin":true},"items":[{"sku":"A","quantity":1}],"address":${JSON.stringify(address)}}`,
+    status: 400,
+  },
+  { name: 'oversized body', method: 'POST', url: '/shipment-requests', body: bigBody, status: 413 },
+  {
+    name: 'bad id in path',
+    method: 'GET',
+    url: '/shipments/not-a-uuid',
+    status: 400,
+    field: /params\.id must match format "uuid"/,
+  },
+  { name: 'injection in path id', method: 'POST', url: '/shipments/1%27%20OR%201=1/pack', status: 400, field: /params\.id/ },
+  {
+    name: 'unknown status filter',
+    method: 'GET',
+    url: '/shipments?status=LOST',
+    status: 400,
+    field: /querystring\.status must be one of PENDING, PACKED, SHIPPED/,
+  },
+  { name: 'limit out of range', method: 'GET', url: '/shipments?limit=100000', status: 400, field: /querystring\.limit/ },
+  {
+    name: 'unknown query parameter',
+    method: 'GET',
+    url: '/shipment-requests?sort=desc',
+    status: 400,
+    field: /querystring\.sort is not an allowed field/,
+  },
+  {
+    name: 'missing tracking number',
+    method: 'POST',
+    url: `/shipments/${ID}/ship`,
+    body: {},
+    status: 400,
+    field: /body\.trackingNumber is required/,
+  },
+  {
+    name: 'bad tracking number',
+    method: 'POST',
+    url: `/shipments/${ID}/ship`,
+    body: { trackingNumber: 'x\r\nSet-Cookie: a=b' },
+    status: 400,
+    field: /body\.trackingNumber/,
+  },
+  {
+    name: 'newline in token name',
+    method: 'POST',
+    url: '/api-tokens',
+    body: { name: 'ci\nbot', roles: ['operator'] },
+    status: 400,
+    field: /body\.name/,
+  },
+  { name: 'bad token id', method: 'DELETE', url: '/api-tokens/123', status: 400, field: /params\.id/ },
+  { name: 'empty preferences', method: 'PATCH', url: '/auth/me/preferences', body: {}, status: 400, field: /body/ },
+  { name: 'unknown route', method: 'GET', url: '/shipments/x/y/z', status: 404 },
+]
+
+t.test(`${cases.length} malformed requests: each a 4xx that says what is wrong, and nothing stored`, async (t) => {
+  const api = await buildTestApi(t)
+  const cookie = await loginCookie(api.app)
+  const counts = async () =>
+    Promise.all([users, apiTokens, shipmentRequests, shipments].map((c) => api.storage.count(c as never)))
+  const before = await counts()
+
+  for (const c of cases) {
+    const raw = typeof c.body === 'string'
+    const response = await api.app.inject({
+      method: c.method,
+      url: c.url,
+      headers: {
+        cookie,
+        ...(c.body !== undefined ? { 'content-type': c.contentType ?? 'application/json' } : {}),
+      },
+      ...(c.body !== undefined ? { payload: raw ? (c.body as string) : JSON.stringify(c.body) } : {}),
+    })
+    const body = response.json<{ statusCode: number; error: string; message: string }>()
+    t.equal(response.statusCode, c.status, `${c.name}: status ${c.status} (${body.message})`)
+    t.equal(body.statusCode, c.status, `${c.name}: JSON error shape`)
+    t.type(body.error, 'string')
+    t.notMatch(response.body, /at .*\.(js|ts):\d+/, `${c.name}: no stack trace`)
+    if (c.field) t.match(body.message, c.field, `${c.name}: the message names the problem`)
+  }
+  t.same(await counts(), before, 'no table gained a row')
+})

@@ -1,0 +1,79 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startTcpProxy } from '@tms/testing'
+import t from 'tap'
+import { cookieFrom, http } from './http-client.js'
+import { ADMIN, isolatedEnv, startApiProcess } from './support.js'
+
+/** Polls until `check` passes or `ms` elapse; returns how long recovery took. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now()
+  while (Date.now() - started < ms) {
+    if (await check()) return Date.now() - started
+    await sleep(100)
+  }
+  throw new Error(`not recovered within ${ms} ms`)
+}
+
+t.test('Redis refusing connections: clear 503s, then recovery on its own', async (t) => {
+  const proxy = await startTcpProxy(t, '127.0.0.1', 6379)
+  const env = await isolatedEnv(t, { REDIS_URL: `redis://127.0.0.1:${proxy.port}` })
+  const api = await startApiProcess(t, env)
+  const cookie = cookieFrom(await http(api.url, 'POST', '/auth/login', { body: ADMIN }))
+
+  proxy.refuse()
+  const me = await http(api.url, 'GET', '/auth/me', { cookie })
+  t.equal(me.status, 503)
+  t.equal(me.json<{ message: string }>().message, 'the session and cache store is unavailable; try again shortly')
+  const ready = await http(api.url, 'GET', '/health/ready')
+  t.equal(ready.status, 503)
+  t.match(ready.json(), { checks: { redis: /^down/, database: 'ok' } })
+  t.equal((await http(api.url, 'GET', '/health/live')).status, 200, 'alive: the orchestrator must not restart it')
+
+  proxy.restore()
+  const took = await within(5000, async () => (await http(api.url, 'GET', '/auth/me', { cookie })).status === 200)
+  t.pass(`the same session works again ${took} ms after Redis came back, without a restart`)
+  t.equal((await http(api.url, 'GET', '/health/ready')).status, 200)
+  t.ok(api.child.running)
+  t.ok(api.child.logs.some((l) => l.msg === 'redis connection restored'))
+})
+
+t.test('Redis silent (packets dropped): bounded 503s, then recovery', async (t) => {
+  const proxy = await startTcpProxy(t, '127.0.0.1', 6379)
+  const api = await startApiProcess(t, await isolatedEnv(t, { REDIS_URL: `redis://127.0.0.1:${proxy.port}` }))
+  const cookie = cookieFrom(await http(api.url, 'POST', '/auth/login', { body: ADMIN }))
+
+  proxy.blackhole()
+  const started = Date.now()
+  const me = await http(api.url, 'GET', '/auth/me', { cookie })
+  const waited = Date.now() - started
+  t.equal(me.status, 503)
+  t.ok(waited < 4000, `answered within the command timeout (${waited} ms)`)
+
+  proxy.restore()
+  const took = await within(10_000, async () => (await http(api.url, 'GET', '/auth/me', { cookie })).status === 200)
+  t.pass(`recovered ${took} ms after the network came back`)
+  for (let i = 0; i < 20; i++) {
+    const again = await http(api.url, 'GET', '/auth/me', { cookie })
+    t.equal(again.json<{ user: { email: string } }>().user.email, ADMIN.email, 'replies match their commands')
+  }
+})
+
+t.test('database unreachable: clear 503s, then recovery on its own', async (t) => {
+  const proxy = await startTcpProxy(t, '127.0.0.1', 5432)
+  const base = new URL((await isolatedEnv(t)).DATABASE_URL)
+  base.port = String(proxy.port)
+  const env = await isolatedEnv(t, { DATABASE_URL: base.toString() })
+  const api = await startApiProcess(t, env)
+  const cookie = cookieFrom(await http(api.url, 'POST', '/auth/login', { body: ADMIN }))
+
+  proxy.refuse()
+  const list = await http(api.url, 'GET', '/shipments', { cookie })
+  t.equal(list.status, 503)
+  t.equal(list.json<{ message: string }>().message, 'the database is unavailable; try again shortly')
+  t.match((await http(api.url, 'GET', '/health/ready')).json(), { checks: { database: /^down/, redis: 'ok' } })
+  t.equal((await http(api.url, 'GET', '/auth/me', { cookie })).status, 200, 'sessions do not need the database')
+
+  proxy.restore()
+  const took = await within(5000, async () => (await http(api.url, 'GET', '/shipments', { cookie })).status === 200)
+  t.pass(`recovered ${took} ms after the database came back`)
+})
