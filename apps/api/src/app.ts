@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import fastifyRedis from '@fastify/redis'
 import { healthPlugin, type Lifecycle } from '@tms/lifecycle'
-import type { Logger } from '@tms/logging'
+import { type Logger, lazyChildLogger } from '@tms/logging'
 import { Keyspace } from '@tms/redis'
 import type { Storage } from '@tms/storage'
 import { Accounts, ShipmentRequests, Shipments } from '@tms/warehouse'
@@ -38,6 +37,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Our own one-line request log replaces Fastify's two lines (see plugins/request-log.ts).
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as Logger, bindings, options),
     // Fastify accepts a hop count at runtime, though its types list only boolean and addresses.
     trustProxy: config.TRUST_PROXY as boolean | string,
     bodyLimit: 64 * 1024,
@@ -49,8 +49,9 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     // the drain has already moved traffic away, and a 503 here is exactly a dropped request.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // An upstream id (the load balancer's) wins; otherwise Fastify's counter, unique together with
+    // the instance id that every log line carries. (randomUUID cost more than it told.)
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
   })
   app.server.headersTimeout = config.KEEP_ALIVE_TIMEOUT_MS + 1000

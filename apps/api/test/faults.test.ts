@@ -60,7 +60,7 @@ t.test('Redis silent (packets dropped): bounded 503s, then recovery', async (t) 
 
 t.test('database unreachable: clear 503s, then recovery on its own', async (t) => {
   const proxy = await startTcpProxy(t, '127.0.0.1', 5432)
-  const base = new URL((await isolatedEnv(t)).DATABASE_URL)
+  const base = new URL((await isolatedEnv(t)).DATABASE_URL!)
   base.port = String(proxy.port)
   const env = await isolatedEnv(t, { DATABASE_URL: base.toString() })
   const api = await startApiProcess(t, env)

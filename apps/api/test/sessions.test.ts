@@ -3,7 +3,7 @@ import t from 'tap'
 import { heldRequest, sessionIdOf, watchKey } from './session-helpers.js'
 import { buildTestApi, isolatedEnv, loginCookie, sessionCookieOf } from './support.js'
 
-const WRITES = new Set(['HSET', 'HDEL', 'SET', 'DEL', 'UNLINK', 'HMSET'])
+const WRITES = new Set(['SET', 'HSET', 'HDEL', 'DEL', 'UNLINK', 'EVALSHA', 'EVAL'])
 
 t.test('a request that does not change the session writes nothing; its read slides the TTL', async (t) => {
   const api = await buildTestApi(t)
@@ -16,7 +16,7 @@ t.test('a request that does not change the session writes nothing; its read slid
     t.equal(me.statusCode, 200)
     t.notOk(me.headers['set-cookie'], 'no cookie rewritten either')
   }
-  await watch.until('EXPIRE', 3)
+  await watch.until('GETEX', 3)
   t.same(
     watch.commands().filter((c) => WRITES.has(c)),
     [],
@@ -50,7 +50,7 @@ t.test('after logout, a slower request already in flight cannot bring the sessio
   const watch = await watchKey(t, TEST_REDIS_URL, key)
 
   const slow = heldRequest(port, { method: 'PATCH', path: '/auth/me/preferences', cookie, body: { packingStation: 'PACK-01' } })
-  await watch.until('HGETALL', 1) // the slow request has read the session
+  await watch.until('GETEX', 1) // the slow request has read the session
   const logout = await api.app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie } })
   t.equal(logout.statusCode, 204)
   t.match(logout.headers['set-cookie'], /tms\.sid=;/, 'the cookie is cleared')
@@ -74,7 +74,7 @@ t.test('two concurrent requests changing different session keys both keep their 
     body: { packingStation: 'PACK-07' },
   })
   const printer = heldRequest(port, { method: 'PATCH', path: '/auth/me/preferences', cookie, body: { labelPrinter: 'ZEBRA-2' } })
-  await watch.until('HGETALL', 2) // both read the session before either writes
+  await watch.until('GETEX', 2) // both read the session before either writes
   t.equal((await station.release()).status, 200)
   t.equal((await printer.release()).status, 200)
   const prefs = await api.app.inject({ method: 'GET', url: '/auth/me/preferences', headers: { cookie } })

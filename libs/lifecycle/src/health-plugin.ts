@@ -34,12 +34,14 @@ export const healthPlugin = fp<HealthPluginOptions>(
     const timeoutMs = options.checkTimeoutMs ?? 1000
     let inFlight = 0
 
-    app.addHook('onRequest', async (_request, reply) => {
+    app.addHook('onRequest', (_request, reply, done) => {
       inFlight++
       if (lifecycle.stopping) reply.header('connection', 'close')
+      done()
     })
-    app.addHook('onResponse', async () => {
+    app.addHook('onResponse', (_request, _reply, done) => {
       inFlight--
+      done()
     })
     app.decorate('requestsInFlight', () => inFlight)
 

@@ -27,7 +27,13 @@ export interface CreateRedisOptions {
 }
 
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
-  command: { maxRetriesPerRequest: 1, commandTimeout: 2000, autoResendUnfulfilledCommands: false, enableOfflineQueue: true },
+  command: {
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2000,
+    autoResendUnfulfilledCommands: false,
+    enableOfflineQueue: true,
+    enableAutoPipelining: true,
+  },
   subscriber: { maxRetriesPerRequest: null, enableOfflineQueue: true },
   blocking: { maxRetriesPerRequest: null, enableOfflineQueue: true },
 }
@@ -59,14 +65,16 @@ export function createRedis(url: string, options: CreateRedisOptions): Redis {
 function resetOnTimeout(redis: Redis, options: CreateRedisOptions): void {
   const send = redis.sendCommand.bind(redis)
   redis.sendCommand = ((command: Command, stream?: unknown) => {
-    const result = send(command, stream as never)
-    command.promise.catch((error: unknown) => {
-      if ((error as Error)?.message === 'Command timed out' && (redis.status === 'ready' || redis.status === 'connect')) {
+    // Wrapping reject (not command.promise.catch) costs no extra promise per command.
+    const reject = command.reject
+    command.reject = (error: Error) => {
+      if (error?.message === 'Command timed out' && (redis.status === 'ready' || redis.status === 'connect')) {
         options.logger?.warn({ redis: options.connectionName }, 'redis command timed out; reconnecting')
         redis.disconnect(true)
       }
-    })
-    return result
+      reject(error)
+    }
+    return send(command, stream as never)
   }) as typeof redis.sendCommand
 }
 

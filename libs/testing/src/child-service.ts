@@ -15,6 +15,8 @@ export interface ChildServiceOptions {
   args?: string[]
   env?: Record<string, string | undefined>
   cwd?: string
+  /** A command to run node under, e.g. ['taskset', '-c', '0'] to pin a benchmark's server to a core. */
+  wrapper?: string[]
 }
 
 export interface Exit {
@@ -36,7 +38,8 @@ export class ChildService {
 
   constructor(options: ChildServiceOptions) {
     this.name = options.name
-    this.process = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
+    const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath]
+    this.process = spawn(command!, [...prefix, options.script, ...(options.args ?? [])], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 export { ChildService, type ChildServiceOptions, type Exit, type LogLine, startChildService } from './child-service.js'
+export { freePort } from './free-port.js'
 export {
   deleteKeys,
   dropSchema,

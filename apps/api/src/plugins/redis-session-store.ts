@@ -3,37 +3,32 @@ import type { Session } from 'fastify'
 import type { Redis } from 'ioredis'
 
 type Callback = (error?: unknown) => void
-type Fields = Map<string, string>
+/** Session key → that key's JSON text, exactly as stored. */
+type Fields = Record<string, string>
 
-/** Marks a session hash as existing even before any key is set. Not session data. */
-const CREATED_FIELD = '~created'
+/** Where a loaded session keeps what it held when read (a symbol: not session data, never stored). */
+const LOADED = Symbol('loaded')
 
-// Read and slide the expiry in one round trip, without rewriting the data.
-const TOUCH = `
-local fields = redis.call('HGETALL', KEYS[1])
-if #fields > 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return fields`
-
-// A new session (first save after login): replace whatever was under the id.
-const CREATE = `
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1`
+/*
+ * A session is one string: a JSON object mapping each session key to that key's JSON text,
+ * e.g. {"user":"{\"id\":\"u1\"}"}. Reads are one native GETEX, which also slides the expiry;
+ * writes (rare: login, a changed preference) merge only the changed keys inside Redis, where
+ * the values are opaque strings to Lua's cjson, so nothing is re-encoded or loses precision.
+ */
 
 // Only the keys this request changed. A session that no longer exists (logged out meanwhile)
 // is not brought back: Spring Session's "session was invalidated" rule.
 const UPDATE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local session = cjson.decode(current)
 local changed = tonumber(ARGV[2])
-if changed > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 3, 2 + 2 * changed)) end
-if #ARGV > 2 + 2 * changed then redis.call('HDEL', KEYS[1], unpack(ARGV, 3 + 2 * changed)) end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
+for i = 3, 2 + 2 * changed, 2 do session[ARGV[i]] = ARGV[i + 1] end
+for i = 3 + 2 * changed, #ARGV do session[ARGV[i]] = nil end
+redis.call('SET', KEYS[1], cjson.encode(session), 'EX', ARGV[1])
 return 1`
 
 interface SessionCommands {
-  tmsSessionTouch(key: string, ttl: number): Promise<string[]>
-  tmsSessionCreate(key: string, ttl: number, ...fieldsAndValues: string[]): Promise<number>
   tmsSessionUpdate(key: string, ttl: number, changed: number, ...args: string[]): Promise<number>
 }
 
@@ -48,18 +43,22 @@ export interface SessionStoreLogger {
 /**
  * A session store for @fastify/session that writes only what changed.
  *
- * Each session is a Redis hash with one field per session key. A request that changes nothing
- * writes nothing (its read slides the TTL); a request that changes one key writes that key, so
- * concurrent requests changing different keys both keep their change; and a session deleted
- * by logout is never recreated by a slower request that was already in flight.
+ * A request that changes nothing writes nothing (its GETEX slides the TTL); a request that
+ * changes one key writes that key, so concurrent requests changing different keys both keep
+ * their change; and a session deleted by logout is never recreated by a slower request that
+ * was already in flight.
  */
 export class RedisSessionStore {
   readonly #redis: Redis & SessionCommands
   readonly #keys: Keyspace
   readonly #ttlSeconds: number
   readonly #logger: SessionStoreLogger | undefined
-  /** What each loaded session held when it was read: the base its changes are computed against. */
-  readonly #loaded = new WeakMap<object, Fields>()
+  /**
+   * The raw fields of the session `get` just returned. @fastify/session builds the Session and
+   * Fastify calls our next onRequest hook synchronously after that, so `rememberLoaded` finds
+   * them here without serializing the session again. Checked by id; otherwise it serializes.
+   */
+  #justLoaded: { id: string; fields: Fields } | undefined
 
   constructor(options: { redis: Redis; keyspace: Keyspace; ttlSeconds: number; logger?: SessionStoreLogger }) {
     this.#redis = options.redis as Redis & SessionCommands
@@ -68,8 +67,6 @@ export class RedisSessionStore {
     this.#logger = options.logger
     if (!scriptsDefined.has(options.redis)) {
       scriptsDefined.add(options.redis)
-      this.#redis.defineCommand('tmsSessionTouch', { numberOfKeys: 1, lua: TOUCH })
-      this.#redis.defineCommand('tmsSessionCreate', { numberOfKeys: 1, lua: CREATE })
       this.#redis.defineCommand('tmsSessionUpdate', { numberOfKeys: 1, lua: UPDATE })
     }
   }
@@ -79,24 +76,26 @@ export class RedisSessionStore {
   }
 
   get(sessionId: string, callback: (error: unknown, session?: Session | null) => void): void {
-    this.#redis.tmsSessionTouch(this.key(sessionId), this.#ttlSeconds).then(
-      (flat) => callback(null, flat.length === 0 ? null : this.#decode(flat)),
+    this.#redis.getex(this.key(sessionId), 'EX', this.#ttlSeconds).then(
+      (stored) => callback(null, stored === null ? null : this.#decode(sessionId, stored)),
       (error: unknown) => callback(error),
     )
   }
 
   /** Called for a session restored from the store, before any handler changes it. */
-  rememberLoaded(session: object): void {
-    this.#loaded.set(session, serialize(session))
+  rememberLoaded(session: { sessionId: string; [LOADED]?: Fields }): void {
+    const handoff = this.#justLoaded
+    this.#justLoaded = undefined
+    session[LOADED] = handoff?.id === session.sessionId ? handoff.fields : serialize(session)
   }
 
   set(sessionId: string, session: Session, callback: Callback): void {
     const fields = serialize(session)
-    const base = this.#loaded.get(session)
+    const base = (session as { [LOADED]?: Fields })[LOADED]
     const write = base ? this.#writeChanges(sessionId, base, fields) : this.#create(sessionId, fields)
     write.then(
       () => {
-        this.#loaded.set(session, fields)
+        ;(session as { [LOADED]?: Fields })[LOADED] = fields
         callback()
       },
       (error: unknown) => callback(error),
@@ -111,15 +110,13 @@ export class RedisSessionStore {
   }
 
   async #create(sessionId: string, fields: Fields): Promise<void> {
-    const args = [CREATED_FIELD, new Date().toISOString()]
-    for (const [name, value] of fields) args.push(name, value)
-    await this.#redis.tmsSessionCreate(this.key(sessionId), this.#ttlSeconds, ...args)
+    await this.#redis.set(this.key(sessionId), JSON.stringify(fields), 'EX', this.#ttlSeconds)
   }
 
   async #writeChanges(sessionId: string, base: Fields, fields: Fields): Promise<void> {
     const changed: string[] = []
-    for (const [name, value] of fields) if (base.get(name) !== value) changed.push(name, value)
-    const removed = [...base.keys()].filter((name) => !fields.has(name))
+    for (const name in fields) if (base[name] !== fields[name]) changed.push(name, fields[name]!)
+    const removed = Object.keys(base).filter((name) => !(name in fields))
     if (changed.length === 0 && removed.length === 0) return
     const kept = await this.#redis.tmsSessionUpdate(
       this.key(sessionId),
@@ -132,12 +129,12 @@ export class RedisSessionStore {
       this.#logger?.info({ changedKeys: changed.filter((_, i) => i % 2 === 0) }, 'session was invalidated; change not saved')
   }
 
-  #decode(flat: string[]): Session | null {
+  #decode(sessionId: string, stored: string): Session | null {
     const data: Record<string, unknown> = {}
     try {
-      for (let i = 0; i < flat.length; i += 2) {
-        if (flat[i] !== CREATED_FIELD) data[flat[i]!] = JSON.parse(flat[i + 1]!)
-      }
+      const fields = JSON.parse(stored) as Fields
+      for (const name in fields) data[name] = JSON.parse(fields[name]!)
+      this.#justLoaded = { id: sessionId, fields }
     } catch {
       this.#logger?.warn({ key: this.#keys.prefix }, 'unreadable session data; treated as no session')
       return null
@@ -148,10 +145,10 @@ export class RedisSessionStore {
 
 /** Session keys as JSON strings. `cookie` is @fastify/session's own bookkeeping and not stored. */
 function serialize(session: object): Fields {
-  const fields: Fields = new Map()
+  const fields: Fields = {}
   for (const [name, value] of Object.entries(session)) {
     if (name === 'cookie' || value === undefined || typeof value === 'function') continue
-    fields.set(name, JSON.stringify(value))
+    fields[name] = JSON.stringify(value)
   }
   return fields
 }

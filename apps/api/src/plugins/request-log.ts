@@ -1,12 +1,21 @@
+import type { Logger } from '@tms/logging'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
-/** One line per request, after the response, with status and duration (Fastify's default logs two). */
+/**
+ * One line per request, after the response, with status and duration (Fastify's default logs
+ * two). Written through the root logger with the request id, so a request that logs nothing
+ * else never creates its child logger.
+ */
 export const requestLog = fp(
   async (app: FastifyInstance) => {
-    app.addHook('onResponse', async (request, reply) => {
-      request.log.info(
+    // Registered only when info lines are written at all: no per-request cost otherwise.
+    const log = app.log as Logger
+    if (!log.isLevelEnabled('info')) return
+    app.addHook('onResponse', (request, reply, done) => {
+      log.info(
         {
+          reqId: request.id,
           method: request.method,
           url: request.url,
           statusCode: reply.statusCode,
@@ -15,6 +24,7 @@ export const requestLog = fp(
         },
         'request',
       )
+      done()
     })
   },
   { name: 'tms-request-log', fastify: '5.x' },

@@ -1,9 +1,10 @@
-import fastifyCookie, { Signer } from '@fastify/cookie'
+import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import type { Keyspace } from '@tms/redis'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
+import { CachingSigner } from './cookie-signer.js'
 import { RedisSessionStore } from './redis-session-store.js'
 
 export const SESSION_COOKIE = 'tms.sid'
@@ -36,7 +37,7 @@ declare module 'fastify' {
  */
 export const sessions = fp<SessionsOptions>(
   async (app: FastifyInstance, options) => {
-    const signer = new Signer(options.secrets)
+    const signer = new CachingSigner(options.secrets)
     const store = new RedisSessionStore({
       redis: options.redis,
       keyspace: options.keyspace,
@@ -54,39 +55,46 @@ export const sessions = fp<SessionsOptions>(
       cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' },
     })
 
-    app.addHook('onRequest', async (request: FastifyRequest) => {
+    // Callback-style hooks: no promise per request on the hottest path of the API.
+    app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
       const cookie = request.cookies[SESSION_COOKIE]
       const session = request.session
-      if (!cookie || !session?.sessionId) return
-      if (session.encryptedSessionId === cookie) {
-        store.rememberLoaded(session)
-        return
+      if (cookie && session?.sessionId) {
+        if (session.encryptedSessionId === cookie) {
+          store.rememberLoaded(session)
+        } else {
+          // Signed with an older secret (rotation): still valid; re-sign it with the current one below.
+          const unsigned = signer.unsign(cookie)
+          if (unsigned.valid && unsigned.value === session.sessionId) {
+            store.rememberLoaded(session)
+            request[needsResign] = true
+          }
+        }
       }
-      // Signed with an older secret (rotation): still valid; re-sign it with the current one below.
-      const unsigned = signer.unsign(cookie)
-      if (unsigned.valid && unsigned.value === session.sessionId) {
-        store.rememberLoaded(session)
-        request[needsResign] = true
-      }
+      done()
     })
 
-    app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!request[needsResign] || !request.session) return
-      // @fastify/session clears a cookie whose signature differs from the current one; replace
-      // that with the same session id signed by the current secret.
-      const others = ([] as unknown[])
-        .concat(reply.getHeader('set-cookie') ?? [])
-        .map(String)
-        .filter((c) => !c.startsWith(`${SESSION_COOKIE}=`))
-      const resigned = app.serializeCookie(SESSION_COOKIE, request.session.encryptedSessionId, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: request.protocol === 'https',
-      })
-      reply.removeHeader('set-cookie')
-      reply.header('set-cookie', [...others, resigned])
-    })
+    app.addHook(
+      'onSend',
+      (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (e: null, p: unknown) => void) => {
+        if (!request[needsResign] || !request.session) return done(null, payload)
+        // @fastify/session clears a cookie whose signature differs from the current one; replace
+        // that with the same session id signed by the current secret.
+        const others = ([] as unknown[])
+          .concat(reply.getHeader('set-cookie') ?? [])
+          .map(String)
+          .filter((c) => !c.startsWith(`${SESSION_COOKIE}=`))
+        const resigned = app.serializeCookie(SESSION_COOKIE, request.session.encryptedSessionId, {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: request.protocol === 'https',
+        })
+        reply.removeHeader('set-cookie')
+        reply.header('set-cookie', [...others, resigned])
+        done(null, payload)
+      },
+    )
 
     app.decorate('sessionRedisStore', store)
   },
