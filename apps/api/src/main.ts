@@ -1,5 +1,5 @@
 import { addHttpShutdownSteps, Lifecycle } from '@tms/lifecycle'
-import { createLogger } from '@tms/logging'
+import { createLogger, flushLogger } from '@tms/logging'
 import { closeRedis, connectRedis, createRedis } from '@tms/redis'
 import { openStorage } from '@tms/storage'
 import { Accounts, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
@@ -8,7 +8,7 @@ import { readApiConfig } from './config.js'
 
 const config = readApiConfig()
 const logger = createLogger({ app: 'api', version: config.APP_VERSION, instanceId: config.INSTANCE_ID, level: config.LOG_LEVEL })
-const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS })
+const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, flushLogs: () => flushLogger(logger) })
 lifecycle.installSignalHandlers()
 
 const redis = createRedis(config.REDIS_URL, { connectionName: `api:${config.INSTANCE_ID}`, logger })
@@ -36,5 +36,6 @@ try {
   logger.fatal({ err: error }, 'startup failed')
   process.exitCode = 1
   await lifecycle.shutdown('startup failed').catch(() => undefined)
+  await flushLogger(logger)
   process.exit(1)
 }

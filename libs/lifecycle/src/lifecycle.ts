@@ -20,6 +20,12 @@ export interface LifecycleOptions {
   logger: LifecycleLogger
   /** The whole shutdown is bounded by this; past it the process exits 1. */
   shutdownTimeoutMs: number
+  /**
+   * Waits until every log line is written. Logs are written asynchronously; at process.exit a
+   * line still in flight can land after later ones or be lost (seen: "redis done" after
+   * "complete"), so the last thing before exiting is this flush.
+   */
+  flushLogs?: () => Promise<void>
 }
 
 /**
@@ -33,11 +39,13 @@ export class Lifecycle {
   readonly #finished = new Set<ShutdownStep>()
   readonly #logger: LifecycleLogger
   readonly #timeoutMs: number
+  readonly #flushLogs: () => Promise<void>
   #shutdown: Promise<void> | undefined
 
   constructor(options: LifecycleOptions) {
     this.#logger = options.logger
     this.#timeoutMs = options.shutdownTimeoutMs
+    this.#flushLogs = options.flushLogs ?? (async () => {})
   }
 
   get state(): LifecycleState {
@@ -129,7 +137,11 @@ export class Lifecycle {
       },
       async ({ signal, err }) => {
         if (err) logger.fatal({ err }, 'uncaught error; shutting down')
-        await this.shutdown(signal ?? (err ? 'uncaught error' : 'exit'))
+        try {
+          await this.shutdown(signal ?? (err ? 'uncaught error' : 'exit'))
+        } finally {
+          await this.#flushLogs()
+        }
       },
     )
   }

@@ -1,0 +1,92 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startTcpProxy } from '@tms/testing'
+import t, { type Test } from 'tap'
+import { closeRedis, connectRedis, createRedis } from '../src/create-redis.js'
+import { isRedisUnavailable } from '../src/errors.js'
+import { Keyspace } from '../src/keyspace.js'
+
+const warnings: string[] = []
+const logger = { info: () => {}, warn: (_o: object, msg: string) => void warnings.push(msg) }
+
+async function proxied(t: Test) {
+  const proxy = await startTcpProxy(t, '127.0.0.1', 6379)
+  const redis = createRedis(`redis://127.0.0.1:${proxy.port}`, { connectionName: 'redis-test', logger })
+  t.teardown(() => redis.disconnect())
+  await connectRedis(redis)
+  return { proxy, redis }
+}
+
+async function settle<T>(promise: Promise<T>): Promise<{ ms: number; error?: unknown; value?: T }> {
+  const started = Date.now()
+  try {
+    return { ms: Date.now() - started, value: await promise }
+  } catch (error) {
+    return { ms: Date.now() - started, error }
+  }
+}
+
+async function eventually(check: () => Promise<boolean>, ms: number): Promise<number> {
+  const started = Date.now()
+  while (Date.now() - started < ms) {
+    if (await check().catch(() => false)) return Date.now() - started
+    await sleep(100)
+  }
+  throw new Error(`not within ${ms} ms`)
+}
+
+t.test('keys live under one prefix', async (t) => {
+  const keys = new Keyspace('tms:')
+  t.equal(keys.key('sess', 'abc'), 'tms:sess:abc')
+  t.equal(keys.child('lock').key('shipment', 7), 'tms:lock:shipment:7')
+})
+
+t.test('Redis refusing connections: commands fail within the bound, clearly, then work again', async (t) => {
+  const { proxy, redis } = await proxied(t)
+  proxy.refuse()
+  const failed = await settle(redis.ping())
+  t.ok(failed.error, 'the command fails')
+  t.ok(isRedisUnavailable(failed.error), `recognised as unavailability (${(failed.error as Error).message})`)
+  t.ok(failed.ms < 3000, `within the bound (${failed.ms} ms)`)
+  proxy.restore()
+  const took = await eventually(async () => (await redis.ping()) === 'PONG', 5000)
+  t.pass(`answers again ${took} ms after Redis is back`)
+})
+
+t.test('Redis silent: commands time out, the connection resets, replies stay matched after recovery', async (t) => {
+  const { proxy, redis } = await proxied(t)
+  proxy.blackhole()
+  const timedOut = await settle(redis.echo('lost'))
+  t.match((timedOut.error as Error)?.message, /Command timed out/)
+  t.ok(timedOut.ms < 3000, `within the 2 s command timeout (${timedOut.ms} ms)`)
+  t.ok(isRedisUnavailable(timedOut.error))
+  proxy.restore()
+  await eventually(async () => (await redis.ping()) === 'PONG', 10_000)
+  const echoes = await Promise.all(Array.from({ length: 50 }, (_, i) => redis.echo(`m${i}`)))
+  t.same(
+    echoes,
+    Array.from({ length: 50 }, (_, i) => `m${i}`),
+    'every reply belongs to its own command',
+  )
+  t.ok(warnings.includes('redis command timed out; reconnecting'))
+})
+
+t.test('connectRedis fails with a clear error instead of retrying silently', async (t) => {
+  const redis = createRedis('redis://127.0.0.1:1', { connectionName: 'nowhere' })
+  t.teardown(() => redis.disconnect())
+  await t.rejects(connectRedis(redis, 500), /redis not reachable after 500 ms \(127\.0\.0\.1:1\)/)
+})
+
+t.test('closeRedis returns promptly even when Redis is gone', async (t) => {
+  const { proxy, redis } = await proxied(t)
+  proxy.blackhole()
+  const closed = await settle(closeRedis(redis, 300))
+  t.ok(closed.ms < 1500, `closed in ${closed.ms} ms`)
+  t.equal(closed.error, undefined)
+})
+
+t.test('isRedisUnavailable tells outages from command errors', async (t) => {
+  t.ok(isRedisUnavailable(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' })))
+  t.ok(isRedisUnavailable(new Error('connect ECONNREFUSED 127.0.0.1:6379')))
+  t.notOk(isRedisUnavailable(new Error("ERR unknown command 'NOPE'")))
+  t.notOk(isRedisUnavailable('not an error'))
+})
