@@ -1,0 +1,182 @@
+import type { Redis } from 'ioredis'
+import { Mutex } from 'redis-semaphore'
+
+/**
+ * One attempt, in one atomic step:
+ *  - the waiters' queue is FIFO: while it has a live head, only that head may acquire;
+ *  - acquiring takes the next fencing token in the same step, so tokens follow the order in
+ *    which the lock was actually held (taking it in a separate call, before or after, lets a
+ *    paused holder end up with a newer token than its successor);
+ *  - the token counter starts from Redis TIME in microseconds, so tokens keep increasing even
+ *    after Redis restarts empty, and storage never sees a token go backwards.
+ * Returns the token (> 0); 0 when held and not queueing; -1 when another waiter is first and
+ * not queueing; -(10 + place) for a queued waiter (place 0 = next in line).
+ *
+ * KEYS: lock, fence counter (one for all locks: no key per locked object is kept forever),
+ *       queue (zset: ticket → arrival), liveness (hash: ticket → expiry ms), queue sequence
+ * ARGV: holder, lock ttl ms, ticket ('' = no queue), mode ('try' | 'join' | 'queued'),
+ *       ticket ttl ms
+ * The lock's value becomes `<holder>#<token>`.
+ */
+const ACQUIRE = `
+local lock, fence, queue, alive, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local holder, ttl, ticket, mode, ticketTtl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+if mode == 'queued' then
+  -- A waiter whose ticket lapsed (it stalled past the ticket's lifetime) rejoins at the back.
+  if not redis.call('ZSCORE', queue, ticket) then redis.call('ZADD', queue, redis.call('INCR', seq), ticket) end
+  redis.call('HSET', alive, ticket, now + ticketTtl)
+end
+local head
+while true do
+  head = redis.call('ZRANGE', queue, 0, 0)[1]
+  if not head then break end
+  if tonumber(redis.call('HGET', alive, head) or '0') >= now then break end
+  redis.call('ZREM', queue, head)
+  redis.call('HDEL', alive, head)
+end
+
+local mayTry = (not head) or (mode == 'queued' and head == ticket)
+if mayTry and redis.call('SET', lock, holder, 'PX', ttl, 'NX') then
+  if mode == 'queued' then
+    redis.call('ZREM', queue, ticket)
+    redis.call('HDEL', alive, ticket)
+  end
+  -- Numbers in Redis' Lua are doubles printed with 14 digits; tokens have 16, so format them
+  -- as integers wherever they become strings.
+  if redis.call('EXISTS', fence) == 0 then
+    redis.call('SET', fence, string.format('%d', tonumber(time[1]) * 1000000 + tonumber(time[2])))
+  end
+  local token = redis.call('INCR', fence)
+  redis.call('SET', lock, holder .. '#' .. string.format('%d', token), 'PX', ttl)
+  return token
+end
+
+if mode == 'join' then
+  redis.call('ZADD', queue, redis.call('INCR', seq), ticket)
+  redis.call('HSET', alive, ticket, now + ticketTtl)
+  redis.call('PEXPIRE', queue, ticketTtl * 4)
+  redis.call('PEXPIRE', alive, ticketTtl * 4)
+  redis.call('PEXPIRE', seq, ticketTtl * 4)
+  return -(10 + redis.call('ZRANK', queue, ticket))
+end
+if mode == 'queued' then
+  redis.call('PEXPIRE', queue, ticketTtl * 4)
+  redis.call('PEXPIRE', alive, ticketTtl * 4)
+  return -(10 + (redis.call('ZRANK', queue, ticket) or 0))
+end
+if head then return -1 end
+return 0`
+
+const LEAVE = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1`
+
+export interface LockKeys {
+  /** The lock itself; its value is `<holder>#<fencing token>`. */
+  lock: string
+  /** The fencing token counter, shared by all locks. */
+  fence: string
+  queue: string
+  alive: string
+  seq: string
+}
+
+export type AttemptMode = 'try' | 'join' | 'queued'
+export type AttemptResult = { acquired: true; token: number } | { acquired: false; queued: boolean; place: number }
+
+interface FencedCommands {
+  tmsLockAcquire(...args: Array<string | number>): Promise<number>
+  tmsLockLeave(...args: string[]): Promise<number>
+}
+
+const defined = new WeakSet<Redis>()
+
+/**
+ * redis-semaphore's Mutex, acquiring through the FIFO queue and taking a fencing token.
+ * Refresh and release are redis-semaphore's own (compare-and-expire, compare-and-delete on the
+ * lock's value). Its timer-driven refresh is disabled (`refreshInterval: 0`): a failing refresh
+ * there becomes an unhandled rejection; `LockKeeper` refreshes instead, bounded in time.
+ */
+export class FencedMutex extends Mutex {
+  readonly #redis: Redis & FencedCommands
+  readonly #keys: LockKeys
+  readonly #holder: string
+  readonly #ttlMs: number
+  #attempt: { ticket: string; mode: AttemptMode; ticketTtlMs: number } = { ticket: '', mode: 'try', ticketTtlMs: 1000 }
+  /** Set once acquired. */
+  fencingToken = 0
+  /** Why the last attempt failed. */
+  lastAttempt: AttemptResult | undefined
+
+  constructor(redis: Redis, keys: LockKeys, options: { holder: string; ttlMs: number; value?: string }) {
+    super(redis, keys.lock, {
+      lockTimeout: options.ttlMs,
+      refreshInterval: 0,
+      ...(options.value ? { identifier: options.value, acquiredExternally: true as const } : {}),
+    })
+    // redis-semaphore prefixes keys with "mutex:"; ours already live under the app's prefix.
+    this._key = keys.lock
+    this.#redis = redis as Redis & FencedCommands
+    this.#keys = keys
+    this.#holder = options.holder
+    this.#ttlMs = options.ttlMs
+    if (options.value) this.fencingToken = Number(options.value.slice(options.value.lastIndexOf('#') + 1))
+    if (!defined.has(redis)) {
+      defined.add(redis)
+      redis.defineCommand('tmsLockAcquire', { numberOfKeys: 5, lua: ACQUIRE })
+      redis.defineCommand('tmsLockLeave', { numberOfKeys: 2, lua: LEAVE })
+    }
+  }
+
+  get key(): string {
+    return this.#keys.lock
+  }
+
+  /** One attempt. `join` enqueues on failure; `queued` polls from the queue. */
+  async attempt(mode: AttemptMode, ticket = '', ticketTtlMs = 1000): Promise<AttemptResult> {
+    this.#attempt = { ticket, mode, ticketTtlMs }
+    const acquired = await this.tryAcquire()
+    return acquired ? { acquired: true, token: this.fencingToken } : this.lastAttempt!
+  }
+
+  async leaveQueue(ticket: string): Promise<void> {
+    await this.#redis.tmsLockLeave(this.#keys.queue, this.#keys.alive, ticket)
+  }
+
+  /** Extends the lock if this holder still holds it; false when it does not. */
+  refresh(): Promise<boolean> {
+    return this._refresh()
+  }
+
+  protected override async _acquire(): Promise<boolean> {
+    const { ticket, mode, ticketTtlMs } = this.#attempt
+    const k = this.#keys
+    const result = await this.#redis.tmsLockAcquire(
+      k.lock,
+      k.fence,
+      k.queue,
+      k.alive,
+      k.seq,
+      this.#holder,
+      this.#ttlMs,
+      ticket,
+      mode,
+      ticketTtlMs,
+    )
+    if (result > 0) {
+      // The lock's value is `<holder>#<token>` (written by the script), so a later request, even
+      // on another instance, reads both who holds it and with which token.
+      this.fencingToken = result
+      this._identifier = `${this.#holder}#${result}`
+      this.lastAttempt = { acquired: true, token: result }
+      return true
+    }
+    const queued = result <= -10
+    this.lastAttempt = { acquired: false, queued, place: queued ? -result - 10 : 0 }
+    return false
+  }
+}

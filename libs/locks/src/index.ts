@@ -1,0 +1,11 @@
+export { LockBusyError, LockError, LockLostError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from './errors.js'
+export { FencedMutex, type LockKeys } from './fenced-mutex.js'
+export { LockKeeper } from './lock-keeper.js'
+export {
+  type LockContext,
+  type LockedAction,
+  LockService,
+  type LockServiceOptions,
+  type ObjectLock,
+  type ObjectPattern,
+} from './lock-service.js'

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Redis } from 'ioredis'
+import { LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from './errors.js'
+import { FencedMutex, type LockKeys } from './fenced-mutex.js'
+import { type KeeperLogger, LockKeeper } from './lock-keeper.js'
+
+export interface LockContext {
+  /** Aborts when the lock is lost; pass it to anything that can stop early. */
+  signal: AbortSignal
+  /** Strictly increasing per acquisition: give it to storage's fenced writes. */
+  fencingToken: number
+}
+
+export type LockedAction<T> = (context: LockContext) => Promise<T>
+
+export interface LockServiceOptions {
+  redis: Redis
+  /** Every lock key starts with it, e.g. `tms:lock:`. */
+  prefix: string
+  logger?: KeeperLogger
+  /** How long a held lock lives without a refresh. Default 10 s. */
+  ttlMs?: number
+  /** How long runWithLock waits before giving up. Default 10 s. */
+  acquireTimeoutMs?: number
+  /** How often a waiter polls. Default 5 ms. */
+  retryIntervalMs?: number
+}
+
+export interface ObjectLock {
+  objectId: string
+  holder: string
+  fencingToken: number
+  expiresAt: Date
+}
+
+/** A pattern with `<id>` where the object's id goes, e.g. `shipment:<id>:claim`. */
+export type ObjectPattern = `${string}<id>${string}`
+
+/**
+ * Locks shared by every instance, on redis-semaphore (the talk's LockService, made safe):
+ * waiters are served in arrival order, every acquisition carries a fencing token, and a lock
+ * that is lost aborts its action instead of letting it continue silently.
+ */
+export class LockService {
+  readonly #redis: Redis
+  readonly #prefix: string
+  readonly #logger: KeeperLogger | undefined
+  readonly #ttlMs: number
+  readonly #acquireTimeoutMs: number
+  readonly #retryIntervalMs: number
+
+  constructor(options: LockServiceOptions) {
+    this.#redis = options.redis
+    this.#prefix = options.prefix
+    this.#logger = options.logger
+    this.#ttlMs = options.ttlMs ?? 10_000
+    this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 10_000
+    this.#retryIntervalMs = options.retryIntervalMs ?? 5
+  }
+
+  /**
+   * Waits for the lock (in arrival order, at most `acquireTimeoutMs`, then LockTimeoutError),
+   * runs the action, always releases. Throws LockLostError if the lock is lost meanwhile.
+   */
+  async runWithLock<T>(
+    key: string,
+    action: LockedAction<T>,
+    options: { ttlMs?: number; acquireTimeoutMs?: number } = {},
+  ): Promise<T> {
+    const ttlMs = options.ttlMs ?? this.#ttlMs
+    const mutex = this.#mutex(key, randomUUID(), ttlMs)
+    await this.#acquireInTurn(mutex, options.acquireTimeoutMs ?? this.#acquireTimeoutMs)
+    return this.#runHeld(mutex, ttlMs, action)
+  }
+
+  /** One attempt: if the key is held (or others are waiting for it), `acquired: false` at once. */
+  async runIfKeyNotLocked<T>(
+    key: string,
+    action: LockedAction<T>,
+    options: { ttlMs?: number } = {},
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    const ttlMs = options.ttlMs ?? this.#ttlMs
+    const mutex = this.#mutex(key, randomUUID(), ttlMs)
+    if (!(await mutex.attempt('try')).acquired) return { acquired: false }
+    return { acquired: true, value: await this.#runHeld(mutex, ttlMs, action) }
+  }
+
+  /** One execution at a time across the cluster; LockBusyError ("already running") otherwise. */
+  async withServiceLock<T>(name: string, action: LockedAction<T>, options: { ttlMs?: number } = {}): Promise<T> {
+    const outcome = await this.runIfKeyNotLocked(`service:${name}`, action, options)
+    if (!outcome.acquired) throw new LockBusyError(name)
+    return outcome.value
+  }
+
+  /**
+   * Locks an object for `holder` beyond one request (a packing station's claim). Locking again by
+   * the same holder extends it and keeps its token; another holder gets ObjectLockedError.
+   */
+  async lockObject(pattern: ObjectPattern, objectId: string, holder: string, ttlMs: number): Promise<ObjectLock> {
+    assertHolder(holder)
+    const key = objectKey(pattern, objectId)
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await this.getObjectLock(pattern, objectId)
+      if (current?.holder === holder) return this.extendObjectLock(pattern, objectId, holder, ttlMs)
+      if (current) throw new ObjectLockedError(key, current.holder, current.expiresAt)
+      const mutex = this.#mutex(key, holder, ttlMs)
+      const result = await mutex.attempt('try')
+      if (result.acquired) return { objectId, holder, fencingToken: result.token, expiresAt: new Date(Date.now() + ttlMs) }
+      // Taken between our read and our attempt (or it expired meanwhile): look again.
+    }
+    throw new ObjectLockedError(key, 'another holder', new Date())
+  }
+
+  /** Extends the holder's lock to `ttlMs` from now; NotLockHolderError if it is not theirs. */
+  async extendObjectLock(pattern: ObjectPattern, objectId: string, holder: string, ttlMs: number): Promise<ObjectLock> {
+    const key = objectKey(pattern, objectId)
+    const value = await this.#redis.get(this.#keys(key).lock)
+    if (!value || holderOf(value) !== holder) throw new NotLockHolderError(key, holder)
+    const mutex = new FencedMutex(this.#redis, this.#keys(key), { holder, ttlMs, value })
+    if (!(await mutex.refresh())) throw new NotLockHolderError(key, holder)
+    return { objectId, holder, fencingToken: mutex.fencingToken, expiresAt: new Date(Date.now() + ttlMs) }
+  }
+
+  /** Releases the holder's lock; false when it was not (or no longer) theirs. */
+  async releaseObjectLock(pattern: ObjectPattern, objectId: string, holder: string): Promise<boolean> {
+    const keys = this.#keys(objectKey(pattern, objectId))
+    const value = await this.#redis.get(keys.lock)
+    if (!value || holderOf(value) !== holder) return false
+    await new FencedMutex(this.#redis, keys, { holder, ttlMs: this.#ttlMs, value }).release()
+    return true
+  }
+
+  async getObjectLock(pattern: ObjectPattern, objectId: string): Promise<ObjectLock | null> {
+    const lock = this.#keys(objectKey(pattern, objectId)).lock
+    const [[, value], [, pttl]] = (await this.#redis.multi().get(lock).pttl(lock).exec()) as [
+      [null, string | null],
+      [null, number],
+    ]
+    if (!value || pttl < 0) return null
+    const hash = value.lastIndexOf('#')
+    return {
+      objectId,
+      holder: value.slice(0, hash),
+      fencingToken: Number(value.slice(hash + 1)),
+      expiresAt: new Date(Date.now() + pttl),
+    }
+  }
+
+  /** Ids of the objects currently locked under `pattern` (SCAN, never KEYS). */
+  async getLockedObjectIds(pattern: ObjectPattern): Promise<Set<string>> {
+    const [before, after] = pattern.split('<id>') as [string, string]
+    const head = `${this.#prefix}${before}`
+    const ids = new Set<string>()
+    let cursor = '0'
+    do {
+      const [next, keys] = await this.#redis.scan(cursor, 'MATCH', `${escapeGlob(head)}*${escapeGlob(after)}`, 'COUNT', 1000)
+      cursor = next
+      for (const key of keys) {
+        const id = key.slice(head.length, key.length - after.length)
+        // The pattern's own side keys (fence, queue) end differently; only exact matches count.
+        if (id && !id.includes(':')) ids.add(id)
+      }
+    } while (cursor !== '0')
+    return ids
+  }
+
+  async #acquireInTurn(mutex: FencedMutex, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const ticket = randomUUID()
+    // A ticket stays alive while its waiter polls; a crashed waiter's ticket lapses after this.
+    const ticketTtlMs = Math.max(1000, this.#retryIntervalMs * 50)
+    let result = await mutex.attempt('join', ticket, ticketTtlMs)
+    while (!result.acquired) {
+      if (Date.now() >= deadline) {
+        await mutex.leaveQueue(ticket).catch(() => undefined)
+        throw new LockTimeoutError(mutex.key, timeoutMs)
+      }
+      // The head polls often, those behind it less: N waiters cost ~ln N polls, not N.
+      await sleep(Math.min(this.#retryIntervalMs * (1 + result.place), ticketTtlMs / 4, deadline - Date.now() + 1))
+      result = await mutex.attempt('queued', ticket, ticketTtlMs)
+    }
+  }
+
+  async #runHeld<T>(mutex: FencedMutex, ttlMs: number, action: LockedAction<T>): Promise<T> {
+    const keeper = new LockKeeper(mutex, ttlMs, this.#logger)
+    try {
+      const work = action({ signal: keeper.signal, fencingToken: mutex.fencingToken })
+      work.catch(() => {}) // if the lock is lost first, the action's own outcome is moot
+      return await Promise.race([work, keeper.lost()])
+    } finally {
+      keeper.stop()
+      // Compare-and-delete: releasing never deletes the next holder's lock. After a loss, Redis
+      // may be unreachable: release in the background rather than delay the LockLostError.
+      const release = mutex.release().catch(() => undefined)
+      if (!keeper.signal.aborted) await release
+    }
+  }
+
+  #mutex(key: string, holder: string, ttlMs: number): FencedMutex {
+    return new FencedMutex(this.#redis, this.#keys(key), { holder, ttlMs })
+  }
+
+  #keys(key: string): LockKeys {
+    const lock = `${this.#prefix}${key}`
+    return { lock, fence: `${this.#prefix}fence`, queue: `${lock}:queue`, alive: `${lock}:alive`, seq: `${lock}:seq` }
+  }
+}
+
+function objectKey(pattern: ObjectPattern, objectId: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(objectId)) throw new Error(`invalid object id "${objectId}"`)
+  return pattern.replace('<id>', objectId)
+}
+
+function assertHolder(holder: string): void {
+  if (!holder || holder.includes('#')) throw new Error(`invalid lock holder "${holder}"`)
+}
+
+const holderOf = (value: string) => value.slice(0, value.lastIndexOf('#'))
+const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&')

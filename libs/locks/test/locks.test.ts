@@ -1,0 +1,232 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { connectRedis, createRedis } from '@tms/redis'
+import { openStorage } from '@tms/storage'
+import {
+  ensureTestDatabase,
+  isolatedDatabaseUrl,
+  isolatedRedisPrefix,
+  startChildService,
+  startTcpProxy,
+  TEST_REDIS_URL,
+} from '@tms/testing'
+
+import t, { type Test } from 'tap'
+import { LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from '../src/errors.js'
+import { LockService } from '../src/lock-service.js'
+
+const CLIENT = fileURLToPath(new URL('./fixtures/lock-client.ts', import.meta.url))
+
+async function setup(t: Test) {
+  const prefix = isolatedRedisPrefix(t)
+  const redis = createRedis(TEST_REDIS_URL, { connectionName: 'locks-test' })
+  t.teardown(() => redis.disconnect())
+  await connectRedis(redis)
+  return { prefix, redis, locks: new LockService({ redis, prefix, ttlMs: 2000, acquireTimeoutMs: 5000 }) }
+}
+
+function client(t: Test, name: string, env: Record<string, string>) {
+  return startChildService(t, { name, script: CLIENT, nodeArgs: process.execArgv, env })
+}
+
+t.test('mutual exclusion: 200 read-increment-write cycles from 2 processes give exactly 200', async (t) => {
+  const { prefix, redis } = await setup(t)
+  const startAt = String(Date.now() + 1500)
+  const clients = [0, 1].map((i) =>
+    client(t, `incr-${i}`, { MODE: 'increment', LOCK_PREFIX: prefix, CYCLES: '100', START_AT: startAt }),
+  )
+  await Promise.all(clients.map((c) => c.exited))
+  for (const c of clients)
+    t.ok(
+      c.logs.some((l) => l.event === 'done'),
+      `${c.name} finished`,
+    )
+  t.equal(Number(await redis.get(`${prefix}data:counter`)), 200)
+})
+
+t.test('control: the same cycles without the lock lose updates (so the test above can fail)', async (t) => {
+  const { prefix, redis } = await setup(t)
+  const key = `${prefix}unlocked`
+  await Promise.all(
+    Array.from({ length: 200 }, async () => {
+      const value = Number((await redis.get(key)) ?? 0)
+      await sleep(Math.random() * 2)
+      await redis.set(key, value + 1)
+    }),
+  )
+  t.ok(Number(await redis.get(key)) < 200, `lost updates without a lock (${await redis.get(key)} of 200)`)
+})
+
+t.test('fairness: 20 waiters arriving 5 ms apart from 2 processes are served in arrival order, 3 runs', async (t) => {
+  for (let run = 1; run <= 3; run++) {
+    const { prefix, redis, locks } = await setup(t)
+    // Someone holds the lock while all 20 arrive, so every one of them has to queue.
+    const startAt = Date.now() + 1500
+    const holding = locks.runWithLock('fair', () => sleep(startAt + 20 * 5 + 200 - Date.now()), { ttlMs: 5000 })
+    const clients = [0, 1].map((i) =>
+      client(t, `fair-${run}-${i}`, {
+        MODE: 'fair-waiters',
+        LOCK_PREFIX: prefix,
+        WAITERS: '20',
+        STRIDE: '2',
+        OFFSET: String(i),
+        START_AT: String(startAt),
+      }),
+    )
+    await holding
+    await Promise.all(clients.map((c) => c.exited))
+    const served = (await redis.lrange(`${prefix}served`, 0, -1)).map(Number)
+    t.equal(served.length, 20, `run ${run}: all served`)
+    const overtaken = served.filter((arrival, position) => served.slice(position + 1).some((later) => later < arrival)).length
+    t.equal(overtaken, 0, `run ${run}: served in arrival order (${served.join(',')})`)
+  }
+})
+
+async function holdThenBreak(t: Test, how: 'delete' | 'refuse' | 'silent') {
+  const { prefix, redis } = await setup(t)
+  const proxy = await startTcpProxy(t, '127.0.0.1', 6379)
+  const ttlMs = 1500
+  const holder = client(t, `hold-${how}`, {
+    MODE: 'hold-until-lost',
+    LOCK_PREFIX: prefix,
+    TTL_MS: String(ttlMs),
+    REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+  })
+  await holder.waitForLog((l) => l.event === 'acquired')
+  await sleep(700) // past a refresh or two
+  const brokenAt = Date.now()
+  if (how === 'delete') await redis.del(`${prefix}held`)
+  if (how === 'refuse') proxy.refuse()
+  if (how === 'silent') proxy.blackhole()
+  const aborted = await holder.waitForLog((l) => l.event === 'aborted', 10_000)
+  const failed = await holder.waitForLog((l) => l.event === 'failed', 10_000)
+  const noticedMs = (aborted.at as number) - brokenAt
+  t.ok(
+    noticedMs <= ttlMs,
+    `the action's signal fired ${noticedMs} ms after the lock was ${how === 'delete' ? 'deleted' : how === 'refuse' ? 'cut off' : 'silenced'} (TTL ${ttlMs} ms)`,
+  )
+  t.equal(failed.error, 'LockLostError', `the call reports lock lost: ${failed.message as string}`)
+  t.ok((failed.at as number) - (aborted.at as number) < 100, 'at once, although the action ignores its signal')
+  await holder.waitForLog((l) => l.event === 'alive')
+  t.same(await holder.exited, { code: 0, signal: null }, 'the process stays up and exits normally')
+  t.notOk(
+    holder.stderr.some((l) => /Unhandled|MaxRetriesPerRequestError/.test(l)),
+    'nothing unhandled',
+  )
+}
+
+t.test('lock loss: the key deleted mid-hold', (t) => holdThenBreak(t, 'delete'))
+t.test("lock loss: the holder's Redis connection refused mid-hold", (t) => holdThenBreak(t, 'refuse'))
+t.test("lock loss: the holder's Redis silent (packets dropped) mid-hold", (t) => holdThenBreak(t, 'silent'))
+
+t.test('fencing: a holder paused past its TTL cannot overwrite the newer holder’s write', async (t) => {
+  const { prefix } = await setup(t)
+  await ensureTestDatabase()
+  const databaseUrl = isolatedDatabaseUrl(t)
+  const storage = openStorage(databaseUrl)
+  t.teardown(() => storage.close())
+  const records = { name: 'fenced_records', schemaVersion: 1 }
+  await storage.migrate([records])
+  await storage.insert(records, 'r1', { writer: 'nobody' })
+  const common = { MODE: 'fenced-writer', LOCK_PREFIX: prefix, TTL_MS: '1000', DATABASE_URL: databaseUrl }
+
+  const paused = client(t, 'paused', { ...common, WRITER: 'paused', SLEEP_MS: '300', LINGER_MS: '500' })
+  const first = await paused.waitForLog((l) => l.event === 'acquired')
+  paused.signal('SIGSTOP') // a GC pause, a frozen VM: no refresh, no progress
+  await sleep(1500) // its lock expires meanwhile
+  const successor = client(t, 'successor', { ...common, WRITER: 'successor', SLEEP_MS: '0' })
+  const second = await successor.waitForLog((l) => l.event === 'acquired')
+  await successor.waitForLog((l) => l.event === 'wrote')
+  t.ok((second.fencingToken as number) > (first.fencingToken as number), 'the newer holder has the newer token')
+  paused.signal('SIGCONT')
+  const outcome = await paused.waitForLog((l) => l.event === 'write rejected' || l.event === 'wrote', 10_000)
+  t.equal(outcome.event, 'write rejected')
+  t.equal(outcome.error, 'FencingTokenRejectedError')
+  t.equal((await storage.get<{ writer: string }>(records, 'r1'))?.data.writer, 'successor', 'the newer write stands')
+  await paused.exited
+})
+
+t.test('runIfKeyNotLocked is a single attempt; withServiceLock says "already running"', async (t) => {
+  const { locks } = await setup(t)
+  let release!: () => void
+  const held = locks.runWithLock('job', () => new Promise<void>((r) => (release = r)))
+  await sleep(20)
+  const started = Date.now()
+  t.same(await locks.runIfKeyNotLocked('job', async () => 'ran'), { acquired: false })
+  t.ok(Date.now() - started < 100, 'answered at once, no polling until a timeout')
+  const busy = await locks.withServiceLock('job', async () => 'ran').catch((e: unknown) => e)
+  t.ok(!(busy instanceof LockBusyError), 'a service lock is its own key')
+  const first = locks.withServiceLock('bulk', () => sleep(100))
+  await t.rejects(
+    locks.withServiceLock('bulk', async () => 'ran'),
+    LockBusyError,
+  )
+  await t.rejects(
+    locks.withServiceLock('bulk', async () => 'ran'),
+    { message: 'bulk is already running' },
+  )
+  await first
+  t.equal(await locks.withServiceLock('bulk', async () => 'ran'), 'ran')
+  release()
+  await held
+  t.same(await locks.runIfKeyNotLocked('job', async () => 'ran'), { acquired: true, value: 'ran' })
+})
+
+t.test('waiting is bounded: past it, a clear timeout error', async (t) => {
+  const { locks } = await setup(t)
+  const held = locks.runWithLock('slow', () => sleep(600))
+  await sleep(20)
+  await t.rejects(
+    locks.runWithLock('slow', async () => 'ran', { acquireTimeoutMs: 200 }),
+    LockTimeoutError,
+  )
+  await held
+  t.equal(await locks.runWithLock('slow', async () => 'ran'), 'ran', 'the timed-out waiter left the queue')
+})
+
+t.test('fencing tokens strictly increase, also after the counter is lost', async (t) => {
+  const { prefix, redis, locks } = await setup(t)
+  const tokens: number[] = []
+  for (let i = 0; i < 5; i++) await locks.runWithLock('k', async ({ fencingToken }) => void tokens.push(fencingToken))
+  t.same(
+    tokens,
+    [...tokens].sort((a, b) => a - b),
+  )
+  t.equal(new Set(tokens).size, 5)
+  await redis.del(`${prefix}fence`) // as if Redis restarted empty
+  const after = await locks.runWithLock('k', async ({ fencingToken }) => fencingToken)
+  t.ok(after > tokens.at(-1)!, 'still newer than every token handed out before')
+})
+
+t.test('object locks: claim, idempotent re-claim, extend, release, listing by pattern', async (t) => {
+  const { redis, locks } = await setup(t)
+  const pattern = 'shipment:<id>:claim' as const
+  const a = await locks.lockObject(pattern, 's1', 'agent-a', 1000)
+  t.match(a, { objectId: 's1', holder: 'agent-a' })
+  const again = await locks.lockObject(pattern, 's1', 'agent-a', 1000)
+  t.equal(again.fencingToken, a.fencingToken, 'claiming again keeps the claim and its token')
+  await t.rejects(locks.lockObject(pattern, 's1', 'agent-b', 1000), ObjectLockedError)
+  await locks.lockObject(pattern, 's2', 'agent-b', 1000)
+  await locks.runWithLock('shipment:s3:other', async () => {
+    t.same([...(await locks.getLockedObjectIds(pattern))].sort(), ['s1', 's2'], 'only claims, and only live ones')
+  })
+  await t.rejects(locks.extendObjectLock(pattern, 's1', 'agent-b', 1000), NotLockHolderError)
+  const extended = await locks.extendObjectLock(pattern, 's1', 'agent-a', 5000)
+  t.ok(extended.expiresAt.getTime() > a.expiresAt.getTime())
+  t.equal(await locks.releaseObjectLock(pattern, 's1', 'agent-b'), false, 'not yours to release')
+  t.equal(await locks.releaseObjectLock(pattern, 's1', 'agent-a'), true)
+  t.equal(await locks.getObjectLock(pattern, 's1'), null)
+  await sleep(1100)
+  t.same([...(await locks.getLockedObjectIds(pattern))], [], 'expired claims are gone')
+  const fresh = await locks.lockObject(pattern, 's2', 'agent-c', 1000)
+  t.ok(fresh.fencingToken > a.fencingToken, 'a new claim gets a newer token')
+})
+
+t.test('50 parallel claims of one object by different holders: exactly one wins', async (t) => {
+  const { locks } = await setup(t)
+  const results = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, i) => locks.lockObject('shipment:<id>:claim', 'race', `agent-${i}`, 5000)),
+  )
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+  t.ok(results.every((r) => r.status === 'fulfilled' || r.reason instanceof ObjectLockedError))
+})
