@@ -199,7 +199,7 @@ t.test('fencing tokens strictly increase, also after the counter is lost', async
 })
 
 t.test('object locks: claim, idempotent re-claim, extend, release, listing by pattern', async (t) => {
-  const { redis, locks } = await setup(t)
+  const { locks } = await setup(t)
   const pattern = 'shipment:<id>:claim' as const
   const a = await locks.lockObject(pattern, 's1', 'agent-a', 1000)
   t.match(a, { objectId: 's1', holder: 'agent-a' })
