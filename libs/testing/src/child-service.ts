@@ -19,6 +19,8 @@ export interface ChildServiceOptions {
   wrapper?: string[]
   /** Flags for node itself; tests pass `process.execArgv` so a fixture can be TypeScript. */
   nodeArgs?: string[]
+  /** Keep stdin open so the test can send the fixture commands (see `send`). */
+  stdin?: boolean
 }
 
 export interface Exit {
@@ -44,7 +46,7 @@ export class ChildService {
     this.process = spawn(command!, [...prefix, ...(options.nodeArgs ?? []), options.script, ...(options.args ?? [])], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     })
     this.exited = once(this.process, 'exit').then(([code, signal]) => ({ code, signal }) as Exit)
     createInterface({ input: this.process.stdout! }).on('line', (raw) => this.#onLine(raw))
@@ -93,6 +95,16 @@ export class ChildService {
       })
     })
   }
+
+  /** Sends one JSON line on stdin and resolves with the reply line carrying the same id. */
+  async request(command: Record<string, unknown>, timeoutMs = 15_000): Promise<LogLine> {
+    const id = ++this.#requests
+    const reply = this.waitForLog((line) => line.reply === id, timeoutMs)
+    this.process.stdin!.write(`${JSON.stringify({ ...command, id })}\n`)
+    return reply
+  }
+
+  #requests = 0
 
   tail(n = 15): string {
     return this.logs

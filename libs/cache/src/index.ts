@@ -1,0 +1,3 @@
+export { type CacheStats, emptyStats } from './cache-stats.js'
+export { type Cache, type CacheLogger, type Caches, type CachesOptions, createCaches, type Ttl } from './caches.js'
+export { RedisBusTransport } from './redis-bus-transport.js'
