@@ -1,9 +1,11 @@
 import fastifyRedis from '@fastify/redis'
+import { createCaches } from '@tms/cache'
 import { healthPlugin, type Lifecycle } from '@tms/lifecycle'
+import { LockService } from '@tms/locks'
 import { type Logger, lazyChildLogger } from '@tms/logging'
 import { Keyspace } from '@tms/redis'
 import type { Storage } from '@tms/storage'
-import { Accounts, ShipmentRequests, Shipments } from '@tms/warehouse'
+import { Accounts, Catalogue, PackingClaims, ShipmentRequests, Shipments } from '@tms/warehouse'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { ApiConfig } from './config.js'
@@ -15,7 +17,9 @@ import { requestLog } from './plugins/request-log.js'
 import { responseHeaders } from './plugins/response-headers.js'
 import { sessions } from './plugins/sessions.js'
 import { useStrictValidation } from './plugins/validation.js'
+import { adminRoutes } from './routes/admin.js'
 import { authRoutes } from './routes/auth.js'
+import { catalogueRoutes } from './routes/catalogue.js'
 import { shipmentRequestRoutes } from './routes/shipment-requests.js'
 import { shipmentRoutes } from './routes/shipments.js'
 import { userRoutes } from './routes/users.js'
@@ -23,10 +27,19 @@ import { userRoutes } from './routes/users.js'
 export interface ApiDependencies {
   config: ApiConfig
   logger: Logger
+  /** The request-path connection: sessions, locks, caches, login limits. */
   redis: Redis
+  /** A connection of its own for the cache's invalidation subscription. */
+  subscriber: Redis
   storage: Storage
   lifecycle: Lifecycle
 }
+
+/**
+ * Bump when the shape of anything in the remote cache changes: old and new versions then use
+ * separate keys during a rolling deploy instead of reading each other's values.
+ */
+export const CACHE_SCHEMA_VERSION = 1
 
 /** Builds the API without listening: the entry point listens, tests inject or listen on port 0. */
 export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> {
@@ -69,9 +82,20 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     checks: { redis: async () => void (await redis.ping()), database: () => storage.ping() },
   })
 
+  const locks = new LockService({ redis, prefix: keyspace.child('lock').prefix, logger: deps.logger })
+  const caches = createCaches({
+    redis,
+    subscriber: deps.subscriber,
+    prefix: config.REDIS_KEY_PREFIX,
+    schemaVersion: CACHE_SCHEMA_VERSION,
+    logger: deps.logger,
+  })
+  app.addHook('onClose', () => caches.close())
   const accounts = new Accounts(storage)
-  const requests = new ShipmentRequests(storage)
-  const shipments = new Shipments(storage)
+  const catalogue = new Catalogue(storage, caches.memory)
+  const requests = new ShipmentRequests(storage, catalogue)
+  const shipments = new Shipments(storage, { cache: caches.remote, locks })
+  const claims = new PackingClaims(locks, shipments, config.PACKING_CLAIM_TTL_SECONDS * 1000)
   const throttle = new LoginThrottle(redis, keyspace.child('login-failures'), {
     perAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     perIp: config.LOGIN_MAX_FAILURES_PER_IP,
@@ -91,7 +115,9 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     await api.register(authRoutes, { accounts, throttle })
     await api.register(userRoutes, { accounts })
     await api.register(shipmentRequestRoutes, { requests })
-    await api.register(shipmentRoutes, { shipments })
+    await api.register(shipmentRoutes, { shipments, claims })
+    await api.register(catalogueRoutes, { catalogue })
+    await api.register(adminRoutes, { caches })
   })
 
   return app

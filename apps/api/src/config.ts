@@ -23,6 +23,8 @@ export function apiEnv(ctx: EnvContext) {
     LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt({ default: 5 }),
     LOGIN_MAX_FAILURES_PER_IP: positiveInt({ default: 50 }),
     LOGIN_FAILURE_WINDOW_SECONDS: positiveInt({ default: 900 }),
+    /** How long an agent holds a shipment at the packing station without extending the claim. */
+    PACKING_CLAIM_TTL_SECONDS: positiveInt({ default: 120 }),
   }
 }
 

@@ -13,7 +13,7 @@ t.test('from shipment request to shipped, through the API', async (t) => {
 
   const first = await call(operator, 'POST', '/shipment-requests', {
     orderId: 'o-1',
-    items: [{ sku: 'TRK-1', quantity: 2 }],
+    items: [{ sku: 'TRK-DOG-4', quantity: 2 }],
     address,
   })
   t.equal(first.statusCode, 201)
@@ -27,13 +27,13 @@ t.test('from shipment request to shipped, through the API', async (t) => {
   t.equal(again.json().id, first.json().id)
   const faulty = await call(operator, 'POST', '/shipment-requests', {
     orderId: 'o-2',
-    items: [{ sku: 'TRK-1', quantity: 1 }],
+    items: [{ sku: 'NOT-IN-CATALOGUE', quantity: 1 }],
     address: { name: 'Bo', street: 'Elm 2', city: 'Wien', country: 'Narnia' },
   })
   t.equal(faulty.statusCode, 201)
   t.same(
     faulty.json().errors.map((e: { field: string }) => e.field),
-    ['address.postalCode', 'address.country'],
+    ['items.0.sku', 'address.postalCode', 'address.country'],
   )
   t.equal((await call(operator, 'GET', '/shipment-requests?status=OPEN')).json().items.length, 2)
 
@@ -43,6 +43,10 @@ t.test('from shipment request to shipped, through the API', async (t) => {
   t.equal(pending.length, 1)
   const id = pending[0].id
 
+  const unclaimed = await call(agent, 'POST', `/shipments/${id}/pack`)
+  t.equal(unclaimed.statusCode, 409, 'packing needs a claim')
+  t.match(unclaimed.json().message, /claim shipment .* before packing it/)
+  t.equal((await call(agent, 'POST', `/shipments/${id}/claim`)).statusCode, 200)
   const packed = await call(agent, 'POST', `/shipments/${id}/pack`)
   t.equal(packed.statusCode, 200)
   t.equal(packed.json().status, 'PACKED')

@@ -5,7 +5,7 @@ import { createLogger } from '@tms/logging'
 import { closeRedis, connectRedis, createRedis, Keyspace } from '@tms/redis'
 import { openStorage, type Storage } from '@tms/storage'
 import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'
-import { Accounts, type Role, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
+import { Accounts, Catalogue, type Role, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Test } from 'tap'
@@ -46,18 +46,21 @@ export async function buildTestApi(t: Test, env?: Record<string, string>): Promi
   const config = loadConfig(apiEnv, fullEnv)
   const logger = createLogger({ app: 'api-test', version: config.APP_VERSION, instanceId: 'test', level: config.LOG_LEVEL })
   const redis = createRedis(config.REDIS_URL, { connectionName: 'api-test', logger })
+  const subscriber = createRedis(config.REDIS_URL, { connectionName: 'api-test-bus', role: 'subscriber', logger })
   await connectRedis(redis)
   const storage = openStorage(config.DATABASE_URL)
   await storage.migrate(WAREHOUSE_COLLECTIONS)
+  await Catalogue.seed(storage)
   await new Accounts(storage).ensureFirstAdmin(ADMIN.email, ADMIN.password)
   const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: 10_000 })
-  const app = await buildApp({ config, logger, redis, storage, lifecycle })
+  const app = await buildApp({ config, logger, redis, subscriber, storage, lifecycle })
   addHttpShutdownSteps(lifecycle, app, 0)
   await app.ready()
   lifecycle.markReady()
   t.teardown(async () => {
     await app.close()
     await closeRedis(redis)
+    await closeRedis(subscriber)
     await storage.close()
   })
   return { app, redis, storage, keyspace: new Keyspace(config.REDIS_KEY_PREFIX), env: fullEnv, lifecycle }

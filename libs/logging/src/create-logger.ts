@@ -43,8 +43,12 @@ export const REDACTED_PATHS = [
   '*.*.token',
 ]
 
+/** The stdout destinations we created, so the last act before exit can wait for them. */
+const ownDestinations = new WeakMap<Logger, ReturnType<typeof pino.destination>>()
+
 export function createLogger(options: LoggerOptions): Logger {
-  return pino(
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false })
+  const logger = pino(
     {
       level: options.level ?? 'info',
       base: { app: options.app, version: options.version, instance: options.instanceId, pid: process.pid },
@@ -52,11 +56,28 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    destination,
   )
+  if (!options.destination) ownDestinations.set(logger, destination as ReturnType<typeof pino.destination>)
+  return logger
 }
 
-/** Resolves once every line logged so far has been written (pino writes asynchronously). */
-export function flushLogger(logger: Logger): Promise<void> {
-  return new Promise((resolve) => logger.flush(() => resolve()))
+/**
+ * The last thing before process.exit: resolves once every line logged so far is written, then
+ * closes stdout's log stream. pino writes asynchronously, and its `flush(cb)` does not wait for
+ * a write in flight (sonic-boom calls back at once with minLength 0); at exit the remaining
+ * lines were then written before the one in flight (seen: "redis done" after "complete").
+ * Ending the stream does wait: it closes only after the write in flight.
+ */
+export function flushLogger(logger: Logger, timeoutMs = 2000): Promise<void> {
+  const destination = ownDestinations.get(logger)
+  if (!destination) return new Promise((resolve) => logger.flush(() => resolve()))
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs)
+    destination.once('close', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    destination.end()
+  })
 }

@@ -67,6 +67,13 @@ export interface Shipment {
   shippedAt: string | null
 }
 
+export interface Product {
+  sku: string
+  name: string
+  /** Hardware edition, e.g. BROWN-TEXTURE-WORLDWIDE. */
+  edition: string
+}
+
 export const users: CollectionSpec<User> = { name: 'users', schemaVersion: 1, unique: ['email'] }
 export const apiTokens: CollectionSpec<ApiToken> = { name: 'api_tokens', schemaVersion: 1 }
 export const shipmentRequests: CollectionSpec<ShipmentRequest> = {
@@ -82,5 +89,7 @@ export const shipments: CollectionSpec<Shipment> = {
   indexed: ['status'],
 }
 
+export const products: CollectionSpec<Product> = { name: 'products', schemaVersion: 1, unique: ['sku'] }
+
 /** Everything the warehouse stores; each app migrates these at start. */
-export const WAREHOUSE_COLLECTIONS: ReadonlyArray<CollectionSchema> = [users, apiTokens, shipmentRequests, shipments]
+export const WAREHOUSE_COLLECTIONS: ReadonlyArray<CollectionSchema> = [users, apiTokens, shipmentRequests, shipments, products]

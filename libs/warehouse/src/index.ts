@@ -1,10 +1,13 @@
 export { Accounts, FIRST_ADMIN_ID, hasRole, type IssuedApiToken, type Principal, type UserView } from './accounts.js'
+export { Catalogue, DEFAULT_PRODUCTS } from './catalogue.js'
 export {
   type Address,
   type ApiToken,
   apiTokens,
   type DataProblem,
   type Item,
+  type Product,
+  products,
   ROLES,
   type Role,
   type Shipment,
@@ -19,6 +22,7 @@ export {
 } from './collections.js'
 export { isKnownCountry } from './countries.js'
 export { conflict, notFound, WarehouseError } from './errors.js'
+export { type Agent, type Claim, PackingClaims, SHIPMENT_CLAIM } from './packing-claims.js'
 export { hashPassword, verifyPassword } from './passwords.js'
 export {
   findDataProblems,
@@ -27,4 +31,11 @@ export {
   type ShipmentRequestView,
   shipmentRequestView,
 } from './shipment-requests.js'
-export { Shipments, type ShipmentView, shipmentView, type WriteFence } from './shipments.js'
+export {
+  BULK_SHIPMENT_CREATION,
+  Shipments,
+  type ShipmentsOptions,
+  type ShipmentView,
+  shipmentView,
+  type WriteFence,
+} from './shipments.js'

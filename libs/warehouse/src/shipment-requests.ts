@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { DuplicateKeyError, type Storage, type Stored } from '@tms/storage'
+import type { Catalogue } from './catalogue.js'
 import {
   type Address,
   type DataProblem,
@@ -28,9 +29,14 @@ export interface ShipmentRequestView {
 }
 
 /** Problems an operator must fix before shipping; they are recorded on the request, not rejected. */
-export function findDataProblems(input: ShipmentRequestInput): DataProblem[] {
+export function findDataProblems(input: ShipmentRequestInput, knownSkus?: ReadonlySet<string>): DataProblem[] {
   const problems: DataProblem[] = []
   const { address } = input
+  if (knownSkus) {
+    input.items.forEach((item, i) => {
+      if (!knownSkus.has(item.sku)) problems.push({ field: `items.${i}.sku`, message: `unknown SKU "${item.sku}"` })
+    })
+  }
   if (!address.postalCode?.trim()) problems.push({ field: 'address.postalCode', message: 'postal code is missing' })
   if (!isKnownCountry(address.country)) {
     problems.push({ field: 'address.country', message: `unknown country "${address.country}" (expected an ISO 3166 code)` })
@@ -42,14 +48,18 @@ export function findDataProblems(input: ShipmentRequestInput): DataProblem[] {
 }
 
 export class ShipmentRequests {
-  constructor(private readonly storage: Storage) {}
+  /** Without a catalogue, SKUs are not checked (tests of other rules; tools). */
+  constructor(
+    private readonly storage: Storage,
+    private readonly catalogue?: Catalogue,
+  ) {}
 
   /**
    * Records a request for an order. The order id is the idempotency key: submitting the same
    * order again returns the request already stored (`created: false`), never a second one.
    */
   async submit(input: ShipmentRequestInput): Promise<{ request: ShipmentRequestView; created: boolean }> {
-    const errors = findDataProblems(input)
+    const errors = findDataProblems(input, await this.catalogue?.knownSkus())
     const data: ShipmentRequest = {
       orderId: input.orderId,
       items: input.items.map(({ sku, quantity }) => ({ sku, quantity })),

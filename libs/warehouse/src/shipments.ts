@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import type { Cache } from '@tms/cache'
+import type { LockService } from '@tms/locks'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type Shipment, type ShipmentStatus, shipmentRequests, shipments } from './collections.js'
 import { conflict, notFound } from './errors.js'
@@ -25,8 +27,35 @@ export interface WriteFence {
 
 const BATCH = 500
 
+/** The service lock shared by `POST /shipments/bulk` and the worker's create-shipments job. */
+export const BULK_SHIPMENT_CREATION = 'create-shipments'
+const COUNTS_KEY = 'shipment-counts'
+
+export interface ShipmentsOptions {
+  /** Where counts per status are cached: the remote cache, so every instance agrees. */
+  cache?: Cache
+  /** For bulk creation, one run at a time across the cluster. */
+  locks?: LockService
+}
+
 export class Shipments {
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly options: ShipmentsOptions = {},
+  ) {}
+
+  /**
+   * The talk's createShipmentsForRequestsWithoutErrorsInBulk: under the cluster-wide service
+   * lock, so a second call while one runs fails at once with LockBusyError ("already running").
+   */
+  async createInBulk(): Promise<{ created: number }> {
+    const run = async () => {
+      const result = await this.createForReadyRequests()
+      if (result.created > 0) await this.#countsChanged()
+      return result
+    }
+    return this.options.locks ? this.options.locks.withServiceLock(BULK_SHIPMENT_CREATION, run, { ttlMs: 30_000 }) : run()
+  }
 
   /**
    * A shipment for every open request without data problems. Safe to repeat and to run from
@@ -91,9 +120,17 @@ export class Shipments {
       .map(shipmentView)
   }
 
+  /** Counts per status, from the remote cache (dropped on every change, so never more than briefly stale). */
   async countByStatus(): Promise<Record<ShipmentStatus, number>> {
-    const counts = await this.storage.countBy(shipments, 'status')
-    return { PENDING: counts.PENDING ?? 0, PACKED: counts.PACKED ?? 0, SHIPPED: counts.SHIPPED ?? 0 }
+    const load = async () => {
+      const counts = await this.storage.countBy(shipments, 'status')
+      return { PENDING: counts.PENDING ?? 0, PACKED: counts.PACKED ?? 0, SHIPPED: counts.SHIPPED ?? 0 }
+    }
+    return this.options.cache ? this.options.cache.cached(COUNTS_KEY, load, { ttl: '30s' }) : load()
+  }
+
+  async #countsChanged(): Promise<void> {
+    await this.options.cache?.delete(COUNTS_KEY)
   }
 
   /** PENDING → PACKED. With a fencing token, a claim holder that lost its claim cannot overwrite its successor. */
@@ -112,7 +149,9 @@ export class Shipments {
       throw conflict(`shipment ${id} is ${current.data.status}, not ${from}`)
     }
     try {
-      return shipmentView(await this.storage.update(shipments, current, patch, fence))
+      const updated = shipmentView(await this.storage.update(shipments, current, patch, fence))
+      await this.#countsChanged()
+      return updated
     } catch (error) {
       if (error instanceof VersionConflictError) throw conflict(`shipment ${id} was changed meanwhile; reload it`)
       throw error

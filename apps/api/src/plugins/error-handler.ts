@@ -1,5 +1,6 @@
+import { LockBusyError, LockLostError, LockTimeoutError } from '@tms/locks'
 import { isRedisUnavailable } from '@tms/redis'
-import { StorageError, StorageUnavailableError } from '@tms/storage'
+import { FencingTokenRejectedError, StorageError, StorageUnavailableError } from '@tms/storage'
 import { WarehouseError } from '@tms/warehouse'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -74,12 +75,19 @@ function classify(error: FastifyError): { statusCode: number; message: string; d
     const statusCode = { 'not-found': 404, conflict: 409, forbidden: 403 }[error.kind]
     return { statusCode, message: error.message, log: false }
   }
+  if (error instanceof LockBusyError) return { statusCode: 409, message: error.message, log: false }
+  if (error instanceof LockTimeoutError) return { statusCode: 503, message: 'the resource is busy; try again shortly', log: true }
+  if (error instanceof LockLostError)
+    return { statusCode: 503, message: 'the operation lost its lock and was stopped; try again', log: true }
   if (error instanceof StorageUnavailableError) {
     return { statusCode: 503, message: 'the database is unavailable; try again shortly', log: true }
   }
   if (isRedisUnavailable(error)) {
     return { statusCode: 503, message: 'the session and cache store is unavailable; try again shortly', log: true }
   }
+  // A fenced write from a claim that another agent has since taken over.
+  if (error instanceof FencingTokenRejectedError)
+    return { statusCode: 409, message: 'your claim was taken over meanwhile; nothing was changed', log: false }
   if (error instanceof StorageError) return { statusCode: 409, message: error.message, log: false }
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500) return { statusCode: status, message: error.message, log: false }

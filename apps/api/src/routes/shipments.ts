@@ -1,9 +1,19 @@
-import type { ShipmentStatus, Shipments } from '@tms/warehouse'
-import type { FastifyInstance } from 'fastify'
+import type { Agent, PackingClaims, ShipmentStatus, Shipments } from '@tms/warehouse'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { authErrors, errorBody, idParams, limitQuery, shipmentStatus, shipmentView } from './schemas.js'
 
-export async function shipmentRoutes(app: FastifyInstance, { shipments }: { shipments: Shipments }) {
+const agentOf = (request: FastifyRequest): Agent => ({ id: request.principal!.id, name: request.principal!.name })
+const idOf = (request: FastifyRequest) => (request.params as { id: string }).id
+
+export async function shipmentRoutes(
+  app: FastifyInstance,
+  { shipments, claims }: { shipments: Shipments; claims: PackingClaims },
+) {
   const one = { 200: shipmentView, ...authErrors, 404: errorBody, 409: errorBody }
+  const claim = {
+    type: 'object',
+    properties: { shipmentId: { type: 'string' }, claimedBy: { type: 'string' }, expiresAt: { type: 'string' } },
+  } as const
 
   app.get(
     '/shipments',
@@ -21,20 +31,90 @@ export async function shipmentRoutes(app: FastifyInstance, { shipments }: { ship
     },
     async (request) => {
       const { status, limit } = request.query as { status?: ShipmentStatus; limit: number }
+      // Pending means "free to take": claimed shipments are left out, so two agents are never
+      // offered the same one.
+      if (status === 'PENDING') return { items: await claims.pending(limit) }
       return { items: await shipments.list({ ...(status ? { status } : {}), limit }) }
+    },
+  )
+
+  app.get(
+    '/shipments/counts',
+    {
+      preHandler: app.requireRole('agent'),
+      schema: {
+        tags: ['shipments'],
+        description: 'Shipments per status, from the remote cache shared by all instances.',
+        response: {
+          200: {
+            type: 'object',
+            properties: { PENDING: { type: 'integer' }, PACKED: { type: 'integer' }, SHIPPED: { type: 'integer' } },
+          },
+          ...authErrors,
+        },
+      },
+    },
+    async () => shipments.countByStatus(),
+  )
+
+  app.post(
+    '/shipments/:id/claim',
+    {
+      preHandler: app.requireRole('agent'),
+      schema: {
+        tags: ['shipments'],
+        description:
+          'Holds the shipment for the calling agent for PACKING_CLAIM_TTL_SECONDS. Claiming again by the holder keeps the claim.',
+        params: idParams,
+        response: { 200: claim, ...authErrors, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (request) => claims.claim(idOf(request), agentOf(request)),
+  )
+
+  app.post(
+    '/shipments/:id/claim/extend',
+    {
+      preHandler: app.requireRole('agent'),
+      schema: {
+        tags: ['shipments'],
+        params: idParams,
+        response: { 200: { type: 'object', properties: { expiresAt: { type: 'string' } } }, ...authErrors, 409: errorBody },
+      },
+    },
+    async (request) => claims.extend(idOf(request), agentOf(request)),
+  )
+
+  app.delete(
+    '/shipments/:id/claim',
+    {
+      preHandler: app.requireRole('agent'),
+      schema: { tags: ['shipments'], params: idParams, response: { 204: { type: 'null' }, ...authErrors } },
+    },
+    async (request, reply) => {
+      await claims.release(idOf(request), agentOf(request))
+      return reply.code(204).send()
     },
   )
 
   app.get(
     '/shipments/:id',
     { preHandler: app.requireRole('agent'), schema: { tags: ['shipments'], params: idParams, response: one } },
-    async (request) => shipments.get((request.params as { id: string }).id),
+    async (request) => shipments.get(idOf(request)),
   )
 
   app.post(
     '/shipments/:id/pack',
-    { preHandler: app.requireRole('agent'), schema: { tags: ['shipments'], params: idParams, response: one } },
-    async (request) => shipments.pack((request.params as { id: string }).id, request.principal!.name),
+    {
+      preHandler: app.requireRole('agent'),
+      schema: {
+        tags: ['shipments'],
+        description: "Needs the caller's live claim; releases it.",
+        params: idParams,
+        response: one,
+      },
+    },
+    async (request) => claims.pack(idOf(request), agentOf(request)),
   )
 
   app.post(
@@ -55,7 +135,7 @@ export async function shipmentRoutes(app: FastifyInstance, { shipments }: { ship
     },
     async (request) => {
       const { trackingNumber } = request.body as { trackingNumber: string }
-      return shipments.ship((request.params as { id: string }).id, trackingNumber)
+      return shipments.ship(idOf(request), trackingNumber)
     },
   )
 
@@ -65,10 +145,11 @@ export async function shipmentRoutes(app: FastifyInstance, { shipments }: { ship
       preHandler: app.requireRole('operator'),
       schema: {
         tags: ['shipments'],
-        description: 'A shipment for every open shipment request without data problems.',
-        response: { 200: { type: 'object', properties: { created: { type: 'integer' } } }, ...authErrors },
+        description:
+          'A shipment for every open shipment request without data problems. One run at a time across the cluster: 409 "already running" otherwise.',
+        response: { 200: { type: 'object', properties: { created: { type: 'integer' } } }, ...authErrors, 409: errorBody },
       },
     },
-    async () => shipments.createForReadyRequests(),
+    async () => shipments.createInBulk(),
   )
 }

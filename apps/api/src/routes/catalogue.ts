@@ -1,0 +1,32 @@
+import type { Catalogue } from '@tms/warehouse'
+import type { FastifyInstance } from 'fastify'
+import { authErrors } from './schemas.js'
+
+export async function catalogueRoutes(app: FastifyInstance, { catalogue }: { catalogue: Catalogue }) {
+  app.get(
+    '/catalogue/products',
+    {
+      preHandler: app.requireRole('agent'),
+      schema: {
+        tags: ['catalogue'],
+        description: "The products shipments may contain, from this instance's memory cache.",
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sku: { type: 'string' }, name: { type: 'string' }, edition: { type: 'string' } },
+                },
+              },
+            },
+          },
+          ...authErrors,
+        },
+      },
+    },
+    async () => ({ items: await catalogue.products() }),
+  )
+}
