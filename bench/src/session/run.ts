@@ -5,9 +5,7 @@
  *
  *   npm run bench:session [-- --duration 2 --rounds 30 --connections 50 --warmup 60]
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
@@ -22,6 +20,7 @@ import {
 } from '@tms/testing'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
+import { cpuSeconds, median, onCore, pinLocalRedis, canPin as pinned, pinSelf } from '../machine.js'
 
 const { values } = parseArgs({
   options: {
@@ -44,41 +43,10 @@ const warmup = Number(values.warmup)
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
-/**
- * On this kind of machine (2 vCPUs, varying CPU steal) throughput swings by a third between
- * runs. Two things make the comparison fair: the server under test gets core 0 and the load
- * generator (this process) core 1, and each server's own CPU time per request is measured
- * from /proc, which steal does not inflate.
- */
-const pinned = existsSync('/usr/bin/taskset') && cpus().length >= 2
-const serverWrapper = pinned ? ['taskset', '-c', '0'] : []
-if (pinned) execFileSync('taskset', ['-apc', '1', String(process.pid)], { stdio: 'ignore' })
-
-/**
- * A local Redis shares core 1 with the load generator while the bench runs, so core 0 is the
- * server's alone (in production Redis runs on its own host). Its affinity is restored after.
- */
-async function pinLocalRedis(redis: Redis): Promise<() => void> {
-  if (!pinned || !['127.0.0.1', 'localhost', '::1'].includes(new URL(TEST_REDIS_URL).hostname)) return () => {}
-  const pid = /process_id:(\d+)/.exec(await redis.info('server'))?.[1]
-  if (!pid) return () => {}
-  const before = /affinity list: (.+)$/m.exec(execFileSync('taskset', ['-pc', pid], { encoding: 'utf8' }))?.[1]?.trim()
-  try {
-    execFileSync('taskset', ['-apc', '1', pid], { stdio: 'ignore' })
-  } catch {
-    return () => {} // not ours to move (another user's process): measure without it
-  }
-  return () => {
-    if (before) execFileSync('taskset', ['-apc', before, pid], { stdio: 'ignore' })
-  }
-}
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
-
-/** User + system CPU seconds the process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
-}
+// The server under test on core 0; this process (the load generator) and a local Redis on
+// core 1. See bench/src/machine.ts and docs/benchmarks.md.
+const serverWrapper = onCore(0)
+pinSelf(1)
 const API_MAIN = fileURLToPath(new URL('../../../apps/api/dist/main.js', import.meta.url))
 const SECRET = 'bench-secret-bench-secret-bench-secret'
 const ADMIN = { email: 'bench@tms.local', password: 'bench password 123' }
@@ -108,8 +76,6 @@ async function waitUntilUp(url: string): Promise<void> {
   }
   throw new Error(`${url} did not become ready`)
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 await ensureTestDatabase()
 const schema = uniqueName('bench')
@@ -153,7 +119,7 @@ const ceiling = await start('ceiling', here('./baseline-servers.js'), ['ceiling'
   REDIS_URL: TEST_REDIS_URL,
 })
 const servers = { bare, session: api, ceiling } as const
-const unpinRedis = await pinLocalRedis(redis)
+const unpinRedis = await pinLocalRedis(redis, TEST_REDIS_URL, 1)
 
 interface Series {
   rps: number[]

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
 import { LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from './errors.js'
 import { FencedMutex, type LockKeys } from './fenced-mutex.js'
@@ -23,7 +22,7 @@ export interface LockServiceOptions {
   ttlMs?: number
   /** How long runWithLock waits before giving up. Default 10 s. */
   acquireTimeoutMs?: number
-  /** How often a waiter polls. Default 5 ms. */
+  /** How often the first waiter polls; those behind it poll less. Default 2 ms. */
   retryIntervalMs?: number
 }
 
@@ -49,6 +48,8 @@ export class LockService {
   readonly #ttlMs: number
   readonly #acquireTimeoutMs: number
   readonly #retryIntervalMs: number
+  /** Waiters in this process, by lock key: a release here wakes them at once instead of at their next poll. */
+  readonly #sleepers = new Map<string, Set<() => void>>()
 
   constructor(options: LockServiceOptions) {
     this.#redis = options.redis
@@ -56,7 +57,7 @@ export class LockService {
     this.#logger = options.logger
     this.#ttlMs = options.ttlMs ?? 10_000
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 10_000
-    this.#retryIntervalMs = options.retryIntervalMs ?? 5
+    this.#retryIntervalMs = options.retryIntervalMs ?? 2
   }
 
   /**
@@ -177,7 +178,7 @@ export class LockService {
         throw new LockTimeoutError(mutex.key, timeoutMs)
       }
       // The head polls often, those behind it less: N waiters cost ~ln N polls, not N.
-      await sleep(Math.min(this.#retryIntervalMs * (1 + result.place), ticketTtlMs / 4, deadline - Date.now() + 1))
+      await this.#nap(mutex.key, Math.min(this.#retryIntervalMs * (1 + result.place), ticketTtlMs / 4, deadline - Date.now() + 1))
       result = await mutex.attempt('queued', ticket, ticketTtlMs)
     }
   }
@@ -194,7 +195,24 @@ export class LockService {
       // may be unreachable: release in the background rather than delay the LockLostError.
       const release = mutex.release().catch(() => undefined)
       if (!keeper.signal.aborted) await release
+      for (const wake of this.#sleepers.get(mutex.key) ?? []) wake()
     }
+  }
+
+  /** Sleeps `ms`, or less if a lock of `key` is released in this process meanwhile. */
+  #nap(key: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const sleepers = this.#sleepers.get(key) ?? new Set()
+      this.#sleepers.set(key, sleepers)
+      const wake = () => {
+        clearTimeout(timer)
+        sleepers.delete(wake)
+        if (sleepers.size === 0) this.#sleepers.delete(key)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      sleepers.add(wake)
+    })
   }
 
   #mutex(key: string, holder: string, ttlMs: number): FencedMutex {
