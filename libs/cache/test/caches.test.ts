@@ -63,7 +63,7 @@ t.test('three instances: single-flight per instance, and the window to see anoth
       env: { PREFIX: prefix },
     }),
   )
-  await Promise.all(nodes.map((n) => n.waitForLog((l) => l.reply === 0)))
+  await Promise.all(nodes.map((n) => n.waitForLog((l) => l.reply === 0, 60_000)))
   const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]]
 
   const bursts = await Promise.all(nodes.map((n) => n.request({ op: 'burst', key: 'burst', n: 100 })))

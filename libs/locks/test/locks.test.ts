@@ -92,7 +92,7 @@ async function holdThenBreak(t: Test, how: 'delete' | 'refuse' | 'silent') {
     TTL_MS: String(ttlMs),
     REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
   })
-  await holder.waitForLog((l) => l.event === 'acquired')
+  await holder.waitForLog((l) => l.event === 'acquired', 60_000)
   await sleep(700) // past a refresh or two
   const brokenAt = Date.now()
   if (how === 'delete') await redis.del(`${prefix}held`)
@@ -131,11 +131,11 @@ t.test('fencing: a holder paused past its TTL cannot overwrite the newer holderâ
   const common = { MODE: 'fenced-writer', LOCK_PREFIX: prefix, TTL_MS: '1000', DATABASE_URL: databaseUrl }
 
   const paused = client(t, 'paused', { ...common, WRITER: 'paused', SLEEP_MS: '300', LINGER_MS: '500' })
-  const first = await paused.waitForLog((l) => l.event === 'acquired')
+  const first = await paused.waitForLog((l) => l.event === 'acquired', 60_000)
   paused.signal('SIGSTOP') // a GC pause, a frozen VM: no refresh, no progress
   await sleep(1500) // its lock expires meanwhile
   const successor = client(t, 'successor', { ...common, WRITER: 'successor', SLEEP_MS: '0' })
-  const second = await successor.waitForLog((l) => l.event === 'acquired')
+  const second = await successor.waitForLog((l) => l.event === 'acquired', 60_000)
   await successor.waitForLog((l) => l.event === 'wrote')
   t.ok((second.fencingToken as number) > (first.fencingToken as number), 'the newer holder has the newer token')
   paused.signal('SIGCONT')
