@@ -1,27 +1,143 @@
-// The job runner. Jobs arrive with BullMQ in the next step; until then it starts, reports
-// itself and stops gracefully like every TMS process.
-import { createRequire } from 'node:module'
-import { loadConfigOrExit, positiveInt, runtimeEnv } from '@tms/config'
+import { createCaches } from '@tms/cache'
+import { Broadcast, JOBS_QUEUE, JobRuns, jobRuns, ScheduleRegistry } from '@tms/jobs'
 import { Lifecycle } from '@tms/lifecycle'
+import { LockService } from '@tms/locks'
 import { createLogger, flushLogger } from '@tms/logging'
+import { closeRedis, connectRedis, createRedis, Keyspace } from '@tms/redis'
+import { openStorage } from '@tms/storage'
+import { Catalogue, ShipmentRequests, Shipments, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
+import { Queue } from 'bullmq'
+import { readWorkerConfig } from './config.js'
+import { createShipments } from './handlers/create-shipments.js'
+import { housekeeping } from './handlers/housekeeping.js'
+import { syncOrders } from './handlers/sync-orders.js'
+import { buildHealthServer } from './health-server.js'
+import { JobRunner } from './job-runner.js'
+import { SCHEDULE_TABLE_VERSION, scheduleTable } from './schedule-table.js'
+import { ShopClient } from './shop-client.js'
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
-const config = loadConfigOrExit('worker', (ctx) => ({
-  ...runtimeEnv(ctx, { appVersion: version }),
-  WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt({ default: 600_000 }),
-}))
-const logger = createLogger({
-  app: 'worker',
-  version: config.APP_VERSION,
-  instanceId: config.INSTANCE_ID,
-  level: config.LOG_LEVEL,
-})
+const config = readWorkerConfig()
+const instance = config.INSTANCE_ID
+const logger = createLogger({ app: 'worker', version: config.APP_VERSION, instanceId: instance, level: config.LOG_LEVEL })
 const lifecycle = new Lifecycle({
   logger,
-  shutdownTimeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS,
+  // Room for the running job's budget, then closing connections.
+  shutdownTimeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS + 15_000,
   flushLogs: () => flushLogger(logger),
 })
 lifecycle.installSignalHandlers()
-lifecycle.markReady()
-logger.info('worker started (no jobs yet)')
-setInterval(() => {}, 1 << 30)
+
+const keys = new Keyspace(config.REDIS_KEY_PREFIX)
+const redis = createRedis(config.REDIS_URL, { connectionName: `worker:${instance}`, logger })
+const subscriber = createRedis(config.REDIS_URL, { connectionName: `worker:${instance}:bus`, role: 'subscriber', logger })
+const bullConnection = createRedis(config.REDIS_URL, { connectionName: `worker:${instance}:bull`, role: 'blocking', logger })
+const storage = openStorage(config.DATABASE_URL, {
+  applicationName: `tms-worker ${instance}`,
+  onError: (error) => logger.warn({ err: error.message }, 'database connection lost'),
+})
+lifecycle.addShutdownStep({
+  name: 'redis',
+  run: async () => void (await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(bullConnection)])),
+})
+lifecycle.addShutdownStep({ name: 'database', run: () => storage.close() })
+
+try {
+  await connectRedis(redis, 30_000)
+  await storage.migrate([...WAREHOUSE_COLLECTIONS, jobRuns])
+  await Catalogue.seed(storage)
+
+  const locks = new LockService({ redis, prefix: keys.child('lock').prefix, logger })
+  const caches = createCaches({ redis, subscriber, prefix: config.REDIS_KEY_PREFIX, schemaVersion: 1, logger })
+  const catalogue = new Catalogue(storage, caches.memory)
+  const requests = new ShipmentRequests(storage, catalogue)
+  const shipments = new Shipments(storage, { cache: caches.remote, locks })
+  const runs = new JobRuns(storage)
+  const registry = new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX)
+  const table = scheduleTable(config)
+  const bullPrefix = `${config.REDIS_KEY_PREFIX}bull`
+  const queue = new Queue(JOBS_QUEUE, { connection: bullConnection, prefix: bullPrefix })
+  queue.on('error', (error) => logger.warn({ err: error.message }, 'job queue error'))
+
+  const report = await registry.sync({
+    queue,
+    locks,
+    table,
+    version: config.JOB_SCHEDULE_VERSION ?? SCHEDULE_TABLE_VERSION,
+    instance,
+    logger,
+  })
+  logger.info({ ...report }, 'schedule table synced')
+
+  // What every instance must hear (pub/sub), beside jobs that exactly one worker takes.
+  const broadcast = new Broadcast(redis, config.REDIS_KEY_PREFIX)
+  await broadcast.listen(subscriber, (message) => {
+    logger.info({ broadcast: message.type }, 'broadcast received')
+    if (message.type === 'reload-catalogue') void caches.memory.delete('catalogue')
+  })
+
+  const runner = new JobRunner({
+    connection: bullConnection,
+    prefix: bullPrefix,
+    table,
+    handlers: {
+      'sync-orders': syncOrders({
+        shop: new ShopClient(config.SHOP_API_URL, config.SHOP_TIMEOUT_MS),
+        requests,
+        cache: caches.remote,
+        redis,
+        cursorKey: keys.key('sync-orders', 'cursor'),
+      }),
+      'create-shipments': createShipments({ shipments }),
+      housekeeping: housekeeping({
+        locks,
+        shipments,
+        runs,
+        retentionDays: config.RUN_HISTORY_DAYS,
+        staleRunMs: Math.max(...table.map((s) => s.maxRunTimeMs)) + 60_000,
+      }),
+    },
+    registry,
+    runs,
+    locks,
+    logger,
+    instance,
+    version: config.APP_VERSION,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockMs: config.JOB_LOCK_MS,
+    stalledCheckMs: config.JOB_STALLED_CHECK_MS,
+  })
+
+  const health = await buildHealthServer({
+    lifecycle,
+    logger,
+    checks: {
+      redis: async () => void (await redis.ping()),
+      database: () => storage.ping(),
+      jobs: async () => {
+        if (!runner.running) throw new Error('the job worker is not running')
+      },
+    },
+  })
+  lifecycle.addShutdownStep(
+    {
+      name: 'jobs',
+      run: () => runner.stop(config.WORKER_SHUTDOWN_TIMEOUT_MS),
+      describePending: () => `${runner.activeRuns} jobs running`,
+    },
+    'first',
+  )
+  lifecycle.addShutdownStep({ name: 'health server', run: () => health.close() })
+  lifecycle.addShutdownStep({ name: 'queue', run: () => queue.close() }, 'first')
+  runner.start()
+  const address = await health.listen({ host: config.HOST, port: config.WORKER_HEALTH_PORT })
+  lifecycle.markReady()
+  logger.info(
+    { address, port: (health.server.address() as { port: number }).port, schedules: table.map((s) => s.id) },
+    'worker started',
+  )
+} catch (error) {
+  logger.fatal({ err: error }, 'startup failed')
+  await lifecycle.shutdown('startup failed').catch(() => undefined)
+  await flushLogger(logger)
+  process.exit(1)
+}

@@ -84,6 +84,11 @@ export class ShipmentRequests {
     return found ? shipmentRequestView(found) : null
   }
 
+  /** Order ids of the newest requests: what a shop sync has already seen. */
+  async recentOrderIds(limit: number): Promise<string[]> {
+    return (await this.storage.find(shipmentRequests, { order: 'newest', limit })).map((r) => r.data.orderId)
+  }
+
   async list(filter: { status?: ShipmentRequestStatus; limit?: number } = {}): Promise<ShipmentRequestView[]> {
     const found = await this.storage.find(shipmentRequests, {
       ...(filter.status ? { where: { status: filter.status } } : {}),

@@ -1,0 +1,86 @@
+/** The shop's orders, the same for the same seed: tests and rehearsals can predict them. */
+
+export interface ShopOrder {
+  seq: number
+  id: string
+  createdAt: string
+  lines: Array<{ sku: string; quantity: number }>
+  shipTo: { name: string; street: string; city: string; zip?: string; country: string }
+}
+
+const SKUS = ['TRK-DOG-4', 'TRK-DOG-4-BROWN', 'TRK-CAT-4', 'TRK-DOG-XL', 'COLLAR-M', 'COLLAR-L', 'CHARGER-USB-C']
+const NAMES = ['Ada Lovelace', 'Jan Novak', 'Maria Huber', 'Luca Rossi', 'Emma Berg', 'Noah Weber', 'Mia Koch', 'Liam Brunner']
+const CITIES: Array<[string, string, string]> = [
+  ['Linz', '4020', 'AT'],
+  ['Wien', '1010', 'AT'],
+  ['München', '80331', 'DE'],
+  ['Zürich', '8001', 'CH'],
+  ['Praha', '11000', 'CZ'],
+  ['Milano', '20121', 'IT'],
+]
+
+/** mulberry32: a tiny seeded PRNG, enough for test data. */
+function random(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export interface OrderBookOptions {
+  seed: number
+  /** Orders that exist when the shop starts. */
+  initial: number
+  /** New orders per minute after that. */
+  perMinute: number
+  /** Share of orders with a data problem an operator must fix (missing zip, unknown country or SKU). */
+  problemRate: number
+  startedAt: number
+}
+
+export class OrderBook {
+  constructor(private readonly options: OrderBookOptions) {}
+
+  /** How many orders exist at `now`. */
+  count(now = Date.now()): number {
+    const { initial, perMinute, startedAt } = this.options
+    return initial + (perMinute > 0 ? Math.floor(((now - startedAt) / 60_000) * perMinute) : 0)
+  }
+
+  order(seq: number): ShopOrder {
+    const { seed, initial, perMinute, startedAt, problemRate } = this.options
+    const next = random(seed * 1_000_003 + seq)
+    const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!
+    const [city, zip, country] = pick(CITIES)
+    const lines = Array.from({ length: 1 + Math.floor(next() * 3) }, () => ({
+      sku: pick(SKUS),
+      quantity: 1 + Math.floor(next() * 3),
+    }))
+    const order: ShopOrder = {
+      seq,
+      id: `SHOP-${seed}-${seq}`,
+      createdAt: new Date(seq <= initial ? startedAt : startedAt + ((seq - initial) * 60_000) / perMinute).toISOString(),
+      lines,
+      shipTo: { name: pick(NAMES), street: `Hauptstraße ${1 + Math.floor(next() * 120)}`, city, zip, country },
+    }
+    if (next() < problemRate) {
+      const problem = Math.floor(next() * 3)
+      if (problem === 0) delete order.shipTo.zip
+      if (problem === 1) order.shipTo.country = 'XX'
+      if (problem === 2) order.lines[0]!.sku = 'DISCONTINUED-1'
+    }
+    return order
+  }
+
+  /** Orders after `seq` that exist now, oldest first. */
+  page(after: number, limit: number, now = Date.now()): { items: ShopOrder[]; next: number } {
+    const last = Math.min(this.count(now), after + limit)
+    const items: ShopOrder[] = []
+    for (let seq = after + 1; seq <= last; seq++) items.push(this.order(seq))
+    return { items, next: items.at(-1)?.seq ?? after }
+  }
+}

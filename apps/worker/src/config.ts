@@ -1,0 +1,50 @@
+import { createRequire } from 'node:module'
+import {
+  databaseEnv,
+  duration,
+  type EnvContext,
+  loadConfigOrExit,
+  portNumber,
+  positiveInt,
+  redisEnv,
+  runtimeEnv,
+  str,
+  url,
+} from '@tms/config'
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+
+export function workerEnv(ctx: EnvContext) {
+  return {
+    ...runtimeEnv(ctx, { appVersion: version }),
+    ...redisEnv(),
+    ...databaseEnv(),
+    WORKER_HEALTH_PORT: portNumber({ default: 3001 }),
+    HOST: str({ default: ctx.production ? '0.0.0.0' : '127.0.0.1' }),
+    /** Jobs this instance runs at once (different schedules; one run per schedule at a time). */
+    WORKER_CONCURRENCY: positiveInt({ default: 4 }),
+    /** On SIGTERM, how long the running job may take to finish before it is aborted (the talk's timeout-per-shutdown-phase). */
+    WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt({ default: 600_000 }),
+    /**
+     * How fast a job whose worker died (SIGKILL, lost host) runs again elsewhere: about lock
+     * duration plus the stalled-check interval. BullMQ's defaults (30 s + 30 s) took 52 s.
+     */
+    JOB_LOCK_MS: positiveInt({ default: 5000 }),
+    JOB_STALLED_CHECK_MS: positiveInt({ default: 5000 }),
+    JOB_SYNC_ORDERS_EVERY: duration({ default: 5 * 60_000 }),
+    JOB_CREATE_SHIPMENTS_EVERY: duration({ default: 60_000 }),
+    JOB_HOUSEKEEPING_EVERY: duration({ default: 60_000 }),
+    /** Overrides the schedule table's version (SCHEDULE_TABLE_VERSION in code), for tests and emergencies. */
+    JOB_SCHEDULE_VERSION: positiveInt({ default: undefined }),
+    SHOP_API_URL: url(['http', 'https'])({ default: 'http://127.0.0.1:3100' }),
+    SHOP_TIMEOUT_MS: positiveInt({ default: 5000 }),
+    /** Finished run records older than this are deleted by housekeeping. */
+    RUN_HISTORY_DAYS: positiveInt({ default: 14 }),
+  }
+}
+
+export type WorkerConfig = ReturnType<typeof readWorkerConfig>
+
+export function readWorkerConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfigOrExit('worker', workerEnv, env)
+}

@@ -1,0 +1,32 @@
+import type { JobRuns } from '@tms/jobs'
+import type { LockService } from '@tms/locks'
+import { SHIPMENT_CLAIM, type Shipments } from '@tms/warehouse'
+import type { JobHandler } from './job-context.js'
+
+/**
+ * housekeeping: what nobody else cleans up.
+ *  - claims on shipments that are no longer PENDING (packed by other means, or cancelled);
+ *  - runs left "running" by a process that was killed (BullMQ runs the job again elsewhere);
+ *  - run records older than the retention.
+ */
+export function housekeeping(deps: {
+  locks: LockService
+  shipments: Shipments
+  runs: JobRuns
+  retentionDays: number
+  staleRunMs: number
+}): JobHandler {
+  return async ({ signal }) => {
+    let staleClaims = 0
+    for (const id of await deps.locks.getLockedObjectIds(SHIPMENT_CLAIM)) {
+      signal.throwIfAborted()
+      const shipment = await deps.shipments.get(id).catch(() => null)
+      if (shipment && shipment.status === 'PENDING') continue
+      const claim = await deps.locks.getObjectLock(SHIPMENT_CLAIM, id)
+      if (claim && (await deps.locks.releaseObjectLock(SHIPMENT_CLAIM, id, claim.holder))) staleClaims++
+    }
+    const abandonedRuns = await deps.runs.abandonStale(deps.staleRunMs)
+    const trimmedRuns = await deps.runs.trim(deps.retentionDays)
+    return { staleClaims, abandonedRuns, trimmedRuns }
+  }
+}

@@ -1,0 +1,99 @@
+import { fileURLToPath } from 'node:url'
+import { JOBS_QUEUE, JobRuns, JobsAdmin, type RunView, ScheduleRegistry } from '@tms/jobs'
+import { connectRedis, createRedis } from '@tms/redis'
+import { openStorage, type Storage } from '@tms/storage'
+import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'
+import { Queue } from 'bullmq'
+import type { Test } from 'tap'
+
+export const WORKER = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+export const SHOP = fileURLToPath(new URL('../../shop-sim/dist/main.js', import.meta.url))
+
+/** One isolated world: its own Redis prefix and schema. Slow schedules unless a test speeds one up. */
+export async function isolatedEnv(t: Test, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  await ensureTestDatabase()
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: isolatedRedisPrefix(t),
+    DATABASE_URL: isolatedDatabaseUrl(t),
+    WORKER_HEALTH_PORT: '0',
+    JOB_SYNC_ORDERS_EVERY: '1h',
+    JOB_CREATE_SHIPMENTS_EVERY: '1h',
+    JOB_HOUSEKEEPING_EVERY: '1h',
+    SHOP_API_URL: 'http://127.0.0.1:9',
+    ...extra,
+  }
+}
+
+export async function startWorker(t: Test, env: Record<string, string>, name = 'worker') {
+  const child = startChildService(t, { name, script: WORKER, env })
+  await child.waitForLog((l) => l.msg === 'worker started', 60_000)
+  return child
+}
+
+export async function startShop(t: Test, env: Record<string, string> = {}) {
+  const child = startChildService(t, {
+    name: 'shop',
+    script: SHOP,
+    env: { PORT: '0', LOG_LEVEL: 'info', SHOP_FAULTS: 'true', ...env },
+  })
+  const line = await child.waitForLog((l) => l.msg === 'listening', 30_000)
+  return { child, url: `http://127.0.0.1:${line.port as number}` }
+}
+
+/** What the tests read back: run records, the registry, the queue, the warehouse tables. */
+export async function inspector(t: Test, env: Record<string, string>) {
+  const redis = createRedis(env.REDIS_URL!, { connectionName: 'worker-test', role: 'blocking' })
+  await connectRedis(redis)
+  const storage: Storage = openStorage(env.DATABASE_URL!)
+  const queue = new Queue(JOBS_QUEUE, { connection: redis, prefix: `${env.REDIS_KEY_PREFIX}bull` })
+  const registry = new ScheduleRegistry(redis, env.REDIS_KEY_PREFIX!)
+  const runs = new JobRuns(storage)
+  t.teardown(async () => {
+    await queue.close()
+    redis.disconnect()
+    await storage.close()
+  })
+  return { redis, storage, queue, registry, runs, admin: new JobsAdmin(queue, registry, runs) }
+}
+
+export interface TickReport {
+  ticks: number
+  duplicates: string[]
+  gaps: Array<{ after: string; missing: number }>
+  instances: Set<string>
+}
+
+/** Every scheduled tick of a schedule in the window, from its run records. */
+export function checkTicks(runs: RunView[], everyMs: number, from: number, to: number): TickReport {
+  const succeeded = runs.filter((r) => r.trigger === 'schedule' && r.outcome === 'succeeded' && r.tick !== null)
+  const byTick = new Map<number, RunView[]>()
+  for (const run of succeeded) {
+    const tick = Date.parse(run.tick!)
+    if (tick < from || tick > to) continue
+    byTick.set(tick, [...(byTick.get(tick) ?? []), run])
+  }
+  const ticks = [...byTick.keys()].sort((a, b) => a - b)
+  const gaps: TickReport['gaps'] = []
+  for (let i = 1; i < ticks.length; i++) {
+    const missing = Math.round((ticks[i]! - ticks[i - 1]!) / everyMs) - 1
+    if (missing > 0) gaps.push({ after: new Date(ticks[i - 1]!).toISOString(), missing })
+  }
+  return {
+    ticks: ticks.length,
+    duplicates: [...byTick].filter(([, list]) => list.length > 1).map(([tick]) => new Date(tick).toISOString()),
+    gaps,
+    instances: new Set(succeeded.map((r) => r.instance)),
+  }
+}
+
+export async function shopFault(url: string, body: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${url}/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  if (!response.ok) throw new Error(`fault injection failed: ${response.status}`)
+}

@@ -1,0 +1,113 @@
+import type { Queue } from 'bullmq'
+import type { JobRuns, RunView } from './job-runs.js'
+import type { ScheduleRegistry } from './schedule-registry.js'
+
+export interface JobSummary {
+  id: string
+  every: number | null
+  pattern: string | null
+  tz: string | null
+  maxRunTimeMs: number
+  paused: boolean
+  /** When BullMQ will next run it (null when paused or unknown). */
+  nextRunAt: string | null
+  running: { instance: string; startedAt: string; jobId: string } | null
+  lastRun: Pick<RunView, 'startedAt' | 'endedAt' | 'durationMs' | 'outcome' | 'instance' | 'error' | 'tick'> | null
+  version: number
+}
+
+export class UnknownScheduleError extends Error {
+  override name = 'UnknownScheduleError'
+  constructor(readonly id: string) {
+    super(`no job schedule "${id}"`)
+  }
+}
+
+/** What operators do with jobs, through the API or the CLI. */
+export class JobsAdmin {
+  constructor(
+    private readonly queue: Queue,
+    private readonly registry: ScheduleRegistry,
+    private readonly runs: JobRuns,
+  ) {}
+
+  async list(): Promise<JobSummary[]> {
+    const [records, paused, schedulers] = await Promise.all([
+      this.registry.records(),
+      this.registry.pausedIds(),
+      this.queue.getJobSchedulers(0, -1),
+    ])
+    const next = new Map(schedulers.map((s) => [s.key, s.next]))
+    return Promise.all(
+      [...records.values()]
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map(async (record) => {
+          const recent = await this.runs.recent(record.id, 20)
+          const running = recent.find((r) => r.outcome === 'running')
+          const last = recent.find((r) => r.outcome !== 'running')
+          const nextAt = next.get(record.id)
+          return {
+            id: record.id,
+            every: record.every ?? null,
+            pattern: record.pattern ?? null,
+            tz: record.tz ?? null,
+            maxRunTimeMs: record.maxRunTimeMs,
+            paused: paused.has(record.id),
+            nextRunAt: paused.has(record.id) || !nextAt ? null : new Date(nextAt).toISOString(),
+            running: running ? { instance: running.instance, startedAt: running.startedAt, jobId: running.jobId } : null,
+            lastRun: last
+              ? {
+                  startedAt: last.startedAt,
+                  endedAt: last.endedAt,
+                  durationMs: last.durationMs,
+                  outcome: last.outcome,
+                  instance: last.instance,
+                  error: last.error,
+                  tick: last.tick,
+                }
+              : null,
+            version: record.version,
+          }
+        }),
+    )
+  }
+
+  async recentRuns(id: string, limit: number): Promise<RunView[]> {
+    await this.#known(id)
+    return this.runs.recent(id, limit)
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.#known(id)
+    await this.registry.pause(id)
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.#known(id)
+    await this.registry.resume(id)
+  }
+
+  /**
+   * Runs the job now, on exactly one worker. While such a run is waiting or running, asking
+   * again returns the same job instead of adding another.
+   */
+  async runNow(id: string): Promise<{ jobId: string }> {
+    await this.#known(id)
+    const job = await this.queue.add(
+      id,
+      { trigger: 'on-demand' },
+      {
+        deduplication: { id: `${id}:on-demand` },
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 1000 },
+      },
+    )
+    return { jobId: job.id! }
+  }
+
+  async #known(id: string): Promise<void> {
+    if (!(await this.registry.records()).has(id)) throw new UnknownScheduleError(id)
+  }
+}
