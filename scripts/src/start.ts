@@ -64,8 +64,14 @@ process.on('exit', () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
 })
 
+const shopPort = env.SHOP_PORT ?? '3100'
+env.SHOP_API_URL ??= `http://127.0.0.1:${shopPort}`
+run('shop-sim', 'apps/shop-sim/dist/main.js', { PORT: shopPort })
+run('worker', 'apps/worker/dist/main.js', { WORKER_HEALTH_PORT: env.WORKER_HEALTH_PORT ?? '3001' })
 run('api', 'apps/api/dist/main.js', { PORT: port })
 say(`API at http://127.0.0.1:${port}  (OpenAPI: /docs/json, health: /health/ready)`)
+say(`worker health at http://127.0.0.1:${env.WORKER_HEALTH_PORT ?? '3001'}/health/ready; jobs: npm run jobs -- list`)
+say(`shop simulator at ${env.SHOP_API_URL}/orders (new orders every few seconds)`)
 say(
   `development login: ${env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : DEV_DEFAULTS.ADMIN_PASSWORD}  (POST /auth/login)`,
 )

@@ -1,11 +1,13 @@
 import fastifyRedis from '@fastify/redis'
 import { createCaches } from '@tms/cache'
+import { JOBS_QUEUE, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
 import { healthPlugin, type Lifecycle } from '@tms/lifecycle'
 import { LockService } from '@tms/locks'
 import { type Logger, lazyChildLogger } from '@tms/logging'
 import { Keyspace } from '@tms/redis'
 import type { Storage } from '@tms/storage'
 import { Accounts, Catalogue, PackingClaims, ShipmentRequests, Shipments } from '@tms/warehouse'
+import { Queue } from 'bullmq'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { ApiConfig } from './config.js'
@@ -20,6 +22,7 @@ import { useStrictValidation } from './plugins/validation.js'
 import { adminRoutes } from './routes/admin.js'
 import { authRoutes } from './routes/auth.js'
 import { catalogueRoutes } from './routes/catalogue.js'
+import { jobRoutes } from './routes/jobs.js'
 import { shipmentRequestRoutes } from './routes/shipment-requests.js'
 import { shipmentRoutes } from './routes/shipments.js'
 import { userRoutes } from './routes/users.js'
@@ -31,6 +34,8 @@ export interface ApiDependencies {
   redis: Redis
   /** A connection of its own for the cache's invalidation subscription. */
   subscriber: Redis
+  /** BullMQ's connection (it needs maxRetriesPerRequest: null), for queueing jobs and reading schedules. */
+  jobsConnection: Redis
   storage: Storage
   lifecycle: Lifecycle
 }
@@ -96,6 +101,10 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
   const requests = new ShipmentRequests(storage, catalogue)
   const shipments = new Shipments(storage, { cache: caches.remote, locks })
   const claims = new PackingClaims(locks, shipments, config.PACKING_CLAIM_TTL_SECONDS * 1000)
+  const jobsQueue = new Queue(JOBS_QUEUE, { connection: deps.jobsConnection, prefix: `${config.REDIS_KEY_PREFIX}bull` })
+  jobsQueue.on('error', (error) => deps.logger.warn({ err: error.message }, 'job queue error'))
+  app.addHook('onClose', () => jobsQueue.close())
+  const jobs = new JobsAdmin(jobsQueue, new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX), new JobRuns(storage))
   const throttle = new LoginThrottle(redis, keyspace.child('login-failures'), {
     perAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     perIp: config.LOGIN_MAX_FAILURES_PER_IP,
@@ -115,9 +124,10 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     await api.register(authRoutes, { accounts, throttle })
     await api.register(userRoutes, { accounts })
     await api.register(shipmentRequestRoutes, { requests })
-    await api.register(shipmentRoutes, { shipments, claims })
+    await api.register(shipmentRoutes, { shipments, claims, jobs })
     await api.register(catalogueRoutes, { catalogue })
     await api.register(adminRoutes, { caches })
+    await api.register(jobRoutes, { jobs })
   })
 
   return app

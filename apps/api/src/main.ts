@@ -1,3 +1,4 @@
+import { jobRuns } from '@tms/jobs'
 import { addHttpShutdownSteps, Lifecycle } from '@tms/lifecycle'
 import { createLogger, flushLogger } from '@tms/logging'
 import { closeRedis, connectRedis, createRedis } from '@tms/redis'
@@ -13,25 +14,30 @@ lifecycle.installSignalHandlers()
 
 const redis = createRedis(config.REDIS_URL, { connectionName: `api:${config.INSTANCE_ID}`, logger })
 const subscriber = createRedis(config.REDIS_URL, { connectionName: `api:${config.INSTANCE_ID}:bus`, role: 'subscriber', logger })
+const jobsConnection = createRedis(config.REDIS_URL, {
+  connectionName: `api:${config.INSTANCE_ID}:jobs`,
+  role: 'blocking',
+  logger,
+})
 const storage = openStorage(config.DATABASE_URL, {
   applicationName: `tms-api ${config.INSTANCE_ID}`,
   onError: (error) => logger.warn({ err: error.message }, 'database connection lost'),
 })
 lifecycle.addShutdownStep({
   name: 'redis',
-  run: async () => void (await Promise.all([closeRedis(redis), closeRedis(subscriber)])),
+  run: async () => void (await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(jobsConnection)])),
 })
 lifecycle.addShutdownStep({ name: 'database', run: () => storage.close() })
 
 try {
   await connectRedis(redis, 30_000)
-  await storage.migrate(WAREHOUSE_COLLECTIONS)
+  await storage.migrate([...WAREHOUSE_COLLECTIONS, jobRuns])
   await Catalogue.seed(storage)
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     const outcome = await new Accounts(storage).ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
     if (outcome === 'created') logger.info({ email: config.ADMIN_EMAIL }, 'first admin created')
   }
-  const app = await buildApp({ config, logger, redis, subscriber, storage, lifecycle })
+  const app = await buildApp({ config, logger, redis, subscriber, jobsConnection, storage, lifecycle })
   // HTTP steps go first: stop serving before closing what requests use.
   addHttpShutdownSteps(lifecycle, app, config.DRAIN_DELAY_MS)
   const address = await app.listen({ host: config.HOST, port: config.PORT })

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '@tms/config'
+import { jobRuns } from '@tms/jobs'
 import { addHttpShutdownSteps, Lifecycle } from '@tms/lifecycle'
 import { createLogger } from '@tms/logging'
 import { closeRedis, connectRedis, createRedis, Keyspace } from '@tms/redis'
@@ -47,13 +48,14 @@ export async function buildTestApi(t: Test, env?: Record<string, string>): Promi
   const logger = createLogger({ app: 'api-test', version: config.APP_VERSION, instanceId: 'test', level: config.LOG_LEVEL })
   const redis = createRedis(config.REDIS_URL, { connectionName: 'api-test', logger })
   const subscriber = createRedis(config.REDIS_URL, { connectionName: 'api-test-bus', role: 'subscriber', logger })
+  const jobsConnection = createRedis(config.REDIS_URL, { connectionName: 'api-test-jobs', role: 'blocking', logger })
   await connectRedis(redis)
   const storage = openStorage(config.DATABASE_URL)
-  await storage.migrate(WAREHOUSE_COLLECTIONS)
+  await storage.migrate([...WAREHOUSE_COLLECTIONS, jobRuns])
   await Catalogue.seed(storage)
   await new Accounts(storage).ensureFirstAdmin(ADMIN.email, ADMIN.password)
   const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: 10_000 })
-  const app = await buildApp({ config, logger, redis, subscriber, storage, lifecycle })
+  const app = await buildApp({ config, logger, redis, subscriber, jobsConnection, storage, lifecycle })
   addHttpShutdownSteps(lifecycle, app, 0)
   await app.ready()
   lifecycle.markReady()
@@ -61,6 +63,7 @@ export async function buildTestApi(t: Test, env?: Record<string, string>): Promi
     await app.close()
     await closeRedis(redis)
     await closeRedis(subscriber)
+    await closeRedis(jobsConnection)
     await storage.close()
   })
   return { app, redis, storage, keyspace: new Keyspace(config.REDIS_KEY_PREFIX), env: fullEnv, lifecycle }

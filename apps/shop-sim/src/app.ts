@@ -53,7 +53,38 @@ export async function buildShop(options: {
     },
   )
 
-  app.get('/stats', async () => ({ orders: options.orders.count(), served, fault }))
+  // The shop learns that an order shipped. Idempotent, as a real shop's webhook must be: the
+  // same shipment told twice is counted once (and the repeat is counted, for tests to see).
+  const shipped = new Map<string, string>()
+  let repeats = 0
+  app.post(
+    '/orders/:id/shipment',
+    {
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 80 } }, required: ['id'] },
+        body: {
+          type: 'object',
+          properties: { shipmentId: { type: 'string' }, trackingNumber: { type: 'string' } },
+          required: ['shipmentId', 'trackingNumber'],
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string }
+      const { trackingNumber } = request.body as { trackingNumber: string }
+      if (shipped.has(id)) repeats++
+      shipped.set(id, trackingNumber)
+      return reply.code(204).send()
+    },
+  )
+
+  app.get('/stats', async () => ({
+    orders: options.orders.count(),
+    served,
+    fault,
+    shipped: shipped.size,
+    repeatedNotifications: repeats,
+  }))
 
   if (options.faults) {
     app.post(

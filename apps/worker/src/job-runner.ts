@@ -23,6 +23,9 @@ export interface JobRunnerOptions {
   stalledCheckMs: number
 }
 
+/** 1 for the first attempt; a retry, or a re-run after the worker died, counts up. */
+const attemptOf = (job: Job) => Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1)
+
 class RunAborted extends Error {
   override name = 'RunAborted'
 }
@@ -93,7 +96,9 @@ export class JobRunner {
     // Paused: scheduled ticks are skipped. A run an operator asks for explicitly still runs.
     if (tickOf(job.id) !== null && (await registry.isPaused(scheduleId))) return { skipped: 'paused' }
     const schedule = this.#schedules.get(scheduleId)
-    const maxRunTimeMs = schedule?.maxRunTimeMs ?? 60_000
+    // Per-item jobs (not on the schedule table) run side by side, as many as the concurrency.
+    if (!schedule) return this.#runRecorded(job, handler, scheduleId, 30_000, new AbortController().signal)
+    const maxRunTimeMs = schedule.maxRunTimeMs
     const guardTtl = Math.max(1000, Math.floor(this.#options.lockMs * 0.6))
     // Shorter than BullMQ's job lock: after a SIGKILL this guard lapses before BullMQ hands the
     // job to another worker, so the rerun is not mistaken for an overlap.
@@ -125,7 +130,7 @@ export class JobRunner {
       jobId: job.id!,
       tick: tick === null ? null : new Date(tick).toISOString(),
       trigger: tick === null ? 'on-demand' : 'schedule',
-      attempt: job.attemptsMade + 1,
+      attempt: attemptOf(job),
       instance,
       version,
       startedAt: new Date().toISOString(),
@@ -138,7 +143,7 @@ export class JobRunner {
     const onLockLost = () => controller.abort(lockSignal.reason)
     lockSignal.addEventListener('abort', onLockLost, { once: true })
     this.#active.set(job.id!, controller)
-    const runLogger = logger.child({ scheduleId, jobId: job.id, attempt: job.attemptsMade + 1 })
+    const runLogger = logger.child({ scheduleId, jobId: job.id, attempt: attemptOf(job) })
     const started = Date.now()
     try {
       const aborted = new Promise<never>((_, reject) =>
@@ -150,7 +155,8 @@ export class JobRunner {
         jobId: job.id!,
         scheduleId,
         tick,
-        attempt: job.attemptsMade + 1,
+        attempt: attemptOf(job),
+        data: (job.data ?? {}) as Record<string, unknown>,
         logger: runLogger,
       })
       work.catch(() => {})
@@ -180,7 +186,7 @@ export class JobRunner {
       jobId: job.id!,
       tick: tick === null ? null : new Date(tick).toISOString(),
       trigger: tick === null ? 'on-demand' : 'schedule',
-      attempt: job.attemptsMade + 1,
+      attempt: attemptOf(job),
       instance: this.#options.instance,
       version: this.#options.version,
       startedAt: new Date().toISOString(),

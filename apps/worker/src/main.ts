@@ -1,5 +1,5 @@
 import { createCaches } from '@tms/cache'
-import { Broadcast, JOBS_QUEUE, JobRuns, jobRuns, ScheduleRegistry } from '@tms/jobs'
+import { Broadcast, JOBS_QUEUE, JobRuns, JobsAdmin, jobRuns, NOTIFY_SHOP_JOB, ScheduleRegistry } from '@tms/jobs'
 import { Lifecycle } from '@tms/lifecycle'
 import { LockService } from '@tms/locks'
 import { createLogger, flushLogger } from '@tms/logging'
@@ -10,6 +10,7 @@ import { Queue } from 'bullmq'
 import { readWorkerConfig } from './config.js'
 import { createShipments } from './handlers/create-shipments.js'
 import { housekeeping } from './handlers/housekeeping.js'
+import { notifyShop } from './handlers/notify-shop.js'
 import { syncOrders } from './handlers/sync-orders.js'
 import { buildHealthServer } from './health-server.js'
 import { JobRunner } from './job-runner.js'
@@ -75,23 +76,26 @@ try {
     if (message.type === 'reload-catalogue') void caches.memory.delete('catalogue')
   })
 
+  const shop = new ShopClient(config.SHOP_API_URL, config.SHOP_TIMEOUT_MS)
   const runner = new JobRunner({
     connection: bullConnection,
     prefix: bullPrefix,
     table,
     handlers: {
       'sync-orders': syncOrders({
-        shop: new ShopClient(config.SHOP_API_URL, config.SHOP_TIMEOUT_MS),
+        shop,
         requests,
         cache: caches.remote,
         redis,
         cursorKey: keys.key('sync-orders', 'cursor'),
       }),
       'create-shipments': createShipments({ shipments }),
+      [NOTIFY_SHOP_JOB]: notifyShop({ shop, shipments }),
       housekeeping: housekeeping({
         locks,
         shipments,
         runs,
+        jobs: new JobsAdmin(queue, registry, runs),
         retentionDays: config.RUN_HISTORY_DAYS,
         staleRunMs: Math.max(...table.map((s) => s.maxRunTimeMs)) + 60_000,
       }),

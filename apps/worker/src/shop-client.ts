@@ -34,18 +34,42 @@ export class ShopClient {
     const url = new URL('/orders', this.baseUrl)
     url.searchParams.set('after', String(after))
     url.searchParams.set('limit', String(limit))
+    return this.#withRetries(signal, async (attemptSignal) => {
+      const response = await fetch(url, { signal: attemptSignal })
+      this.#check(response)
+      return (await response.json()) as OrdersPage
+    })
+  }
+
+  /** Tells the shop an order shipped (its webhook is idempotent). */
+  async notifyShipped(orderId: string, body: { shipmentId: string; trackingNumber: string }, signal: AbortSignal): Promise<void> {
+    const url = new URL(`/orders/${encodeURIComponent(orderId)}/shipment`, this.baseUrl)
+    await this.#withRetries(signal, async (attemptSignal) => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: attemptSignal,
+      })
+      this.#check(response)
+    })
+  }
+
+  #check(response: Response): void {
+    if (response.status >= 500) throw new ShopError(`shop answered ${response.status}`)
+    if (!response.ok) throw Object.assign(new ShopError(`shop answered ${response.status}`), { permanent: true })
+  }
+
+  async #withRetries<T>(signal: AbortSignal, attempt: (attemptSignal: AbortSignal) => Promise<T>): Promise<T> {
     let lastError: unknown
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+    for (let tries = 1; tries <= this.attempts; tries++) {
       signal.throwIfAborted()
       try {
-        const response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) })
-        if (response.status >= 500) throw new ShopError(`shop answered ${response.status}`)
-        if (!response.ok) throw Object.assign(new ShopError(`shop answered ${response.status}`), { permanent: true })
-        return (await response.json()) as OrdersPage
+        return await attempt(AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]))
       } catch (error) {
         if (signal.aborted || (error as { permanent?: boolean }).permanent) throw error
         lastError = error
-        if (attempt < this.attempts) await sleep(200 * 2 ** attempt, undefined, { signal })
+        if (tries < this.attempts) await sleep(200 * 2 ** tries, undefined, { signal })
       }
     }
     const reason =

@@ -1,5 +1,12 @@
 export { Broadcast, type BroadcastMessage } from './broadcast.js'
 export { type JobRun, JobRuns, jobRuns, type RunOutcome, type RunView } from './job-runs.js'
 export { type JobSummary, JobsAdmin, UnknownScheduleError } from './jobs-admin.js'
-export { describeSchedule, JOBS_QUEUE, type ScheduleDefinition, tickOf } from './schedule.js'
+export {
+  describeSchedule,
+  JOBS_QUEUE,
+  NOTIFY_SHOP_JOB,
+  type NotifyShopData,
+  type ScheduleDefinition,
+  tickOf,
+} from './schedule.js'
 export { type RegistryLogger, type ScheduleRecord, ScheduleRegistry, type SyncReport } from './schedule-registry.js'

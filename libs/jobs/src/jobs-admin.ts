@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq'
 import type { JobRuns, RunView } from './job-runs.js'
+import { NOTIFY_SHOP_JOB, type NotifyShopData } from './schedule.js'
 import type { ScheduleRegistry } from './schedule-registry.js'
 
 export interface JobSummary {
@@ -104,6 +105,21 @@ export class JobsAdmin {
         removeOnFail: { count: 1000 },
       },
     )
+    return { jobId: job.id! }
+  }
+
+  /**
+   * Queues telling the shop a shipment left. The job id is the shipment's, so queueing it
+   * again (a retry, housekeeping) while it is still known to BullMQ adds nothing.
+   */
+  async notifyShop(data: NotifyShopData): Promise<{ jobId: string }> {
+    const job = await this.queue.add(NOTIFY_SHOP_JOB, data, {
+      jobId: `${NOTIFY_SHOP_JOB}-${data.shipmentId}`,
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: 10_000 },
+      removeOnFail: { count: 10_000 },
+    })
     return { jobId: job.id! }
   }
 

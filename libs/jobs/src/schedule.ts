@@ -26,3 +26,15 @@ export function tickOf(jobId: string | undefined): number | null {
   const match = /^repeat:.+:(\d+)$/.exec(jobId ?? '')
   return match ? Number(match[1]) : null
 }
+
+/**
+ * Jobs that are not on a schedule: one per piece of work, queued by whoever has it, taken by
+ * exactly one worker, many at once.
+ */
+export const NOTIFY_SHOP_JOB = 'notify-shop'
+
+export interface NotifyShopData {
+  shipmentId: string
+  orderId: string
+  trackingNumber: string
+}

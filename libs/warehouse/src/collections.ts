@@ -65,6 +65,8 @@ export interface Shipment {
   packedAt: string | null
   trackingNumber: string | null
   shippedAt: string | null
+  /** When the web shop was told the tracking number (the notify-shop job); absent on older records. */
+  shopNotifiedAt?: string | null
 }
 
 export interface Product {

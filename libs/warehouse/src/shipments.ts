@@ -16,6 +16,7 @@ export interface ShipmentView {
   packedAt: string | null
   trackingNumber: string | null
   shippedAt: string | null
+  shopNotifiedAt: string | null
   createdAt: string
   version: number
 }
@@ -101,6 +102,24 @@ export class Shipments {
     }
   }
 
+  /** Records that the shop knows the shipment left. Repeating it changes nothing. */
+  async markShopNotified(id: string): Promise<void> {
+    const current = await this.#load(id)
+    if (current.data.shopNotifiedAt) return
+    await this.storage.update(shipments, current, { shopNotifiedAt: new Date().toISOString() }).catch((error: unknown) => {
+      if (!(error instanceof VersionConflictError)) throw error
+    })
+  }
+
+  /** Shipped shipments the shop has not heard of yet, shipped before `before`. */
+  async awaitingShopNotification(before: Date, limit = 500): Promise<ShipmentView[]> {
+    const shipped = await this.storage.find(shipments, { where: { status: 'SHIPPED' }, order: 'newest', limit: 5000 })
+    return shipped
+      .filter((s) => !s.data.shopNotifiedAt && s.data.shippedAt !== null && Date.parse(s.data.shippedAt) < before.getTime())
+      .slice(0, limit)
+      .map(shipmentView)
+  }
+
   async get(id: string): Promise<ShipmentView> {
     return shipmentView(await this.#load(id))
   }
@@ -178,6 +197,7 @@ export function shipmentView(stored: Stored<Shipment>): ShipmentView {
     packedAt,
     trackingNumber,
     shippedAt,
+    shopNotifiedAt: stored.data.shopNotifiedAt ?? null,
     createdAt: stored.createdAt.toISOString(),
     version: stored.version,
   }

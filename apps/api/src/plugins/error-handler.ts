@@ -1,3 +1,4 @@
+import { UnknownScheduleError } from '@tms/jobs'
 import { LockBusyError, LockLostError, LockTimeoutError } from '@tms/locks'
 import { isRedisUnavailable } from '@tms/redis'
 import { FencingTokenRejectedError, StorageError, StorageUnavailableError } from '@tms/storage'
@@ -75,6 +76,7 @@ function classify(error: FastifyError): { statusCode: number; message: string; d
     const statusCode = { 'not-found': 404, conflict: 409, forbidden: 403 }[error.kind]
     return { statusCode, message: error.message, log: false }
   }
+  if (error instanceof UnknownScheduleError) return { statusCode: 404, message: error.message, log: false }
   if (error instanceof LockBusyError) return { statusCode: 409, message: error.message, log: false }
   if (error instanceof LockTimeoutError) return { statusCode: 503, message: 'the resource is busy; try again shortly', log: true }
   if (error instanceof LockLostError)

@@ -98,6 +98,7 @@ export const shipmentView = {
     packedAt: nullableString,
     trackingNumber: nullableString,
     shippedAt: nullableString,
+    shopNotifiedAt: nullableString,
     createdAt: { type: 'string' },
     version: { type: 'integer' },
   },

@@ -1,3 +1,4 @@
+import type { JobsAdmin } from '@tms/jobs'
 import type { Agent, PackingClaims, ShipmentStatus, Shipments } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { authErrors, errorBody, idParams, limitQuery, shipmentStatus, shipmentView } from './schemas.js'
@@ -7,7 +8,7 @@ const idOf = (request: FastifyRequest) => (request.params as { id: string }).id
 
 export async function shipmentRoutes(
   app: FastifyInstance,
-  { shipments, claims }: { shipments: Shipments; claims: PackingClaims },
+  { shipments, claims, jobs }: { shipments: Shipments; claims: PackingClaims; jobs: JobsAdmin },
 ) {
   const one = { 200: shipmentView, ...authErrors, 404: errorBody, 409: errorBody }
   const claim = {
@@ -135,7 +136,15 @@ export async function shipmentRoutes(
     },
     async (request) => {
       const { trackingNumber } = request.body as { trackingNumber: string }
-      return shipments.ship(idOf(request), trackingNumber)
+      const shipped = await shipments.ship(idOf(request), trackingNumber)
+      // The shop is told by a worker. If queueing fails now, housekeeping queues it later.
+      await jobs.notifyShop({ shipmentId: shipped.id, orderId: shipped.orderId, trackingNumber }).catch((error: unknown) => {
+        request.log.warn(
+          { err: (error as Error).message, shipmentId: shipped.id },
+          'could not queue the shop notification; housekeeping will',
+        )
+      })
+      return shipped
     },
   )
 

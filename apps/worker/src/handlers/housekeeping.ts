@@ -1,4 +1,4 @@
-import type { JobRuns } from '@tms/jobs'
+import type { JobRuns, JobsAdmin } from '@tms/jobs'
 import type { LockService } from '@tms/locks'
 import { SHIPMENT_CLAIM, type Shipments } from '@tms/warehouse'
 import type { JobHandler } from './job-context.js'
@@ -7,12 +7,14 @@ import type { JobHandler } from './job-context.js'
  * housekeeping: what nobody else cleans up.
  *  - claims on shipments that are no longer PENDING (packed by other means, or cancelled);
  *  - runs left "running" by a process that was killed (BullMQ runs the job again elsewhere);
- *  - run records older than the retention.
+ *  - run records older than the retention;
+ *  - shipped shipments the shop has not been told about.
  */
 export function housekeeping(deps: {
   locks: LockService
   shipments: Shipments
   runs: JobRuns
+  jobs: JobsAdmin
   retentionDays: number
   staleRunMs: number
 }): JobHandler {
@@ -27,6 +29,12 @@ export function housekeeping(deps: {
     }
     const abandonedRuns = await deps.runs.abandonStale(deps.staleRunMs)
     const trimmedRuns = await deps.runs.trim(deps.retentionDays)
-    return { staleClaims, abandonedRuns, trimmedRuns }
+    // Shipped, but the shop was never told (the queueing failed, or the job ran out of attempts).
+    let shopNotificationsRequeued = 0
+    for (const shipment of await deps.shipments.awaitingShopNotification(new Date(Date.now() - 120_000))) {
+      await deps.jobs.notifyShop({ shipmentId: shipment.id, orderId: shipment.orderId, trackingNumber: shipment.trackingNumber! })
+      shopNotificationsRequeued++
+    }
+    return { staleClaims, abandonedRuns, trimmedRuns, shopNotificationsRequeued }
   }
 }

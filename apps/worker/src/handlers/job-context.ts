@@ -8,6 +8,8 @@ export interface JobContext {
   /** The scheduled slot (ms), null for runs asked for on demand. */
   tick: number | null
   attempt: number
+  /** What the job was queued with (per-item jobs such as notify-shop). */
+  data: Record<string, unknown>
   logger: Logger
 }
 

@@ -1,0 +1,140 @@
+import type { JobsAdmin } from '@tms/jobs'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { authErrors, errorBody } from './schemas.js'
+
+const scheduleParams = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,63}$' } },
+  required: ['id'],
+  additionalProperties: false,
+} as const
+
+const jobId = { type: 'object', properties: { jobId: { type: 'string' } } } as const
+
+const runView = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    jobId: { type: 'string' },
+    tick: { type: ['string', 'null'] },
+    trigger: { type: 'string' },
+    attempt: { type: 'integer' },
+    instance: { type: 'string' },
+    version: { type: 'string' },
+    startedAt: { type: 'string' },
+    endedAt: { type: ['string', 'null'] },
+    durationMs: { type: ['integer', 'null'] },
+    outcome: { type: 'string' },
+    error: { type: ['string', 'null'] },
+    result: { type: ['object', 'null'], additionalProperties: true },
+  },
+} as const
+
+const idOf = (request: FastifyRequest) => (request.params as { id: string }).id
+
+/** Operators watch and steer the job runner: schedules, recent runs, pause, resume, run now. */
+export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmin }) {
+  const operator = app.requireRole('operator')
+
+  app.get(
+    '/admin/jobs',
+    {
+      preHandler: operator,
+      schema: {
+        tags: ['jobs'],
+        description: 'Each schedule: its interval, paused or not, next run, the run in progress, the last run.',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string' },
+                    every: { type: ['integer', 'null'] },
+                    pattern: { type: ['string', 'null'] },
+                    tz: { type: ['string', 'null'] },
+                    maxRunTimeMs: { type: 'integer' },
+                    paused: { type: 'boolean' },
+                    nextRunAt: { type: ['string', 'null'] },
+                    running: { type: ['object', 'null'], additionalProperties: true },
+                    lastRun: { type: ['object', 'null'], additionalProperties: true },
+                    version: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+          ...authErrors,
+        },
+      },
+    },
+    async () => ({ items: await jobs.list() }),
+  )
+
+  app.get(
+    '/admin/jobs/:id/runs',
+    {
+      preHandler: operator,
+      schema: {
+        tags: ['jobs'],
+        params: scheduleParams,
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 20 } },
+          additionalProperties: false,
+        },
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: runView } } },
+          ...authErrors,
+          404: errorBody,
+        },
+      },
+    },
+    async (request) => ({ items: await jobs.recentRuns(idOf(request), (request.query as { limit: number }).limit) }),
+  )
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(
+      `/admin/jobs/:id/${action}`,
+      {
+        preHandler: operator,
+        schema: { tags: ['jobs'], params: scheduleParams, response: { 204: { type: 'null' }, ...authErrors, 404: errorBody } },
+      },
+      async (request, reply) => {
+        await jobs[action](idOf(request))
+        return reply.code(204).send()
+      },
+    )
+  }
+
+  app.post(
+    '/admin/jobs/:id/run',
+    {
+      preHandler: operator,
+      schema: {
+        tags: ['jobs'],
+        description: 'Runs the job now on exactly one worker; while one such run waits or runs, the same job id is returned.',
+        params: scheduleParams,
+        response: { 202: jobId, ...authErrors, 404: errorBody },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await jobs.runNow(idOf(request))),
+  )
+
+  app.post(
+    '/orders/sync',
+    {
+      preHandler: operator,
+      schema: {
+        tags: ['jobs'],
+        description:
+          'Syncs web-shop orders now (the sync-orders job, on one worker), deduplicated while one is waiting or running.',
+        response: { 202: jobId, ...authErrors, 404: errorBody },
+      },
+    },
+    async (_request, reply) => reply.code(202).send(await jobs.runNow('sync-orders')),
+  )
+}

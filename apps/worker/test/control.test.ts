@@ -1,0 +1,64 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Broadcast } from '@tms/jobs'
+import t from 'tap'
+import { inspector, isolatedEnv, startWorker } from './support.js'
+
+async function until<T>(check: () => Promise<T | undefined | null | false>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(100)
+  }
+}
+
+t.test('a paused schedule produces no runs; resumed it continues; run-now runs it once', async (t) => {
+  const env = await isolatedEnv(t, { JOB_CREATE_SHIPMENTS_EVERY: '1s' })
+  const look = await inspector(t, env)
+  const workers = [await startWorker(t, env, 'p1'), await startWorker(t, env, 'p2')]
+  await until(async () => (await look.runs.all('create-shipments')).length >= 2)
+
+  await look.admin.pause('create-shipments')
+  const pausedAt = Date.now()
+  await sleep(4000)
+  const duringPause = (await look.runs.all('create-shipments')).filter((r) => Date.parse(r.startedAt) > pausedAt + 300)
+  t.same(duringPause, [], 'no runs while paused')
+  const listed = (await look.admin.list()).find((j) => j.id === 'create-shipments')!
+  t.match(listed, { paused: true, nextRunAt: null, every: 1000 })
+
+  await look.admin.resume('create-shipments')
+  const resumedAt = Date.now()
+  await until(async () => (await look.runs.all('create-shipments')).some((r) => Date.parse(r.startedAt) > resumedAt), 5000)
+  t.pass('runs continue after resume')
+
+  await look.admin.pause('create-shipments')
+  const [first, second] = await Promise.all([look.admin.runNow('create-shipments'), look.admin.runNow('create-shipments')])
+  t.equal(first.jobId, second.jobId, 'asking twice while it waits gives the same job')
+  await until(async () => (await look.runs.all('create-shipments')).some((r) => r.trigger === 'on-demand'))
+  await sleep(1500)
+  const onDemand = (await look.runs.all('create-shipments')).filter((r) => r.trigger === 'on-demand')
+  t.equal(onDemand.length, 1, 'run-now ran it once, even while paused')
+  t.equal(onDemand[0]!.outcome, 'succeeded')
+  await Promise.all(workers.map((w) => w.stop()))
+})
+
+t.test('a broadcast reaches every instance; a job reaches exactly one', async (t) => {
+  const env = await isolatedEnv(t)
+  const look = await inspector(t, env)
+  const workers = [await startWorker(t, env, 'b1'), await startWorker(t, env, 'b2'), await startWorker(t, env, 'b3')]
+  const listeners = await new Broadcast(look.redis, env.REDIS_KEY_PREFIX!).publish({ type: 'reload-catalogue' })
+  t.equal(listeners, 3, 'three instances were listening')
+  for (const worker of workers)
+    await worker.waitForLog((l) => l.msg === 'broadcast received' && l.broadcast === 'reload-catalogue', 5000)
+  t.pass('each of the three received it')
+
+  for (let i = 0; i < 5; i++) {
+    await look.admin.runNow('housekeeping')
+    await until(async () => (await look.runs.all('housekeeping')).filter((r) => r.outcome === 'succeeded').length > i)
+  }
+  const runs = await look.runs.all('housekeeping')
+  t.equal(runs.length, 5, 'five jobs, five runs: each taken by exactly one worker')
+  t.comment(`taken by ${new Set(runs.map((r) => r.instance)).size} different instances`)
+  await Promise.all(workers.map((w) => w.stop()))
+})

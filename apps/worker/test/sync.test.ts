@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { shipmentRequests } from '@tms/warehouse'
+import t from 'tap'
+import { inspector, isolatedEnv, shopFault, startShop, startWorker } from './support.js'
+
+async function until<T>(check: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(100)
+  }
+}
+
+t.test('end to end: N shop orders become N shipment requests; a second sync creates none', async (t) => {
+  const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '40', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0.25' })
+  const env = await isolatedEnv(t, { SHOP_API_URL: shop.url })
+  const look = await inspector(t, env)
+  const worker = await startWorker(t, env)
+  await look.admin.runNow('sync-orders')
+  const first = await until(async () => (await look.runs.all('sync-orders')).find((r) => r.outcome === 'succeeded'))
+  t.match(first.result, { created: 40 })
+  t.equal(await look.storage.count(shipmentRequests), 40)
+  const problems = (first.result as { withProblems: number }).withProblems
+  t.ok(problems > 0, `${problems} orders came with data problems, recorded on their requests`)
+  t.equal((await look.storage.find(shipmentRequests, { limit: 100 })).filter((r) => r.data.errors.length > 0).length, problems)
+  await look.admin.runNow('sync-orders')
+  const second = await until(async () => (await look.runs.all('sync-orders')).filter((r) => r.outcome === 'succeeded')[1])
+  t.match(second.result, { created: 0 }, 'the second sync creates none')
+  t.equal(await look.storage.count(shipmentRequests), 40)
+  await worker.stop()
+})
+
+t.test('a shop that answers 500 or does not answer: a recorded failure, a retry, no crash', async (t) => {
+  const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '5', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0' })
+  const env = await isolatedEnv(t, { SHOP_API_URL: shop.url, SHOP_TIMEOUT_MS: '500' })
+  const look = await inspector(t, env)
+  const worker = await startWorker(t, env)
+
+  // Interval schedules tick once when first created; wait for that before injecting faults.
+  await until(async () => (await look.runs.all('sync-orders')).find((r) => r.trigger === 'schedule' && r.outcome === 'succeeded'))
+  const onDemand = async () => (await look.runs.all('sync-orders')).filter((r) => r.trigger === 'on-demand')
+  await shopFault(shop.url, { mode: 'error', requests: 3 }) // one attempt's three tries
+  await look.admin.runNow('sync-orders')
+  const recovered = await until(async () => (await onDemand()).find((r) => r.outcome === 'succeeded'))
+  const failed = (await onDemand()).find((r) => r.outcome === 'failed')
+  t.match(failed, { attempt: 1, error: /failed 3 times: shop answered 500/ }, 'the failure is recorded')
+  t.match(recovered, { attempt: 2, result: { created: 0 } }, 'and the retry succeeded')
+
+  await shopFault(shop.url, { mode: 'timeout', requests: 3 })
+  await look.admin.runNow('sync-orders')
+  await until(async () => (await onDemand()).filter((r) => r.outcome === 'succeeded').length >= 2)
+  const timedOut = (await onDemand()).filter((r) => r.outcome === 'failed')[1]
+  t.match(timedOut, { error: /no answer within 500 ms/ }, 'a shop that does not answer is a recorded failure too')
+  t.ok(worker.running, 'the worker is still up')
+  t.same(await worker.stop(), { code: 0, signal: null })
+})
