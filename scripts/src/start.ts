@@ -1,77 +1,91 @@
 /**
- * npm start: the system on this machine, against the local Redis and PostgreSQL (started when
- * installed but stopped). Ctrl-C or SIGTERM stops every process gracefully.
+ * npm start: the local cluster. HAProxy at http://127.0.0.1:8080 (LB_PORT) in front of 2 API
+ * processes (--api N), 2 job workers (--workers M), the shop simulator, on this machine's Redis
+ * and PostgreSQL (started when installed but stopped). The environment (REDIS_URL,
+ * DATABASE_URL, ADMIN_EMAIL, ...) reaches every process. Ctrl-C or SIGTERM stops it all
+ * gracefully; `npm run deploy` deploys to it meanwhile.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_DEFAULTS } from '@tms/config'
+import { REPO_ROOT, readClusterDefinition } from './cluster/cluster-definition.js'
+import { startControlServer } from './cluster/control.js'
+import { formatEvent } from './cluster/format.js'
+import { LoadBalancer } from './cluster/load-balancer.js'
+import { LocalCluster } from './cluster/local-cluster.js'
+import { currentRelease, gitDescribe } from './cluster/release.js'
 import { ensurePostgres, ensureRedis, ServiceMissingError } from './services.js'
 
-const root = fileURLToPath(new URL('../../', import.meta.url))
+const { values } = parseArgs({
+  options: { api: { type: 'string' }, workers: { type: 'string' }, port: { type: 'string' } },
+})
 const say = (line: string) => process.stderr.write(`[tms] ${line}\n`)
+const definition = readClusterDefinition()
+if (values.api) definition.api.instances = Number(values.api)
+if (values.workers) definition.worker.instances = Number(values.workers)
+const lbPort = Number(values.port ?? process.env.LB_PORT ?? definition.loadBalancer.port)
 
-const env = { ...process.env }
-env.REDIS_URL ??= DEFAULT_REDIS_URL
-env.DATABASE_URL ??= DEFAULT_DATABASE_URL
-const port = env.PORT ?? '3000'
-
+const env: Record<string, string> = {
+  REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+  DATABASE_URL: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+}
 try {
-  await ensureRedis(env.REDIS_URL, say)
-  await ensurePostgres(env.DATABASE_URL, say)
+  await ensureRedis(env.REDIS_URL!, say)
+  await ensurePostgres(env.DATABASE_URL!, say)
+  LoadBalancer.ensureInstalled(say)
 } catch (error) {
-  if (!(error instanceof ServiceMissingError)) throw error
-  say(error.message)
+  if (!(error instanceof ServiceMissingError) && !(error as Error).message.includes('HAProxy')) throw error
+  say((error as Error).message)
   process.exit(1)
 }
 
-const children: ChildProcess[] = []
-function run(name: string, script: string, extraEnv: Record<string, string>): ChildProcess {
-  // Its own process group: a terminal's Ctrl-C reaches only us, and we send exactly one SIGTERM
-  // (a second signal would make the API skip its drain and exit at once).
-  const child = spawn(process.execPath, [`${root}${script}`], {
-    env: { ...env, ...extraEnv },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    detached: true,
-  })
-  child.on('exit', (code, signal) => {
-    say(`${name} exited (${signal ?? code})`)
-    if (!stopping) stop(1)
-  })
-  children.push(child)
-  return child
-}
+const runDir = `${REPO_ROOT}.local/cluster`
+rmSync(runDir, { recursive: true, force: true })
+mkdirSync(runDir, { recursive: true })
+const started = Date.now()
+const cluster = new LocalCluster({
+  definition,
+  runDir,
+  env,
+  release: currentRelease(`0.1.0+${gitDescribe()}`),
+  lbPort,
+  shopPort: Number(process.env.SHOP_PORT ?? definition.shop.port),
+  portBase: 4001,
+  onEvent: (event) => say(formatEvent(event, started)),
+})
 
 let stopping = false
-function stop(code: number): void {
-  if (stopping) return
-  stopping = true
-  say('stopping (the API drains first; a second Ctrl-C stops at once)')
-  for (const child of children) child.kill('SIGTERM')
-  void Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.on('exit', r)) : null))).then(() =>
-    process.exit(code),
-  )
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true
+    say('stopping: workers finish their jobs, API instances drain (Ctrl-C again to stop at once)')
+    await cluster.stop().catch((error: unknown) => say(`stop failed: ${(error as Error).message}`))
+    rmSync(`${REPO_ROOT}.local/cluster.json`, { force: true })
+  }
+  process.exit(code)
 }
 process.once('SIGINT', () => {
-  stop(0)
-  process.once('SIGINT', () => {
-    for (const child of children) child.kill('SIGKILL')
-    process.exit(130)
-  })
+  process.once('SIGINT', () => process.exit(130))
+  void stop(0)
 })
-process.once('SIGTERM', () => stop(0))
-// If we die without a chance to stop them, take the children along rather than leave orphans.
-process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
-})
+process.once('SIGTERM', () => void stop(0))
 
-const shopPort = env.SHOP_PORT ?? '3100'
-env.SHOP_API_URL ??= `http://127.0.0.1:${shopPort}`
-run('shop-sim', 'apps/shop-sim/dist/main.js', { PORT: shopPort })
-run('worker', 'apps/worker/dist/main.js', { WORKER_HEALTH_PORT: env.WORKER_HEALTH_PORT ?? '3001' })
-run('api', 'apps/api/dist/main.js', { PORT: port })
-say(`API at http://127.0.0.1:${port}  (OpenAPI: /docs/json, health: /health/ready)`)
-say(`worker health at http://127.0.0.1:${env.WORKER_HEALTH_PORT ?? '3001'}/health/ready; jobs: npm run jobs -- list`)
-say(`shop simulator at ${env.SHOP_API_URL}/orders (new orders every few seconds)`)
-say(
-  `development login: ${env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : DEV_DEFAULTS.ADMIN_PASSWORD}  (POST /auth/login)`,
+try {
+  await cluster.start()
+} catch (error) {
+  say(`the cluster did not start: ${(error as Error).message}; logs in ${runDir}/logs`)
+  await stop(1)
+}
+const controlPort = lbPort + 1
+await startControlServer(cluster, controlPort)
+writeFileSync(
+  `${REPO_ROOT}.local/cluster.json`,
+  JSON.stringify({ url: cluster.url, control: `http://127.0.0.1:${controlPort}`, pid: process.pid }),
 )
+say('')
+say(`TMS is up at ${cluster.url}  (OpenAPI: ${cluster.url}/docs/json)`)
+say(
+  `development login: ${process.env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL} / ${process.env.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : DEV_DEFAULTS.ADMIN_PASSWORD}  (POST /auth/login)`,
+)
+say(`jobs: npm run jobs -- list; deploy a new version: npm run deploy -- --app api|worker|all; logs: ${runDir}/logs`)

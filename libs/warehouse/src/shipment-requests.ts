@@ -10,6 +10,7 @@ import {
   shipmentRequests,
 } from './collections.js'
 import { isKnownCountry } from './countries.js'
+import { notFound } from './errors.js'
 
 export interface ShipmentRequestInput {
   orderId: string
@@ -77,6 +78,12 @@ export class ShipmentRequests {
       if (!existing) throw error
       return { request: shipmentRequestView(existing), created: false }
     }
+  }
+
+  async get(id: string): Promise<ShipmentRequestView> {
+    const found = await this.storage.get(shipmentRequests, id)
+    if (!found) throw notFound('shipment request', id)
+    return shipmentRequestView(found)
   }
 
   async findByOrderId(orderId: string): Promise<ShipmentRequestView | null> {

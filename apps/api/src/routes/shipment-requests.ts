@@ -1,6 +1,6 @@
 import type { ShipmentRequestInput, ShipmentRequestStatus, ShipmentRequests } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
-import { address, authErrors, item, limitQuery, shipmentRequestView } from './schemas.js'
+import { address, authErrors, errorBody, idParams, item, limitQuery, shipmentRequestView } from './schemas.js'
 
 export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: { requests: ShipmentRequests }) {
   app.post(
@@ -28,6 +28,19 @@ export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: 
       const { request: stored, created } = await requests.submit(request.body as ShipmentRequestInput)
       return reply.code(created ? 201 : 200).send(stored)
     },
+  )
+
+  app.get(
+    '/shipment-requests/:id',
+    {
+      preHandler: app.requireRole('operator'),
+      schema: {
+        tags: ['shipment requests'],
+        params: idParams,
+        response: { 200: shipmentRequestView, ...authErrors, 404: errorBody },
+      },
+    },
+    async (request) => requests.get((request.params as { id: string }).id),
   )
 
   app.get(

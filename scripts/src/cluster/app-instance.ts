@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { closeSync, openSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Release } from './release.js'
+
+export type AppName = 'api' | 'worker' | 'shop'
+
+const ENTRY: Record<AppName, string> = {
+  api: 'apps/api/dist/main.js',
+  worker: 'apps/worker/dist/main.js',
+  shop: 'apps/shop-sim/dist/main.js',
+}
+
+export interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/**
+ * One process of one app, running one release. Its own process group (a terminal's Ctrl-C
+ * reaches only the supervisor, which decides how to stop it) and its own log file.
+ */
+export class AppInstance {
+  readonly #child: ChildProcess
+  readonly exited: Promise<Exit>
+  slot: number | undefined
+
+  constructor(
+    readonly app: AppName,
+    readonly name: string,
+    readonly release: Release,
+    /** The port its health endpoints answer on (the API's HTTP port, the worker's health port). */
+    readonly port: number,
+    env: Record<string, string | undefined>,
+    logFile: string,
+  ) {
+    const log = openSync(logFile, 'a')
+    this.#child = spawn(process.execPath, [`${release.root}${ENTRY[app]}`], {
+      cwd: release.root,
+      env: { ...process.env, ...env, INSTANCE_ID: name, APP_VERSION: release.version },
+      stdio: ['ignore', log, log],
+      detached: true,
+    })
+    closeSync(log)
+    this.exited = once(this.#child, 'exit').then(([code, signal]) => ({ code, signal }) as Exit)
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid
+  }
+
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null
+  }
+
+  /** Ready: its /health/ready answers 200 (or it exited, which is an error). */
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`${this.name} exited while starting (${JSON.stringify(await this.exited)})`)
+      const ok = await fetch(`http://127.0.0.1:${this.port}/health/ready`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (ok) return
+      await sleep(100)
+    }
+    throw new Error(`${this.name} was not ready within ${timeoutMs} ms`)
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.#child.kill(signal)
+  }
+
+  /** SIGTERM, then waits for its exit (SIGKILL past `timeoutMs`). */
+  async stop(timeoutMs = 60_000): Promise<Exit> {
+    this.signal('SIGTERM')
+    const timer = setTimeout(() => this.signal('SIGKILL'), timeoutMs)
+    try {
+      return await this.exited
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+export type DeployStrategy = 'rolling' | 'recreate'
+/** lb-first: deregister and drain in the load balancer, then SIGTERM (ECS). signal-first: SIGTERM while the endpoint goes away; the balancer learns from failing checks (Kubernetes). */
+export type StopOrder = 'lb-first' | 'signal-first'
+
+export interface AppDeployment {
+  instances: number
+  strategy: DeployStrategy
+  minimumHealthyPercent: number
+  maximumPercent: number
+  stopOrder?: StopOrder
+  env: Record<string, string>
+}
+
+export interface ClusterDefinition {
+  loadBalancer: {
+    port: number
+    slots: number
+    healthCheck: { path: string; intervalMs: number; fall: number; rise: number }
+    idleTimeoutMs: number
+    deregistrationDelayMs: number
+  }
+  api: AppDeployment & { stopOrder: StopOrder }
+  worker: AppDeployment
+  shop: { port: number }
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+export const DEPLOY_LOCAL = `${REPO_ROOT}deploy/local/`
+
+export function readClusterDefinition(): ClusterDefinition {
+  return JSON.parse(readFileSync(`${DEPLOY_LOCAL}cluster.json`, 'utf8')) as ClusterDefinition
+}

@@ -1,0 +1,157 @@
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type ClusterDefinition, DEPLOY_LOCAL } from './cluster-definition.js'
+
+export interface SlotState {
+  slot: number
+  /** HAProxy's view: UP, DOWN, MAINT, DRAIN, 'UP 1/2', 'DOWN 1/2', ... */
+  status: string
+  port: number | null
+  /** Sessions in progress on this server right now. */
+  sessions: number
+}
+
+/**
+ * HAProxy from Debian's package, in front of the API instances. Instances are put into and
+ * taken out of fixed slots through its runtime API (stats socket), as a cloud balancer's
+ * target group is changed.
+ */
+export class LoadBalancer {
+  #child: ChildProcess | undefined
+  readonly #socket: string
+
+  constructor(
+    private readonly definition: ClusterDefinition['loadBalancer'],
+    private readonly runDir: string,
+    readonly port: number,
+  ) {
+    this.#socket = `${runDir}/haproxy.sock`
+  }
+
+  /** Installs HAProxy from Debian's packages if it is missing (root only); says how otherwise. */
+  static ensureInstalled(log: (line: string) => void): void {
+    if (spawnSync('which', ['haproxy']).status === 0) return
+    const canInstall = process.getuid?.() === 0 && spawnSync('which', ['apt-get']).status === 0
+    if (!canInstall) {
+      throw new Error(
+        'HAProxy is not installed. Install it (Debian/Ubuntu: sudo apt-get install -y haproxy; macOS: brew install haproxy).',
+      )
+    }
+    log('installing HAProxy from Debian packages (apt-get install -y haproxy)...')
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' })
+    execFileSync('apt-get', ['install', '-y', '-qq', 'haproxy'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    })
+    log('HAProxy installed')
+  }
+
+  async start(): Promise<void> {
+    const hc = this.definition.healthCheck
+    const config = readFileSync(`${DEPLOY_LOCAL}haproxy.cfg.template`, 'utf8')
+      .replaceAll('{{socket}}', this.#socket)
+      .replaceAll('{{port}}', String(this.port))
+      .replaceAll('{{idleTimeout}}', `${this.definition.idleTimeoutMs}ms`)
+      .replaceAll('{{healthPath}}', hc.path)
+      .replaceAll('{{checkInterval}}', `${hc.intervalMs}ms`)
+      .replaceAll('{{fall}}', String(hc.fall))
+      .replaceAll('{{rise}}', String(hc.rise))
+      .replaceAll('{{slots}}', String(this.definition.slots))
+    const file = `${this.runDir}/haproxy.cfg`
+    writeFileSync(file, config)
+    this.#child = spawn('haproxy', ['-f', file, '-db'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+    let stderr = ''
+    this.#child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    for (let i = 0; i < 100; i++) {
+      if (this.#child.exitCode !== null) throw new Error(`HAProxy did not start: ${stderr}`)
+      if (
+        await this.command('show info').then(
+          () => true,
+          () => false,
+        )
+      )
+        return
+      await sleep(50)
+    }
+    throw new Error(`HAProxy's stats socket did not come up: ${stderr}`)
+  }
+
+  /** One runtime API command. */
+  async command(line: string): Promise<string> {
+    const socket = connect(this.#socket)
+    await once(socket, 'connect')
+    socket.end(`${line}\n`)
+    let reply = ''
+    for await (const chunk of socket) reply += (chunk as Buffer).toString()
+    return reply
+  }
+
+  /** Points a slot at an instance and lets health checks decide when it gets traffic. */
+  async register(slot: number, port: number): Promise<void> {
+    await this.command(`set server api/api${slot} addr 127.0.0.1 port ${port}`)
+    await this.command(`set server api/api${slot} state ready`)
+  }
+
+  /** No new requests to this slot; those in flight finish. */
+  async drain(slot: number): Promise<void> {
+    await this.command(`set server api/api${slot} state drain`)
+  }
+
+  async deregister(slot: number): Promise<void> {
+    await this.command(`set server api/api${slot} state maint`)
+  }
+
+  async slots(): Promise<SlotState[]> {
+    const csv = await this.command('show stat')
+    const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n')
+    const columns = header!.split(',')
+    const at = (row: string[], name: string) => row[columns.indexOf(name)] ?? ''
+    return rows
+      .map((line) => line.split(','))
+      .filter((row) => row[0] === 'api' && /^api\d+$/.test(row[1] ?? ''))
+      .map((row) => ({
+        slot: Number(at(row, 'svname').slice(3)),
+        status: at(row, 'status'),
+        port: Number(at(row, 'addr').split(':')[1]) || null,
+        sessions: Number(at(row, 'scur')) || 0,
+      }))
+  }
+
+  async slot(slot: number): Promise<SlotState> {
+    return (await this.slots()).find((s) => s.slot === slot)!
+  }
+
+  async waitUntil(slot: number, test: (state: SlotState) => boolean, timeoutMs: number): Promise<SlotState> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const state = await this.slot(slot)
+      if (test(state)) return state
+      if (Date.now() > deadline) throw new Error(`api${slot} is ${state.status}; waited ${timeoutMs} ms`)
+      await sleep(100)
+    }
+  }
+
+  async freeSlot(): Promise<number> {
+    const free = (await this.slots()).find((s) => s.status === 'MAINT' && !this.#reserved.has(s.slot))
+    if (!free) throw new Error('no free load balancer slot: raise loadBalancer.slots')
+    this.#reserved.add(free.slot)
+    return free.slot
+  }
+
+  release(slot: number): void {
+    this.#reserved.delete(slot)
+  }
+
+  readonly #reserved = new Set<number>()
+
+  async stop(): Promise<void> {
+    if (!this.#child || this.#child.exitCode !== null) return
+    this.#child.kill('SIGTERM')
+    await once(this.#child, 'exit')
+  }
+}

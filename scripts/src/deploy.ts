@@ -1,0 +1,52 @@
+/**
+ * npm run deploy -- --app api|worker|all [--strategy rolling|recreate] [--stop-order lb-first|signal-first]
+ *
+ * Deploys the current build (npm run deploy builds first) to the cluster `npm start` runs,
+ * showing each step, and exits 0 when it is done.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { Readable } from 'node:stream'
+import { parseArgs } from 'node:util'
+import { REPO_ROOT } from './cluster/cluster-definition.js'
+import { formatEvent } from './cluster/format.js'
+import type { TimelineEvent } from './cluster/local-cluster.js'
+import { gitDescribe } from './cluster/release.js'
+
+const { values } = parseArgs({
+  options: {
+    app: { type: 'string', default: 'all' },
+    strategy: { type: 'string' },
+    'stop-order': { type: 'string' },
+  },
+})
+const fail = (message: string): never => {
+  process.stderr.write(`[deploy] ${message}\n`)
+  process.exit(1)
+}
+if (!['api', 'worker', 'all'].includes(values.app!)) fail('--app must be api, worker or all')
+if (values.strategy && !['rolling', 'recreate'].includes(values.strategy)) fail('--strategy must be rolling or recreate')
+if (values['stop-order'] && !['lb-first', 'signal-first'].includes(values['stop-order']))
+  fail('--stop-order must be lb-first or signal-first')
+const state = `${REPO_ROOT}.local/cluster.json`
+if (!existsSync(state)) fail('no local cluster is running: start one with `npm start`')
+const { control } = JSON.parse(readFileSync(state, 'utf8')) as { control: string }
+
+const version = `0.1.0+${gitDescribe()}.${new Date().toISOString().slice(11, 19).replaceAll(':', '')}`
+const started = Date.now()
+process.stderr.write(`[deploy] ${values.app} -> ${version} (${values.strategy ?? 'the app’s strategy'})\n`)
+const response = await fetch(`${control}/deploy`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ app: values.app, version, strategy: values.strategy, stopOrder: values['stop-order'] }),
+}).catch(() => fail(`the cluster at ${control} does not answer: is \`npm start\` still running?`))
+for await (const line of createInterface({ input: Readable.fromWeb(response.body! as never) })) {
+  const message = JSON.parse(line) as TimelineEvent & { done?: boolean; error?: string }
+  if (message.error) fail(`deploy failed: ${message.error}`)
+  if (message.done) {
+    process.stderr.write(`[deploy] done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+    process.exit(0)
+  }
+  process.stderr.write(`[deploy] ${formatEvent(message, started)}\n`)
+}
+fail('the cluster closed the connection before the deploy finished')
