@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { JOBS_QUEUE, JobRuns, JobsAdmin, type RunView, ScheduleRegistry } from '@tms/jobs'
+import { JOBS_QUEUE, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
 import { connectRedis, createRedis } from '@tms/redis'
 import { openStorage, type Storage } from '@tms/storage'
 import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'
@@ -57,36 +57,6 @@ export async function inspector(t: Test, env: Record<string, string>) {
     await storage.close()
   })
   return { redis, storage, queue, registry, runs, admin: new JobsAdmin(queue, registry, runs) }
-}
-
-export interface TickReport {
-  ticks: number
-  duplicates: string[]
-  gaps: Array<{ after: string; missing: number }>
-  instances: Set<string>
-}
-
-/** Every scheduled tick of a schedule in the window, from its run records. */
-export function checkTicks(runs: RunView[], everyMs: number, from: number, to: number): TickReport {
-  const succeeded = runs.filter((r) => r.trigger === 'schedule' && r.outcome === 'succeeded' && r.tick !== null)
-  const byTick = new Map<number, RunView[]>()
-  for (const run of succeeded) {
-    const tick = Date.parse(run.tick!)
-    if (tick < from || tick > to) continue
-    byTick.set(tick, [...(byTick.get(tick) ?? []), run])
-  }
-  const ticks = [...byTick.keys()].sort((a, b) => a - b)
-  const gaps: TickReport['gaps'] = []
-  for (let i = 1; i < ticks.length; i++) {
-    const missing = Math.round((ticks[i]! - ticks[i - 1]!) / everyMs) - 1
-    if (missing > 0) gaps.push({ after: new Date(ticks[i - 1]!).toISOString(), missing })
-  }
-  return {
-    ticks: ticks.length,
-    duplicates: [...byTick].filter(([, list]) => list.length > 1).map(([tick]) => new Date(tick).toISOString()),
-    gaps,
-    instances: new Set(succeeded.map((r) => r.instance)),
-  }
 }
 
 export async function shopFault(url: string, body: Record<string, unknown>): Promise<void> {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { checkTicks } from '@tms/jobs'
 import t from 'tap'
-import { checkTicks, inspector, isolatedEnv, startWorker } from './support.js'
+import { inspector, isolatedEnv, startWorker } from './support.js'
 
 t.test('3 workers, a 1-second schedule, 60 s: every tick processed exactly once', async (t) => {
   const env = await isolatedEnv(t, { JOB_CREATE_SHIPMENTS_EVERY: '1s' })
@@ -11,11 +12,11 @@ t.test('3 workers, a 1-second schedule, 60 s: every tick processed exactly once'
   const to = Date.now() - 1500
   const exits = await Promise.all(workers.map((w) => w.stop(30_000)))
   const report = checkTicks(await look.runs.all('create-shipments'), 1000, from, to)
-  t.comment(`${report.ticks} ticks on ${report.instances.size} instances`)
+  t.comment(`${report.ticks} ticks on ${report.instances.length} instances`)
   t.ok(report.ticks >= 57, `${report.ticks} ticks in ~58 s`)
   t.same(report.duplicates, [], '0 duplicates')
   t.same(report.gaps, [], '0 gaps')
-  t.ok(report.instances.size >= 2, 'competing consumers: the ticks spread over the workers')
+  t.ok(report.instances.length >= 2, 'competing consumers: the ticks spread over the workers')
   t.ok(
     exits.every((e) => e.code === 0),
     'every worker exits 0',
@@ -39,7 +40,7 @@ t.test('the same while the workers are restarted one by one every 5 s', async (t
   const to = Date.now() - 1500
   await Promise.all(workers.map((w) => w.stop(30_000)))
   const report = checkTicks(await look.runs.all('create-shipments'), 1000, from, to)
-  t.comment(`${report.ticks} ticks on ${report.instances.size} instances, across 9 restarts`)
+  t.comment(`${report.ticks} ticks on ${report.instances.length} instances, across 9 restarts`)
   t.ok(report.ticks >= 40, `${report.ticks} ticks`)
   t.same(report.duplicates, [], '0 duplicates')
   t.same(report.gaps, [], '0 gaps')

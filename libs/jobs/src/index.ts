@@ -10,3 +10,4 @@ export {
   tickOf,
 } from './schedule.js'
 export { type RegistryLogger, type ScheduleRecord, ScheduleRegistry, type SyncReport } from './schedule-registry.js'
+export { checkTicks, type TickReport } from './tick-report.js'

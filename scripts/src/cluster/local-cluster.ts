@@ -50,7 +50,8 @@ export class LocalCluster {
   #workers: AppInstance[] = []
   #shop: AppInstance | undefined
   readonly #counters: Record<AppName, number> = { api: 0, worker: 0, shop: 0 }
-  #deploying: Promise<void> = Promise.resolve()
+  /** One deploy at a time per app; the API and the workers deploy independently. */
+  readonly #deploying: Record<'api' | 'worker', Promise<void>> = { api: Promise.resolve(), worker: Promise.resolve() }
 
   constructor(options: ClusterOptions) {
     this.#options = options
@@ -101,14 +102,20 @@ export class LocalCluster {
     this.#event('cluster', 'ready', { version: release.version })
   }
 
-  /** Deploys `release` to one app (or both, API first); one deploy at a time. */
-  deploy(app: 'api' | 'worker' | 'all', release: Release, options: DeployOptions = {}): Promise<void> {
-    const run = async () => {
-      if (app === 'api' || app === 'all') await this.#deployApi(release, options)
-      if (app === 'worker' || app === 'all') await this.#deployWorkers(release, options)
-    }
-    this.#deploying = this.#deploying.then(run, run)
-    return this.#deploying
+  /**
+   * Deploys `release` to one app, or to both side by side: each app has its own strategy and
+   * its own queue of deploys, so an API deploy never waits for a slow worker drain.
+   */
+  async deploy(app: 'api' | 'worker' | 'all', release: Release, options: DeployOptions = {}): Promise<void> {
+    const apps = app === 'all' ? (['api', 'worker'] as const) : [app]
+    await Promise.all(
+      apps.map((one) => {
+        const run = () => (one === 'api' ? this.#deployApi(release, options) : this.#deployWorkers(release, options))
+        const next = this.#deploying[one].then(run, run)
+        this.#deploying[one] = next
+        return next
+      }),
+    )
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,235 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { checkTicks } from '@tms/jobs'
+import type { HttpClient, Reply } from './http-client.js'
+import { inBatches } from './in-batches.js'
+import type { latencyDuringDeploys } from './load-summary.js'
+import type { RequestRecord } from './request-record.js'
+import type { Ledger } from './warehouse-mix.js'
+
+export type InvariantId = 'answered' | 'sessions' | 'packs' | 'writes' | 'shop' | 'ticks' | 'deploys' | 'latency'
+
+export interface Invariant {
+  id: InvariantId
+  name: string
+  held: boolean
+  /** What was measured, in one line. */
+  measured: string
+  /** How many things broke it (failed requests, lost sessions, ...); 0 when it held. */
+  violations: number
+  /** The first few offenders, when it did not hold. */
+  details?: string[]
+}
+
+export interface DeployWindow {
+  app: string
+  /** Epoch ms. */
+  from: number
+  to: number | null
+  error?: string
+}
+
+export interface InvariantInput {
+  client: HttpClient
+  adminCookie: string
+  records: ReadonlyArray<RequestRecord>
+  ledger: Ledger
+  sessions: ReadonlyArray<{ email: string; cookie: string | undefined }>
+  /** Epoch ms. */
+  loadStartedAt: number
+  loadEndedAt: number
+  deploys: ReadonlyArray<DeployWindow>
+  latency: ReturnType<typeof latencyDuringDeploys>
+  maxLatencyRatio: number
+  log: (line: string) => void
+}
+
+const n = (value: number) => value.toLocaleString('en-US')
+const first = (list: string[]) => list.slice(0, 10)
+
+interface ShipmentView {
+  status: string
+  packedBy: string | null
+  trackingNumber: string | null
+  shopNotifiedAt: string | null
+}
+
+/** After the load: what must hold for a deploy to count as one nobody noticed. */
+export async function checkInvariants(input: InvariantInput): Promise<Invariant[]> {
+  const { client, adminCookie, records, ledger, log } = input
+  const get = (path: string, cookie = adminCookie) => client.send({ method: 'GET', path, cookie })
+  const invariants: Invariant[] = []
+
+  const failed = records.filter((r) => r.outcome === 'failed')
+  const expected = records.filter((r) => r.outcome === 'expected').length
+  invariants.push({
+    id: 'answered',
+    name: 'every request answered',
+    held: records.length > 0 && failed.length === 0,
+    violations: failed.length,
+    measured: `${n(records.length - failed.length - expected)} 2xx + ${n(expected)} expected business answers of ${n(records.length)}; ${n(failed.length)} failed`,
+    details: first(failed.map((r) => `+${(r.sentAt / 1000).toFixed(1)}s ${r.route} -> ${r.note ?? r.status}`)),
+  })
+
+  log('checking sessions')
+  const alive = await Promise.all(
+    input.sessions.map(async (s) => (s.cookie ? (await get('/auth/me', s.cookie)).status === 200 : false)),
+  )
+  const authenticated = records.filter((r) => r.authenticated).length
+  const losses = ledger.sessionLosses
+  invariants.push({
+    id: 'sessions',
+    name: 'no logged-in user lost their session',
+    held: losses.length === 0 && alive.every(Boolean),
+    violations: losses.length + alive.filter((a) => !a).length,
+    measured: `${n(losses.length)} 401s on ${n(authenticated)} requests with a session; ${alive.filter(Boolean).length}/${alive.length} sessions alive afterwards`,
+    details: first(losses.map((l) => `+${(l.at / 1000).toFixed(1)}s ${l.email} ${l.route} (${l.instance ?? 'no instance'})`)),
+  })
+
+  log('reading back every acknowledged write')
+  const shipmentIds = [...new Set([...ledger.packs.keys(), ...ledger.shipped.keys()])]
+  const shipments = new Map<string, Reply>()
+  await inBatches(shipmentIds, 16, async (id) => {
+    shipments.set(id, await get(`/shipments/${id}`))
+  })
+  const twice = [...ledger.packs].filter(([, agents]) => agents.length > 1)
+  const wrongPacker = [...ledger.packs].filter(([id, agents]) => {
+    const view = shipments.get(id)?.body as ShipmentView | undefined
+    return view?.packedBy !== agents[0]
+  })
+  invariants.push({
+    id: 'packs',
+    name: 'no shipment packed twice',
+    held: twice.length === 0 && ledger.doubleClaims.length === 0 && wrongPacker.length === 0,
+    violations: twice.length + ledger.doubleClaims.length + wrongPacker.length,
+    measured: `${n(ledger.packs.size)} shipments packed, ${n(twice.length)} of them twice; ${n(ledger.doubleClaims.length)} claimed by two agents at once; ${n(wrongPacker.length)} recorded with another packer`,
+    details: first([
+      ...twice.map(([id, agents]) => `${id} packed by ${agents.join(', ')}`),
+      ...ledger.doubleClaims.map((c) => `${c.shipmentId} claimed by ${c.holders.join(' and ')}`),
+      ...wrongPacker.map(
+        ([id, agents]) =>
+          `${id}: we packed as ${agents[0]}, stored ${(shipments.get(id)?.body as ShipmentView | undefined)?.packedBy}`,
+      ),
+    ]),
+  })
+
+  const lost: string[] = []
+  const requests = [...ledger.createdRequests]
+  await inBatches(requests, 16, async ([id, orderId]) => {
+    const reply = await get(`/shipment-requests/${id}`)
+    if (reply.status !== 200 || (reply.body as { orderId?: string }).orderId !== orderId) {
+      lost.push(`shipment request ${id} (${orderId}): ${reply.status}`)
+    }
+  })
+  for (const [id, agents] of ledger.packs) {
+    const view = shipments.get(id)?.body as ShipmentView | undefined
+    if (!view || !['PACKED', 'SHIPPED'].includes(view.status)) lost.push(`pack of ${id} by ${agents[0]}: now ${view?.status}`)
+  }
+  for (const [id, trackingNumber] of ledger.shipped) {
+    const view = shipments.get(id)?.body as ShipmentView | undefined
+    if (view?.status !== 'SHIPPED' || view.trackingNumber !== trackingNumber) {
+      lost.push(`shipping ${id} as ${trackingNumber}: now ${view?.status} ${view?.trackingNumber}`)
+    }
+  }
+  invariants.push({
+    id: 'writes',
+    name: 'every acknowledged write is readable',
+    held: lost.length === 0,
+    violations: lost.length,
+    measured: `${n(requests.length)} shipment requests, ${n(ledger.packs.size)} packs, ${n(ledger.shipped.size)} shipments shipped read back; ${n(lost.length)} missing`,
+    details: first(lost),
+  })
+
+  log('waiting for the shop to hear of every shipped order')
+  let unheard = [...ledger.shipped.keys()].filter((id) => !(shipments.get(id)?.body as ShipmentView | undefined)?.shopNotifiedAt)
+  for (let round = 0; round < 30 && unheard.length > 0; round++) {
+    await sleep(1000)
+    const still: string[] = []
+    await inBatches(unheard, 16, async (id) => {
+      const view = (await get(`/shipments/${id}`)).body as ShipmentView | undefined
+      if (!view?.shopNotifiedAt) still.push(id)
+    })
+    unheard = still
+  }
+  invariants.push({
+    id: 'shop',
+    name: 'every shipped order reached the shop',
+    held: unheard.length === 0,
+    violations: unheard.length,
+    measured: `${n(ledger.shipped.size - unheard.length)} of ${n(ledger.shipped.size)} shipped orders notified (notify-shop jobs)`,
+    details: first(unheard.map((id) => `${id} not notified 30 s after the load`)),
+  })
+
+  invariants.push(await checkJobTicks(input, get))
+
+  const late = input.deploys.filter((d) => d.error || d.to === null || d.to > input.loadEndedAt)
+  invariants.push({
+    id: 'deploys',
+    name: 'every deploy finished while the load ran',
+    held: input.deploys.length > 0 && late.length === 0,
+    violations: late.length + (input.deploys.length === 0 ? 1 : 0),
+    measured: input.deploys
+      .map(
+        (d) =>
+          `${d.app} ${((d.from - input.loadStartedAt) / 1000).toFixed(1)}s -> ${d.to ? `${((d.to - input.loadStartedAt) / 1000).toFixed(1)}s` : 'unfinished'}`,
+      )
+      .join('; '),
+    details: late.map((d) => `${d.app}: ${d.error ?? 'finished after the load stopped: raise --duration'}`),
+  })
+
+  const { steady, deploy, ratio } = input.latency
+  invariants.push({
+    id: 'latency',
+    name: `p99 latency during the deploy at most ${input.maxLatencyRatio}x steady state`,
+    held: deploy.requests > 0 && ratio <= input.maxLatencyRatio,
+    violations: deploy.requests > 0 && ratio <= input.maxLatencyRatio ? 0 : 1,
+    measured: `steady p99 ${steady.p99.toFixed(1)} ms (${n(steady.requests)} requests), during deploys ${deploy.p99.toFixed(1)} ms (${n(deploy.requests)} requests): ${ratio.toFixed(2)}x`,
+  })
+  return invariants
+}
+
+/**
+ * Every schedule's ticks while the load ran: each exactly once, none missing. The intervals
+ * come from the API (GET /admin/jobs), so this works against any environment.
+ */
+async function checkJobTicks(input: InvariantInput, get: (path: string) => Promise<Reply>): Promise<Invariant> {
+  const jobs = await get('/admin/jobs')
+  const schedules = ((jobs.body as { items?: Array<{ id: string; every: number | null }> })?.items ?? []).filter(
+    (s) => s.every !== null,
+  )
+  // Long enough after the load for the last tick inside it to have been recorded.
+  const longest = Math.max(0, ...schedules.map((s) => s.every!))
+  const wait = input.loadEndedAt + Math.min(longest, 30_000) + 2000 - Date.now()
+  if (wait > 0) await sleep(wait)
+  const lines: string[] = []
+  const details: string[] = []
+  let held = jobs.status === 200 && schedules.length > 0
+  let violations = 0
+  for (const schedule of schedules) {
+    const every = schedule.every!
+    const runs = await get(`/admin/jobs/${schedule.id}/runs?limit=500`)
+    const items = (runs.body as { items?: Parameters<typeof checkTicks>[0] })?.items ?? []
+    // Whole intervals inside the load only: a tick at the very edge may belong to either side.
+    const report = checkTicks(items, every, input.loadStartedAt + every, input.loadEndedAt - every)
+    const missed = report.gaps.reduce((sum, g) => sum + g.missing, 0) + report.missingAtEdges.start + report.missingAtEdges.end
+    const expected = Math.floor((input.loadEndedAt - input.loadStartedAt) / every) - 2
+    if (expected < 1) {
+      lines.push(`${schedule.id}: every ${every / 1000} s is too slow to check in this run`)
+      continue
+    }
+    if (report.duplicates.length > 0 || missed > 0 || report.ticks === 0) held = false
+    violations += report.duplicates.length + missed
+    lines.push(
+      `${schedule.id}: ${report.ticks} ticks on ${report.instances.length} workers, ${report.duplicates.length} twice, ${missed} missed`,
+    )
+    details.push(...report.duplicates.map((tick) => `${schedule.id} tick ${tick} ran twice`))
+    details.push(...report.gaps.map((g) => `${schedule.id}: ${g.missing} missing after ${g.after}`))
+  }
+  return {
+    id: 'ticks',
+    name: 'every job tick ran exactly once',
+    held,
+    violations,
+    measured: lines.join('; '),
+    details: first(details),
+  }
+}

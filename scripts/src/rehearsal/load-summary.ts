@@ -1,0 +1,125 @@
+import type { RequestRecord } from './request-record.js'
+
+/** What vegeta's text report shows, from our records. Times in ms. */
+export interface LoadSummary {
+  requests: { total: number; rate: number; throughput: number }
+  duration: { total: number; attack: number; wait: number }
+  latencies: { min: number; mean: number; p50: number; p90: number; p95: number; p99: number; max: number }
+  bytesIn: { total: number; mean: number }
+  bytesOut: { total: number; mean: number }
+  /** Answered as the journey expects (2xx, or a business answer such as a lost claim race). */
+  success: number
+  statusCodes: Record<string, number>
+  /** Expected business answers by what they mean. */
+  expected: Record<string, number>
+  /** Failures by what went wrong, as vegeta's error set. */
+  errors: Record<string, number>
+  /** Requests answered per serving version. */
+  versions: Record<string, number>
+}
+
+export function percentile(sorted: ReadonlyArray<number>, p: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
+
+const countBy = (records: ReadonlyArray<RequestRecord>, key: (r: RequestRecord) => string | undefined) => {
+  const counts: Record<string, number> = {}
+  for (const record of records) {
+    const k = key(record)
+    if (k !== undefined) counts[k] = (counts[k] ?? 0) + 1
+  }
+  return counts
+}
+
+export function summarize(records: ReadonlyArray<RequestRecord>): LoadSummary {
+  const total = records.length
+  const latencies = records.map((r) => r.latencyMs).sort((a, b) => a - b)
+  const attack = total === 0 ? 0 : Math.max(...records.map((r) => r.sentAt)) - Math.min(...records.map((r) => r.sentAt))
+  const end = Math.max(0, ...records.map((r) => r.sentAt + r.latencyMs))
+  const lastSent = Math.max(0, ...records.map((r) => r.sentAt))
+  const good = records.filter((r) => r.outcome !== 'failed').length
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
+  const bytesIn = sum(records.map((r) => r.bytesIn))
+  const bytesOut = sum(records.map((r) => r.bytesOut))
+  const seconds = (ms: number) => ms / 1000
+  return {
+    requests: {
+      total,
+      rate: attack > 0 ? total / seconds(attack) : 0,
+      throughput:
+        end > 0 ? records.filter((r) => r.outcome === 'ok').length / seconds(end - Math.min(...records.map((r) => r.sentAt))) : 0,
+    },
+    duration: { total: end, attack, wait: Math.max(0, end - lastSent) },
+    latencies: {
+      min: latencies[0] ?? 0,
+      mean: total ? sum(latencies) / total : 0,
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? 0,
+    },
+    bytesIn: { total: bytesIn, mean: total ? bytesIn / total : 0 },
+    bytesOut: { total: bytesOut, mean: total ? bytesOut / total : 0 },
+    success: total ? good / total : 0,
+    statusCodes: countBy(records, (r) => String(r.status)),
+    expected: countBy(records, (r) => (r.outcome === 'expected' ? `${r.status} ${r.note}` : undefined)),
+    errors: countBy(records, (r) => (r.outcome === 'failed' ? `${r.route}: ${r.note ?? r.status}` : undefined)),
+    versions: countBy(records, (r) => r.version ?? (r.status === 0 ? 'no answer' : 'unknown')),
+  }
+}
+
+/** One second of the load, for the timeline chart. */
+export interface Second {
+  /** Seconds since the load began. */
+  t: number
+  byStatus: Record<string, number>
+  byVersion: Record<string, number>
+  failed: number
+  p99: number
+}
+
+export function perSecond(records: ReadonlyArray<RequestRecord>): Second[] {
+  const buckets = new Map<number, RequestRecord[]>()
+  for (const record of records) {
+    const t = Math.floor(record.sentAt / 1000)
+    const bucket = buckets.get(t)
+    if (bucket) bucket.push(record)
+    else buckets.set(t, [record])
+  }
+  const last = Math.max(-1, ...buckets.keys())
+  return Array.from({ length: last + 1 }, (_, t) => {
+    const bucket = buckets.get(t) ?? []
+    return {
+      t,
+      byStatus: countBy(bucket, (r) => String(r.status)),
+      byVersion: countBy(bucket, (r) => r.version ?? 'no answer'),
+      failed: bucket.filter((r) => r.outcome === 'failed').length,
+      p99: percentile(
+        bucket.map((r) => r.latencyMs).sort((a, b) => a - b),
+        99,
+      ),
+    }
+  })
+}
+
+/** p99 latency of the requests sent inside the windows (during deploys) and outside them. */
+export function latencyDuringDeploys(
+  records: ReadonlyArray<RequestRecord>,
+  windows: ReadonlyArray<{ from: number; to: number }>,
+): { steady: { requests: number; p99: number }; deploy: { requests: number; p99: number }; ratio: number } {
+  const inside = (r: RequestRecord) => windows.some((w) => r.sentAt >= w.from && r.sentAt <= w.to)
+  const p99 = (list: RequestRecord[]) =>
+    percentile(
+      list.map((r) => r.latencyMs).sort((a, b) => a - b),
+      99,
+    )
+  const deploy = records.filter(inside)
+  const steady = records.filter((r) => !inside(r))
+  const result = {
+    steady: { requests: steady.length, p99: p99(steady) },
+    deploy: { requests: deploy.length, p99: p99(deploy) },
+  }
+  return { ...result, ratio: result.steady.p99 > 0 ? result.deploy.p99 / result.steady.p99 : 0 }
+}

@@ -1,0 +1,58 @@
+import { setTimeout as sleep, setImmediate as yieldToIo } from 'node:timers/promises'
+
+export interface OpenModelOptions {
+  /** Requests per second. */
+  rate: number
+  durationMs: number
+  /** Sends one request; must not throw. `scheduledAt` is ms since the start. */
+  fire: (scheduledAt: number) => Promise<void>
+  /** Called about every `progressEveryMs` while requests leave. */
+  onProgress?: (elapsedMs: number, sent: number, inFlight: number) => void
+  progressEveryMs?: number
+}
+
+export interface OpenModelResult {
+  /** Epoch ms of the first request. */
+  startedAt: number
+  sent: number
+  /** The latest any request left after its scheduled time: the generator's own stall. */
+  maxLagMs: number
+}
+
+/**
+ * Open-model load, as vegeta sends it: request i leaves at start + i/rate whatever became of the
+ * earlier ones. A closed loop (autocannon's) waits for answers before sending more, so it
+ * sends less exactly while the server stalls and under-counts the failures we hunt.
+ */
+export async function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult> {
+  const interval = 1000 / options.rate
+  const total = Math.floor((options.rate * options.durationMs) / 1000)
+  const inFlight = new Set<Promise<void>>()
+  const startedAt = Date.now()
+  const t0 = performance.now()
+  let sent = 0
+  let maxLagMs = 0
+  const progress = setInterval(
+    () => options.onProgress?.(performance.now() - t0, sent, inFlight.size),
+    options.progressEveryMs ?? 5000,
+  )
+  try {
+    while (sent < total) {
+      const now = performance.now() - t0
+      while (sent < total && sent * interval <= now) {
+        const scheduledAt = sent * interval
+        maxLagMs = Math.max(maxLagMs, now - scheduledAt)
+        const request: Promise<void> = options.fire(scheduledAt).finally(() => inFlight.delete(request))
+        inFlight.add(request)
+        sent++
+      }
+      const wait = sent * interval - (performance.now() - t0)
+      if (wait >= 2) await sleep(Math.floor(wait))
+      else await yieldToIo()
+    }
+  } finally {
+    clearInterval(progress)
+  }
+  await Promise.all(inFlight)
+  return { startedAt, sent, maxLagMs }
+}

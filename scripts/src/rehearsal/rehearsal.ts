@@ -1,0 +1,301 @@
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_DEFAULTS } from '@tms/config'
+import { deleteKeys, dropSchema, uniqueName } from '@tms/testing'
+import { type DeployStrategy, REPO_ROOT, readClusterDefinition, type StopOrder } from '../cluster/cluster-definition.js'
+import { formatEvent } from '../cluster/format.js'
+import { LoadBalancer } from '../cluster/load-balancer.js'
+import { LocalCluster, type TimelineEvent } from '../cluster/local-cluster.js'
+import { PortAllocator } from '../cluster/ports.js'
+import { buildRelease, currentRelease, gitDescribe, type Release } from '../cluster/release.js'
+import { ensurePostgres, ensureRedis } from '../services.js'
+import { HttpClient } from './http-client.js'
+import { checkInvariants, type DeployWindow } from './invariants.js'
+import { latencyDuringDeploys, percentile, perSecond, summarize } from './load-summary.js'
+import { runOpenModel } from './open-model.js'
+import type { Marker, Report } from './report.js'
+import { WarehouseMix } from './warehouse-mix.js'
+
+/** Sessions, caches and locks: in Redis (stateless instances) or in each process (the demonstration of why not). */
+export type StateMode = 'stateless' | 'in-process'
+
+export interface RehearsalOptions {
+  title: string
+  rate: number
+  durationMs: number
+  api: number
+  workers: number
+  strategy: DeployStrategy
+  stopOrder: StopOrder
+  state: StateMode
+  /** Start on this git ref's build and deploy the checkout over it. */
+  from?: string
+  /** An existing environment instead of a local cluster, and the command that deploys it. */
+  target?: string
+  deployCmd?: string
+  /** Keep the run's Redis keys and schema afterwards, to look at them. */
+  keep: boolean
+  seed: number
+  runDir: string
+  maxLatencyRatio: number
+  log: (line: string) => void
+}
+
+/** The deploys start this far into the load: steady state before, room for both after. */
+const API_DEPLOY_AT = 0.2
+const WORKER_DEPLOY_AT = 0.35
+
+/** A small, fast, seedable generator (mulberry32): the same --seed gives the same mix. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface Environment {
+  url: string
+  timeline: TimelineEvent[]
+  /** Runs the deploy of `app`, resolving when it is done. */
+  deploy(app: 'api' | 'worker'): Promise<void>
+  apps: ReadonlyArray<'api' | 'worker'>
+  stop(): Promise<void>
+}
+
+/** The local cluster on free ports, isolated in its own Redis prefix and PostgreSQL schema. */
+async function localEnvironment(options: RehearsalOptions): Promise<Environment> {
+  const { log } = options
+  const runId = uniqueName('rh')
+  const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const database = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL)
+  database.searchParams.set('schema', runId)
+  await ensureRedis(redisUrl, log)
+  await ensurePostgres(database.toString(), log)
+  LoadBalancer.ensureInstalled(log)
+
+  const sha = gitDescribe()
+  const initial: Release = options.from
+    ? await buildRelease(options.from, `${REPO_ROOT}.local/releases`, log)
+    : currentRelease(`0.1.0+${sha}`)
+  const next = currentRelease(options.from ? `0.1.0+${sha}` : `0.1.0+${sha}.next`)
+
+  const definition = readClusterDefinition()
+  definition.api.instances = options.api
+  definition.worker.instances = options.workers
+  const ports = new PortAllocator(20_000 + Math.floor(Math.random() * 100) * 100)
+  const env: Record<string, string> = {
+    NODE_ENV: 'development',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: `${runId}:`,
+    DATABASE_URL: database.toString(),
+    // Fast schedules, so that every tick of a minute-long run can be checked.
+    JOB_CREATE_SHIPMENTS_EVERY: '1s',
+    JOB_SYNC_ORDERS_EVERY: '5s',
+    JOB_HOUSEKEEPING_EVERY: '10s',
+    SHOP_ORDERS_PER_MINUTE: '120',
+    ...(options.state === 'in-process' ? { TMS_DEMO_IN_PROCESS_STATE: 'true' } : {}),
+  }
+  const started = Date.now()
+  const cluster = new LocalCluster({
+    definition,
+    runDir: options.runDir,
+    env,
+    release: initial,
+    lbPort: await ports.take(),
+    shopPort: await ports.take(),
+    portBase: (await ports.take()) + 1,
+    onEvent: (event) => log(formatEvent(event, started)),
+  })
+  log(
+    `local cluster: ${options.api} API (${initial.version}), ${options.workers} workers, Redis prefix ${runId}:, schema ${runId}`,
+  )
+  try {
+    await cluster.start()
+  } catch (error) {
+    await cluster.stop().catch(() => undefined)
+    throw new Error(`the cluster did not start: ${(error as Error).message} (logs in ${options.runDir}/logs)`)
+  }
+  return {
+    url: cluster.url,
+    timeline: cluster.timeline,
+    apps: ['api', 'worker'],
+    deploy: (app) => cluster.deploy(app, next, { strategy: options.strategy, stopOrder: options.stopOrder }),
+    async stop() {
+      await cluster.stop()
+      if (!options.keep) {
+        await deleteKeys(redisUrl, `${runId}:*`)
+        const base = new URL(database)
+        base.searchParams.delete('schema')
+        await dropSchema(base.toString(), runId)
+      }
+    },
+  }
+}
+
+/** An environment that exists already; its deploy is whatever command the operator gives. */
+function targetEnvironment(options: RehearsalOptions): Environment {
+  const timeline: TimelineEvent[] = []
+  const command = options.deployCmd
+  return {
+    url: options.target!,
+    timeline,
+    apps: command ? ['api'] : [],
+    deploy: () =>
+      new Promise((resolve, reject) => {
+        timeline.push({ at: Date.now(), app: 'cluster', action: 'deploy-start', detail: command })
+        const child = spawn('sh', ['-c', command!], { stdio: ['ignore', 'pipe', 'pipe'] })
+        for (const stream of [child.stdout, child.stderr]) {
+          createInterface({ input: stream }).on('line', (line) => {
+            timeline.push({ at: Date.now(), app: 'cluster', action: 'output', detail: line.slice(0, 200) })
+            options.log(`deploy: ${line}`)
+          })
+        }
+        child.on('exit', (code) => {
+          timeline.push({ at: Date.now(), app: 'cluster', action: 'deploy-end', detail: `exit ${code}` })
+          if (code === 0) resolve()
+          else reject(new Error(`the deploy command exited ${code}`))
+        })
+      }),
+    async stop() {},
+  }
+}
+
+/** One rehearsal: environment up, users and work prepared, load with deploys in it, checks, report. */
+export async function rehearse(options: RehearsalOptions): Promise<Report> {
+  const { log } = options
+  const environment = options.target ? targetEnvironment(options) : await localEnvironment(options)
+  const client = new HttpClient(environment.url)
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    client.close()
+    await environment.stop()
+  }
+  const interrupted = () => {
+    log('interrupted: stopping the cluster')
+    void stop().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', interrupted)
+  process.once('SIGTERM', interrupted)
+  try {
+    const mix = new WarehouseMix({
+      client,
+      runId: uniqueName('rh'),
+      rate: options.rate,
+      admin: {
+        email: process.env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL,
+        password: process.env.ADMIN_PASSWORD ?? DEV_DEFAULTS.ADMIN_PASSWORD,
+      },
+      random: seededRandom(options.seed),
+      log,
+    })
+    await mix.prepare(Math.min(400, options.rate))
+
+    const deploys: DeployWindow[] = []
+    const deploying: Promise<void>[] = []
+    const startedAt = Date.now()
+    mix.begin(startedAt)
+    for (const app of environment.apps) {
+      const at = (app === 'api' ? API_DEPLOY_AT : WORKER_DEPLOY_AT) * options.durationMs
+      deploying.push(
+        sleep(at).then(async () => {
+          const window: DeployWindow = { app, from: Date.now(), to: null }
+          deploys.push(window)
+          log(`deploying ${app} (${options.strategy}${app === 'api' ? `, ${options.stopOrder}` : ''})`)
+          try {
+            await environment.deploy(app)
+            window.to = Date.now()
+          } catch (error) {
+            window.error = (error as Error).message
+            log(`the ${app} deploy failed: ${window.error}`)
+          }
+        }),
+      )
+    }
+    let reported = 0
+    const load = await runOpenModel({
+      rate: options.rate,
+      durationMs: options.durationMs,
+      fire: (at) => mix.fire(at),
+      onProgress: (elapsed, sent, inFlight) => {
+        const recent = mix.records.slice(reported)
+        reported = mix.records.length
+        const failed = mix.records.filter((r) => r.outcome === 'failed').length
+        const p99 = percentile(
+          recent.map((r) => r.latencyMs).sort((a, b) => a - b),
+          99,
+        )
+        const versions = Object.entries(summarize(recent).versions)
+          .map(([v, c]) => `${v}:${c}`)
+          .join(' ')
+        log(
+          `load +${(elapsed / 1000).toFixed(0)}s: ${sent.toLocaleString('en-US')} sent, ${failed} failed, ${inFlight} in flight, p99 ${p99.toFixed(1)} ms; answered by ${versions}`,
+        )
+      },
+    })
+    const endedAt = Date.now()
+    log(`load done: ${load.sent.toLocaleString('en-US')} requests; waiting for deploys to finish`)
+    await Promise.all(deploying)
+
+    const windows = deploys.map((d) => ({ from: d.from - startedAt, to: (d.to ?? endedAt) - startedAt }))
+    const latency = latencyDuringDeploys(mix.records, windows)
+    const invariants = await checkInvariants({
+      client,
+      adminCookie: mix.adminCookie!,
+      records: mix.records,
+      ledger: mix.ledger,
+      sessions: mix.sessions,
+      loadStartedAt: startedAt,
+      loadEndedAt: startedAt + options.durationMs,
+      deploys,
+      latency,
+      maxLatencyRatio: options.maxLatencyRatio,
+      log,
+    })
+    const toSeconds = (at: number) => Math.round((at - startedAt) / 100) / 10
+    const timeline: Marker[] = environment.timeline.map((e) => ({
+      t: toSeconds(e.at),
+      app: e.app,
+      action: e.action,
+      ...(e.instance ? { instance: e.instance } : {}),
+      ...(e.version ? { version: e.version } : {}),
+      ...(e.detail ? { detail: e.detail } : {}),
+    }))
+    return {
+      title: options.title,
+      settings: {
+        rate: options.rate,
+        duration: `${options.durationMs / 1000}s`,
+        ...(options.target
+          ? { target: options.target, deploy: options.deployCmd ?? 'none' }
+          : { api: options.api, workers: options.workers }),
+        strategy: options.strategy,
+        'stop order': options.stopOrder,
+        state: options.state,
+        ...(options.from ? { from: options.from } : {}),
+        seed: options.seed,
+        agents: mix.people.agents,
+        operators: mix.people.operators,
+      },
+      summary: summarize(mix.records),
+      latency,
+      invariants,
+      passed: invariants.every((i) => i.held),
+      deploys: deploys.map((d) => ({ app: d.app, from: toSeconds(d.from), to: d.to === null ? null : toSeconds(d.to) })),
+      timeline,
+      seconds: perSecond(mix.records),
+      generatorMaxLagMs: load.maxLagMs,
+    }
+  } finally {
+    process.removeListener('SIGINT', interrupted)
+    process.removeListener('SIGTERM', interrupted)
+    await stop()
+  }
+}

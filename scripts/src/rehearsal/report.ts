@@ -1,0 +1,115 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import type { Invariant } from './invariants.js'
+import type { LoadSummary, latencyDuringDeploys, Second } from './load-summary.js'
+import { renderHtml } from './report-html.js'
+
+/** A step of a deploy, in seconds since the load began. */
+export interface Marker {
+  t: number
+  app: string
+  action: string
+  instance?: string
+  version?: string
+  detail?: string
+}
+
+/** Everything a rehearsal measured; report.json holds exactly this. */
+export interface Report {
+  title: string
+  settings: Record<string, string | number>
+  summary: LoadSummary
+  latency: ReturnType<typeof latencyDuringDeploys>
+  invariants: Invariant[]
+  passed: boolean
+  /** The deploy windows, in seconds since the load began. */
+  deploys: Array<{ app: string; from: number; to: number | null }>
+  timeline: Marker[]
+  seconds: Second[]
+  /** The generator's own worst lag behind schedule: above a few ms, the machine was the bottleneck. */
+  generatorMaxLagMs: number
+}
+
+function duration(ms: number): string {
+  if (ms >= 60_000) return `${Math.floor(ms / 60_000)}m${((ms % 60_000) / 1000).toFixed(3)}s`
+  if (ms >= 1000) return `${(ms / 1000).toFixed(3)}s`
+  if (ms >= 1) return `${ms.toFixed(3)}ms`
+  return `${(ms * 1000).toFixed(0)}µs`
+}
+
+const row = (label: string, fields: string, values: string) => `${label.padEnd(14)}${fields.padEnd(34)}${values}`
+
+/** vegeta's text report, then what vegeta cannot know: expected answers, versions, invariants. */
+export function renderText(report: Report): string {
+  const s = report.summary
+  const l = s.latencies
+  const lines = [
+    row(
+      'Requests',
+      '[total, rate, throughput]',
+      `${s.requests.total}, ${s.requests.rate.toFixed(2)}, ${s.requests.throughput.toFixed(2)}`,
+    ),
+    row('Duration', '[total, attack, wait]', [s.duration.total, s.duration.attack, s.duration.wait].map(duration).join(', ')),
+    row(
+      'Latencies',
+      '[min, mean, 50, 90, 95, 99, max]',
+      [l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.max].map(duration).join(', '),
+    ),
+    row('Bytes In', '[total, mean]', `${s.bytesIn.total}, ${s.bytesIn.mean.toFixed(2)}`),
+    row('Bytes Out', '[total, mean]', `${s.bytesOut.total}, ${s.bytesOut.mean.toFixed(2)}`),
+    row('Success', '[ratio]', `${(Math.floor(s.success * 10_000) / 100).toFixed(2)}%`),
+    row(
+      'Status Codes',
+      '[code:count]',
+      Object.entries(s.statusCodes)
+        .map(([code, count]) => `${code}:${count}`)
+        .join('  '),
+    ),
+    'Error Set:',
+    ...Object.entries(s.errors).map(([error, count]) => `${error} (x${count})`),
+    '',
+    row(
+      'Expected',
+      '[answer:count]',
+      Object.entries(s.expected)
+        .map(([answer, count]) => `${answer}:${count}`)
+        .join('  ') || 'none',
+    ),
+    row(
+      'Versions',
+      '[version:count]',
+      Object.entries(s.versions)
+        .map(([version, count]) => `${version}:${count}`)
+        .join('  '),
+    ),
+    row(
+      'Latency p99',
+      '[steady, during deploys, ratio]',
+      `${duration(report.latency.steady.p99)}, ${duration(report.latency.deploy.p99)}, ${report.latency.ratio.toFixed(2)}x`,
+    ),
+    row('Generator', '[max lag]', duration(report.generatorMaxLagMs)),
+    '',
+    'Invariants:',
+    ...report.invariants.flatMap((i) => [
+      `  ${i.held ? 'PASS' : 'FAIL'}  ${i.name}: ${i.measured}`,
+      ...(i.held ? [] : (i.details ?? []).map((d) => `          ${d}`)),
+    ]),
+    '',
+    'Deploy timeline (seconds since the load began):',
+    ...report.timeline.map(
+      (m) =>
+        `  ${`+${m.t.toFixed(1)}s`.padStart(8)}  ${m.app.padEnd(7)} ${m.action.padEnd(13)} ${m.instance ?? ''}${m.version ? ` (${m.version})` : ''}${m.detail ? `  ${m.detail}` : ''}`,
+    ),
+    '',
+    `Result: ${report.passed ? 'PASS' : 'FAIL'}`,
+  ]
+  return `${lines.join('\n')}\n`
+}
+
+/** DIR/report.txt, DIR/report.json, DIR/report.html. */
+export function writeReport(dir: string, report: Report): void {
+  mkdirSync(dir, { recursive: true })
+  const text = renderText(report)
+  writeFileSync(`${dir}/report.txt`, text)
+  writeFileSync(`${dir}/report.json`, `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(`${dir}/report.html`, renderHtml(report, text))
+}

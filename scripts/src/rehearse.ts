@@ -1,0 +1,121 @@
+/**
+ * npm run rehearse: the proof that a deploy under load is one nobody notices.
+ *
+ *   npm run rehearse -- [--rate 300] [--duration 60s] [--api 3] [--workers 2]
+ *                       [--strategy rolling|recreate] [--stop-order lb-first|signal-first|both]
+ *                       [--from <git-ref>] [--out DIR] [--seed N] [--keep]
+ *   npm run rehearse -- --compare          recreate vs rolling with in-process state vs rolling stateless
+ *   npm run rehearse -- --target URL --deploy-cmd "kubectl rollout restart deployment/tms-api"
+ *
+ * Starts its own cluster on free ports (own Redis prefix and PostgreSQL schema), logs users in,
+ * sends open-model load, deploys the API and the workers mid-load, checks the invariants and
+ * writes DIR/report.txt, report.json, report.html. Exits 0 only when every invariant holds.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { parseDuration } from '@tms/config'
+import { REPO_ROOT, type StopOrder } from './cluster/cluster-definition.js'
+import { type ComparedRun, expectations, renderComparison } from './rehearsal/comparison.js'
+import { type RehearsalOptions, rehearse } from './rehearsal/rehearsal.js'
+import { renderText, writeReport } from './rehearsal/report.js'
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '300' },
+    duration: { type: 'string', default: '60s' },
+    api: { type: 'string', default: '3' },
+    workers: { type: 'string', default: '2' },
+    strategy: { type: 'string', default: 'rolling' },
+    'stop-order': { type: 'string', default: 'lb-first' },
+    state: { type: 'string', default: 'stateless' },
+    from: { type: 'string' },
+    out: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
+    compare: { type: 'boolean', default: false },
+    target: { type: 'string' },
+    'deploy-cmd': { type: 'string' },
+    'max-latency-ratio': { type: 'string', default: '2' },
+  },
+})
+
+const say = (line: string) => process.stderr.write(`[rehearse] ${line}\n`)
+const fail = (message: string): never => {
+  say(message)
+  process.exit(2)
+}
+const positive = (name: string, raw: string) => {
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1) fail(`--${name} must be a whole number of at least 1, got "${raw}"`)
+  return value
+}
+const choice = <T extends string>(name: string, raw: string, allowed: readonly T[]): T => {
+  if (!allowed.includes(raw as T)) fail(`--${name} must be one of ${allowed.join(', ')}, got "${raw}"`)
+  return raw as T
+}
+const durationMs = parseDuration(/^\d+$/.test(values.duration!) ? `${values.duration}s` : values.duration!)
+if (durationMs === undefined || durationMs < 10_000) fail(`--duration must be at least 10s (e.g. 60s), got "${values.duration}"`)
+if (values['deploy-cmd'] && !values.target) fail('--deploy-cmd needs --target URL')
+if (values.target && values.from) fail('--from builds a local cluster; it cannot be used with --target')
+
+const stopOrders = choice('stop-order', values['stop-order']!, ['lb-first', 'signal-first', 'both'] as const)
+const out = values.out ?? `${REPO_ROOT}.local/rehearsals/${new Date().toISOString().replaceAll(':', '').slice(0, 15)}`
+const base: Omit<RehearsalOptions, 'title' | 'runDir' | 'stopOrder'> = {
+  rate: positive('rate', values.rate!),
+  durationMs: durationMs!,
+  api: positive('api', values.api!),
+  workers: positive('workers', values.workers!),
+  strategy: choice('strategy', values.strategy!, ['rolling', 'recreate'] as const),
+  state: choice('state', values.state!, ['stateless', 'in-process'] as const),
+  ...(values.from ? { from: values.from } : {}),
+  ...(values.target ? { target: values.target } : {}),
+  ...(values['deploy-cmd'] ? { deployCmd: values['deploy-cmd'] } : {}),
+  keep: values.keep!,
+  seed: positive('seed', values.seed!),
+  maxLatencyRatio: Number(values['max-latency-ratio']),
+  log: say,
+}
+
+async function one(name: string, dir: string, options: Partial<RehearsalOptions> & { stopOrder: StopOrder }) {
+  const merged: RehearsalOptions = { ...base, title: name, runDir: `${dir}/cluster`, ...options }
+  say(
+    `=== ${name}: ${merged.rate} req/s for ${merged.durationMs / 1000} s, ${merged.strategy}, ${merged.stopOrder}, ${merged.state}`,
+  )
+  const report = await rehearse(merged)
+  writeReport(dir, report)
+  process.stderr.write(`\n${renderText(report)}\n`)
+  say(`report: ${dir}/report.txt, ${dir}/report.json, ${dir}/report.html`)
+  return report
+}
+
+try {
+  if (values.compare) {
+    const runs: ComparedRun[] = []
+    for (const scenario of expectations) {
+      const report = await one(scenario.name, `${out}/${scenario.slug}`, {
+        strategy: scenario.strategy,
+        state: scenario.state,
+        stopOrder: 'lb-first',
+      })
+      runs.push({ scenario, report })
+    }
+    const table = renderComparison(runs)
+    mkdirSync(out, { recursive: true })
+    writeFileSync(`${out}/compare.txt`, table.text)
+    writeFileSync(`${out}/compare.json`, `${JSON.stringify(table.rows, null, 2)}\n`)
+    process.stderr.write(`\n${table.text}\n`)
+    say(`comparison: ${out}/compare.txt`)
+    process.exit(table.storyHolds ? 0 : 1)
+  }
+  const orders: StopOrder[] = stopOrders === 'both' ? ['lb-first', 'signal-first'] : [stopOrders]
+  let passed = true
+  for (const stopOrder of orders) {
+    const dir = orders.length > 1 ? `${out}/${stopOrder}` : out
+    const report = await one(`Deploy rehearsal (${base.strategy}, ${stopOrder})`, dir, { stopOrder })
+    passed &&= report.passed
+  }
+  process.exit(passed ? 0 : 1)
+} catch (error) {
+  say(`the rehearsal could not run: ${(error as Error).stack ?? error}`)
+  process.exit(2)
+}
