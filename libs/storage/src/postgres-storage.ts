@@ -67,37 +67,22 @@ export class PostgresStorage implements Storage {
 
   async migrate(collections: ReadonlyArray<CollectionSchema>): Promise<void> {
     await this.#ensureDatabase()
+    const ddl = this.#schemaDdl(collections)
     const client = await this.#connect()
     try {
+      // Every instance boots through here, most often into a schema that is already complete.
+      // CREATE INDEX IF NOT EXISTS takes a SHARE lock on its table before it finds the index there,
+      // which stalls every write for as long as the migration transaction runs; so look first.
+      const { rows } = await client.query<{ missing: number }>(
+        'SELECT count(*)::int AS missing FROM unnest($1::text[]) AS relation WHERE to_regclass(relation) IS NULL',
+        [ddl.map((d) => `${this.#schema}.${d.relation}`)],
+      )
+      if (rows[0]?.missing === 0) return
       await client.query('BEGIN')
       // One instance migrates at a time; the others wait here and then find everything in place.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tms:migrate:${this.#schema}`])
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`)
-      for (const spec of collections) {
-        const table = assertName('collection', spec.name)
-        await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
-          id text PRIMARY KEY,
-          version integer NOT NULL,
-          schema_version integer NOT NULL,
-          fence bigint,
-          created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-          updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-          data jsonb NOT NULL
-        )`)
-        await client.query(`CREATE INDEX IF NOT EXISTS ${table}_created_idx ON ${table} (created_at, id)`)
-        for (const field of spec.unique ?? []) {
-          assertName('field', field.toLowerCase())
-          await client.query(
-            `CREATE UNIQUE INDEX IF NOT EXISTS ${table}_${field.toLowerCase()}_key ON ${table} ((data->>'${field}'))`,
-          )
-        }
-        for (const field of spec.indexed ?? []) {
-          assertName('field', field.toLowerCase())
-          await client.query(
-            `CREATE INDEX IF NOT EXISTS ${table}_${field.toLowerCase()}_idx ON ${table} ((data->>'${field}'), created_at, id)`,
-          )
-        }
-      }
+      for (const { statement } of ddl) await client.query(statement)
       await client.query('COMMIT')
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
@@ -105,6 +90,40 @@ export class PostgresStorage implements Storage {
     } finally {
       client.release()
     }
+  }
+
+  /** The tables and indexes the collections need, each with the statement that creates it. */
+  #schemaDdl(collections: ReadonlyArray<CollectionSchema>): { relation: string; statement: string }[] {
+    return collections.flatMap((spec) => {
+      const table = assertName('collection', spec.name)
+      const indexName = (field: string) => `${table}_${assertName('field', field.toLowerCase())}`
+      return [
+        {
+          relation: table,
+          statement: `CREATE TABLE IF NOT EXISTS ${table} (
+          id text PRIMARY KEY,
+          version integer NOT NULL,
+          schema_version integer NOT NULL,
+          fence bigint,
+          created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          data jsonb NOT NULL
+        )`,
+        },
+        {
+          relation: `${table}_created_idx`,
+          statement: `CREATE INDEX IF NOT EXISTS ${table}_created_idx ON ${table} (created_at, id)`,
+        },
+        ...(spec.unique ?? []).map((field) => ({
+          relation: `${indexName(field)}_key`,
+          statement: `CREATE UNIQUE INDEX IF NOT EXISTS ${indexName(field)}_key ON ${table} ((data->>'${field}'))`,
+        })),
+        ...(spec.indexed ?? []).map((field) => ({
+          relation: `${indexName(field)}_idx`,
+          statement: `CREATE INDEX IF NOT EXISTS ${indexName(field)}_idx ON ${table} ((data->>'${field}'), created_at, id)`,
+        })),
+      ]
+    })
   }
 
   async insert<T>(spec: CollectionSpec<T>, id: string, data: T): Promise<Stored<T>> {

@@ -37,3 +37,27 @@ t.test('an unreachable database is a StorageUnavailableError, not a hang', async
   t.teardown(() => storage.close())
   await t.rejects(storage.ping(), StorageUnavailableError)
 })
+
+t.test('booting into a complete schema takes no lock that waits for writes in flight', async (t) => {
+  const url = isolatedDatabaseUrl(t)
+  const schema = new URL(url).searchParams.get('schema')
+  const things = { name: 'things', unique: ['serial'], indexed: ['status'] }
+  const first = openStorage(url)
+  t.teardown(() => first.close())
+  await first.migrate([things])
+
+  // A write in flight on another connection: it holds ROW EXCLUSIVE on the table until it commits.
+  const writer = await sqlClient(t, TEST_DATABASE_URL)
+  await writer.query('BEGIN')
+  await writer.query(
+    `INSERT INTO ${schema}.things (id, version, schema_version, data) VALUES ('a', 1, 1, '{"serial":"s1","status":"new"}')`,
+  )
+  // CREATE INDEX IF NOT EXISTS would queue behind that lock (and stall every later write);
+  // this migrate can only return while the writer is still open if it takes no such lock.
+  const booting = openStorage(url)
+  t.teardown(() => booting.close())
+  await booting.migrate([things])
+  await writer.query('COMMIT')
+  const { rows } = await writer.query(`SELECT count(*)::int AS n FROM ${schema}.things`)
+  t.equal(rows[0].n, 1)
+})

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, openSync, readdirSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Release } from './release.js'
 
@@ -18,8 +19,16 @@ export interface Exit {
 }
 
 /**
+ * How much lower a booting instance's CPU priority is. On a platform a new task boots on CPU of
+ * its own; on one machine its start-up (loading and compiling a few thousand modules) would take
+ * CPU from the instances serving traffic, a cost of the rehearsal rig rather than of the deploy.
+ */
+const BOOT_NICENESS = 10
+
+/**
  * One process of one app, running one release. Its own process group (a terminal's Ctrl-C
- * reaches only the supervisor, which decides how to stop it) and its own log file.
+ * reaches only the supervisor, which decides how to stop it) and its own log file. It boots at a
+ * lower CPU priority and is promoted once it serves.
  */
 export class AppInstance {
   readonly #child: ChildProcess
@@ -36,7 +45,8 @@ export class AppInstance {
     logFile: string,
   ) {
     const log = openSync(logFile, 'a')
-    this.#child = spawn(process.execPath, [`${release.root}${ENTRY[app]}`], {
+    // Through nice(1), so every thread node starts inherits the lower priority from the first.
+    this.#child = spawn('nice', ['-n', String(BOOT_NICENESS), process.execPath, `${release.root}${ENTRY[app]}`], {
       cwd: release.root,
       env: { ...process.env, ...env, INSTANCE_ID: name, APP_VERSION: release.version },
       stdio: ['ignore', log, log],
@@ -67,6 +77,20 @@ export class AppInstance {
       await sleep(100)
     }
     throw new Error(`${this.name} was not ready within ${timeoutMs} ms`)
+  }
+
+  /**
+   * Back to normal CPU priority, every thread of it. Raising priority needs root (or
+   * CAP_SYS_NICE); without it the instance simply stays at the boot priority.
+   */
+  promote(): void {
+    const pid = this.#child.pid
+    if (!pid || !this.running) return
+    try {
+      for (const thread of readdirSync(`/proc/${pid}/task`)) setPriority(Number(thread), 0)
+    } catch {
+      // not permitted or already gone: it keeps running at the boot priority
+    }
   }
 
   signal(signal: NodeJS.Signals): void {

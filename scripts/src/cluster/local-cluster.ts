@@ -97,6 +97,7 @@ export class LocalCluster {
     this.#event('lb', 'started', { detail: this.url })
     this.#shop = await this.#launch('shop', release, this.#options.shopPort)
     await this.#shop.waitReady()
+    this.#shop.promote()
     for (let i = 0; i < definition.api.instances; i++) await this.#startApi(release)
     for (let i = 0; i < definition.worker.instances; i++) await this.#startWorker(release)
     this.#event('cluster', 'ready', { version: release.version })
@@ -229,6 +230,7 @@ export class LocalCluster {
     await this.lb.register(instance.slot, instance.port)
     this.#event('api', 'registered', { instance: instance.name, version: release.version, detail: `api${instance.slot}` })
     await this.lb.waitUntil(instance.slot, (s) => s.status === 'UP', 30_000)
+    instance.promote()
     this.#event('api', 'healthy', { instance: instance.name, version: release.version })
     this.#api.push(instance)
     return instance
@@ -263,6 +265,7 @@ export class LocalCluster {
   async #startWorker(release: Release): Promise<AppInstance> {
     const instance = await this.#launch('worker', release)
     await instance.waitReady()
+    instance.promote()
     this.#event('worker', 'ready', { instance: instance.name, version: release.version })
     this.#workers.push(instance)
     return instance

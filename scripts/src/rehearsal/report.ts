@@ -97,7 +97,7 @@ export function renderText(report: Report): string {
     'Deploy timeline (seconds since the load began):',
     ...report.timeline.map(
       (m) =>
-        `  ${`+${m.t.toFixed(1)}s`.padStart(8)}  ${m.app.padEnd(7)} ${m.action.padEnd(13)} ${m.instance ?? ''}${m.version ? ` (${m.version})` : ''}${m.detail ? `  ${m.detail}` : ''}`,
+        `  ${`${m.t < 0 ? '' : '+'}${m.t.toFixed(1)}s`.padStart(8)}  ${m.app.padEnd(7)} ${m.action.padEnd(13)} ${m.instance ?? ''}${m.version ? ` (${m.version})` : ''}${m.detail ? `  ${m.detail}` : ''}`,
     ),
     '',
     `Result: ${report.passed ? 'PASS' : 'FAIL'}`,
