@@ -96,10 +96,21 @@ export class JobRuns {
   async trim(days: number, batch = 1000): Promise<number> {
     const cutoff = Date.now() - days * 86_400_000
     let removed = 0
-    for (const run of await this.storage.find(jobRuns, { limit: batch })) {
-      if (Date.parse(run.data.startedAt) >= cutoff) break
-      if (run.data.outcome === 'running') continue
-      if (await this.storage.delete(jobRuns, run.id)) removed++
+    // Oldest first, a page at a time: most ticks find the oldest run young and stop after one row.
+    for (let page = 1; removed < batch; page *= 10) {
+      const runs = await this.storage.find(jobRuns, { limit: Math.min(page, batch - removed) })
+      let removedHere = 0
+      let young = false
+      for (const run of runs) {
+        if (Date.parse(run.data.startedAt) >= cutoff) {
+          young = true
+          break
+        }
+        if (run.data.outcome === 'running') continue
+        if (await this.storage.delete(jobRuns, run.id)) removedHere++
+      }
+      removed += removedHere
+      if (young || removedHere === 0 || runs.length === 0) break
     }
     return removed
   }

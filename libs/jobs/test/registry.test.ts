@@ -109,3 +109,21 @@ t.test('the tick of a scheduler job is in its id', async (t) => {
   t.equal(tickOf('12'), null)
   t.equal(tickOf(undefined), null)
 })
+
+t.test('trim removes expired runs page by page, at most a batch, and stops at the first young one', async (t) => {
+  await ensureTestDatabase()
+  const storage = openStorage(isolatedDatabaseUrl(t))
+  t.teardown(() => storage.close())
+  await storage.migrate([jobRuns])
+  const runs = new JobRuns(storage)
+  const base = { scheduleId: 's', jobId: 'j', tick: null, trigger: 'on-demand' as const, attempt: 1, instance: 'i', version: '1' }
+  for (let i = 0; i < 25; i++) {
+    const run = await runs.start({ ...base, startedAt: new Date(Date.now() - (40 - i / 100) * 86_400_000).toISOString() })
+    await runs.finish(run, 'succeeded', {})
+  }
+  await runs.start({ ...base, startedAt: new Date().toISOString() })
+  t.equal(await runs.trim(14, 5), 5, 'no more than the batch')
+  t.equal(await runs.trim(14), 20, 'the rest, over several pages')
+  t.equal(await runs.trim(14), 0)
+  t.equal((await runs.recent('s', 100)).length, 1, 'the young run stays')
+})

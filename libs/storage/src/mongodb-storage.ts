@@ -196,11 +196,12 @@ export class MongoStorage implements Storage {
   }
 }
 
-function filterOf(where: Record<string, string | undefined> | undefined): Filter<RecordDocument> {
+function filterOf(where: Record<string, string | null | undefined> | undefined): Filter<RecordDocument> {
   const filter: Document = {}
   for (const [field, value] of Object.entries(where ?? {})) {
     if (value === undefined) continue
     assertName('field', field.toLowerCase())
+    // { field: null } matches null and absent alike, as IS NULL does in PostgreSQL.
     filter[`data.${field}`] = value
   }
   return filter as Filter<RecordDocument>

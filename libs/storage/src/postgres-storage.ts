@@ -293,12 +293,19 @@ export class PostgresStorage implements Storage {
   }
 }
 
-function whereClause(where: Record<string, string | undefined> | undefined): { clause: string; params: unknown[] } {
+function whereClause(where: Record<string, string | null | undefined> | undefined): {
+  clause: string
+  params: unknown[]
+} {
   const params: unknown[] = []
   const conditions: string[] = []
   for (const [field, value] of Object.entries(where ?? {})) {
     if (value === undefined) continue
     assertName('field', field.toLowerCase())
+    if (value === null) {
+      conditions.push(`data->>'${field}' IS NULL`)
+      continue
+    }
     params.push(value)
     conditions.push(`data->>'${field}' = $${params.length}`)
   }

@@ -30,7 +30,8 @@ export interface Stored<T> {
 }
 
 /** Equality filters on top-level string fields. */
-export type Where<T> = Partial<Record<keyof T & string, string>>
+/** Equality on top-level fields; `null` matches a field that is null or absent. */
+export type Where<T> = Partial<Record<keyof T & string, string | null>>
 
 export interface FindOptions<T> {
   where?: Where<T>

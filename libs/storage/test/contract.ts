@@ -109,6 +109,20 @@ export function storageContract(t: Test, isolate: OpenIsolated): void {
     tt.same(await storage.find(accounts, { where: { status: "x' OR '1'='1" } }), [], 'values are parameters, never SQL')
   })
 
+  t.test('where null matches a field that is null or absent', async (tt) => {
+    const storage = await ready(tt)
+    await storage.insert(accounts, 'absent', { email: 'a@x.io', status: 'active' })
+    await storage.insert(accounts, 'null', { email: 'n@x.io', status: 'active', extra: null } as unknown as Account)
+    await storage.insert(accounts, 'set', { email: 's@x.io', status: 'active', extra: 'x' })
+    await storage.insert(accounts, 'other', { email: 'o@x.io', status: 'locked' })
+    const found = await storage.find(accounts, { where: { status: 'active', extra: null } })
+    tt.same(
+      found.map((r) => r.id),
+      ['absent', 'null'],
+    )
+    tt.equal(await storage.count(accounts, { extra: null }), 3)
+  })
+
   t.test('update merges the patch, bumps the version and keeps fields it does not know', async (tt) => {
     const storage = await ready(tt)
     const v1 = await storage.insert(accounts, 'a1', { email: 'a@x.io', status: 'active', extra: 'from a newer version' })

@@ -113,9 +113,13 @@ export class Shipments {
 
   /** Shipped shipments the shop has not heard of yet, shipped before `before`. */
   async awaitingShopNotification(before: Date, limit = 500): Promise<ShipmentView[]> {
-    const shipped = await this.storage.find(shipments, { where: { status: 'SHIPPED' }, order: 'newest', limit: 5000 })
-    return shipped
-      .filter((s) => !s.data.shopNotifiedAt && s.data.shippedAt !== null && Date.parse(s.data.shippedAt) < before.getTime())
+    // The filter runs in the database: shipped shipments only ever grow, unnotified ones stay few.
+    const unnotified = await this.storage.find(shipments, {
+      where: { status: 'SHIPPED', shopNotifiedAt: null },
+      limit: 5000,
+    })
+    return unnotified
+      .filter((s) => s.data.shippedAt !== null && Date.parse(s.data.shippedAt) < before.getTime())
       .slice(0, limit)
       .map(shipmentView)
   }

@@ -176,13 +176,13 @@ export async function checkInvariants(input: InvariantInput): Promise<Invariant[
     details: late.map((d) => `${d.app}: ${d.error ?? 'finished after the load stopped: raise --duration'}`),
   })
 
-  const { steady, deploy, ratio } = input.latency
+  const { steady, deploy, ratio, warmUpMs } = input.latency
   invariants.push({
     id: 'latency',
     name: `p99 latency during the deploy at most ${input.maxLatencyRatio}x steady state`,
     held: deploy.requests > 0 && ratio <= input.maxLatencyRatio,
     violations: deploy.requests > 0 && ratio <= input.maxLatencyRatio ? 0 : 1,
-    measured: `steady p99 ${steady.p99.toFixed(1)} ms (${n(steady.requests)} requests), during deploys ${deploy.p99.toFixed(1)} ms (${n(deploy.requests)} requests): ${ratio.toFixed(2)}x`,
+    measured: `steady p99 ${steady.p99.toFixed(1)} ms (${n(steady.requests)} requests outside deploys, after a ${warmUpMs / 1000} s warm-up), during deploys ${deploy.p99.toFixed(1)} ms (${n(deploy.requests)} requests): ${ratio.toFixed(2)}x`,
   })
   return invariants
 }

@@ -104,11 +104,21 @@ export function perSecond(records: ReadonlyArray<RequestRecord>): Second[] {
   })
 }
 
-/** p99 latency of the requests sent inside the windows (during deploys) and outside them. */
+/**
+ * p99 latency of the requests sent inside the windows (during deploys) and outside them after
+ * the warm-up (the steady state: the first seconds pay for cold JIT, pools and caches, which
+ * would flatter the ratio).
+ */
 export function latencyDuringDeploys(
   records: ReadonlyArray<RequestRecord>,
   windows: ReadonlyArray<{ from: number; to: number }>,
-): { steady: { requests: number; p99: number }; deploy: { requests: number; p99: number }; ratio: number } {
+  warmUpMs: number,
+): {
+  warmUpMs: number
+  steady: { requests: number; p99: number }
+  deploy: { requests: number; p99: number }
+  ratio: number
+} {
   const inside = (r: RequestRecord) => windows.some((w) => r.sentAt >= w.from && r.sentAt <= w.to)
   const p99 = (list: RequestRecord[]) =>
     percentile(
@@ -116,8 +126,9 @@ export function latencyDuringDeploys(
       99,
     )
   const deploy = records.filter(inside)
-  const steady = records.filter((r) => !inside(r))
+  const steady = records.filter((r) => r.sentAt >= warmUpMs && !inside(r))
   const result = {
+    warmUpMs,
     steady: { requests: steady.length, p99: p99(steady) },
     deploy: { requests: deploy.length, p99: p99(deploy) },
   }

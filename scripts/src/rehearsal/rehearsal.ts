@@ -45,6 +45,8 @@ export interface RehearsalOptions {
 /** The deploys start this far into the load: steady state before, room for both after. */
 const API_DEPLOY_AT = 0.2
 const WORKER_DEPLOY_AT = 0.35
+/** Left out of the steady-state latency: at most 5 s, and half the time before the first deploy. */
+const warmUpMs = (durationMs: number) => Math.min(5000, (API_DEPLOY_AT * durationMs) / 2)
 
 /** A small, fast, seedable generator (mulberry32): the same --seed gives the same mix. */
 function seededRandom(seed: number): () => number {
@@ -245,7 +247,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Report> {
     await Promise.all(deploying)
 
     const windows = deploys.map((d) => ({ from: d.from - startedAt, to: (d.to ?? endedAt) - startedAt }))
-    const latency = latencyDuringDeploys(mix.records, windows)
+    const latency = latencyDuringDeploys(mix.records, windows, warmUpMs(options.durationMs))
     const invariants = await checkInvariants({
       client,
       adminCookie: mix.adminCookie!,
