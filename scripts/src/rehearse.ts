@@ -81,8 +81,8 @@ async function one(name: string, dir: string, options: Partial<RehearsalOptions>
   say(
     `=== ${name}: ${merged.rate} req/s for ${merged.durationMs / 1000} s, ${merged.strategy}, ${merged.stopOrder}, ${merged.state}`,
   )
-  const report = await rehearse(merged)
-  writeReport(dir, report)
+  const { report, records } = await rehearse(merged)
+  writeReport(dir, report, records)
   process.stderr.write(`\n${renderText(report)}\n`)
   say(`report: ${dir}/report.txt, ${dir}/report.json, ${dir}/report.html`)
   return report

@@ -27,7 +27,10 @@ export class Catalogue {
 
   /** Adds the default products that are missing. Safe to run from many instances at once. */
   static async seed(storage: Storage): Promise<void> {
+    // Every instance boots through here: read first, so a boot writes nothing once seeded.
+    const known = new Set((await storage.find(products, { limit: 10_000 })).map((p) => p.id))
     for (const product of DEFAULT_PRODUCTS) {
+      if (known.has(product.sku)) continue
       await storage.insert(products, product.sku, product).catch((error: unknown) => {
         if (!(error instanceof DuplicateKeyError)) throw error
       })

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { closeSync, openSync, readdirSync } from 'node:fs'
+import { createWriteStream, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Release } from './release.js'
@@ -44,16 +44,25 @@ export class AppInstance {
     env: Record<string, string | undefined>,
     logFile: string,
   ) {
-    const log = openSync(logFile, 'a')
     // Through nice(1), so every thread node starts inherits the lower priority from the first.
     this.#child = spawn('nice', ['-n', String(BOOT_NICENESS), process.execPath, `${release.root}${ENTRY[app]}`], {
       cwd: release.root,
       env: { ...process.env, ...env, INSTANCE_ID: name, APP_VERSION: release.version },
-      stdio: ['ignore', log, log],
+      // Through a pipe, as a container's stdout is: pino fsyncs its destination on flush and at
+      // exit, and an fsync of a log file forces a filesystem journal commit that stalls every
+      // database commit on the same disk for up to a second (measured by the commit probe).
+      stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     })
-    closeSync(log)
-    this.exited = once(this.#child, 'exit').then(([code, signal]) => ({ code, signal }) as Exit)
+    const log = createWriteStream(logFile, { flags: 'a' })
+    this.#child.stdout!.pipe(log, { end: false })
+    this.#child.stderr!.pipe(log, { end: false })
+    this.#setAutogroupNiceness(BOOT_NICENESS)
+    // 'close': the process exited and its output is all in the log.
+    this.exited = once(this.#child, 'close').then(([code, signal]) => {
+      log.end()
+      return { code, signal } as Exit
+    })
   }
 
   get pid(): number | undefined {
@@ -90,6 +99,21 @@ export class AppInstance {
       for (const thread of readdirSync(`/proc/${pid}/task`)) setPriority(Number(thread), 0)
     } catch {
       // not permitted or already gone: it keeps running at the boot priority
+    }
+    this.#setAutogroupNiceness(0)
+  }
+
+  /**
+   * With the kernel's autogroup scheduling on, the CPU is shared fairly between sessions first,
+   * and every instance runs in a session of its own (detached): thread niceness then only ranks
+   * threads inside it, so the session's own niceness is the one that counts.
+   */
+  #setAutogroupNiceness(niceness: number): void {
+    const file = `/proc/${this.#child.pid}/autogroup`
+    try {
+      if (existsSync(file)) writeFileSync(file, String(niceness))
+    } catch {
+      // not permitted: the scheduler treats it like any other session
     }
   }
 

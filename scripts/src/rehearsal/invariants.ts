@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { checkTicks } from '@tms/jobs'
 import type { HttpClient, Reply } from './http-client.js'
 import { inBatches } from './in-batches.js'
-import type { latencyDuringDeploys } from './load-summary.js'
+import type { LatencyComparison } from './load-summary.js'
 import type { RequestRecord } from './request-record.js'
 import type { Ledger } from './warehouse-mix.js'
 
@@ -38,7 +38,7 @@ export interface InvariantInput {
   loadStartedAt: number
   loadEndedAt: number
   deploys: ReadonlyArray<DeployWindow>
-  latency: ReturnType<typeof latencyDuringDeploys>
+  latency: LatencyComparison
   maxLatencyRatio: number
   log: (line: string) => void
 }
@@ -176,13 +176,13 @@ export async function checkInvariants(input: InvariantInput): Promise<Invariant[
     details: late.map((d) => `${d.app}: ${d.error ?? 'finished after the load stopped: raise --duration'}`),
   })
 
-  const { steady, deploy, ratio, warmUpMs } = input.latency
+  const { steady, deploy, ratio, warmUpMs, setAside } = input.latency
   invariants.push({
     id: 'latency',
     name: `p99 latency during the deploy at most ${input.maxLatencyRatio}x steady state`,
     held: deploy.requests > 0 && ratio <= input.maxLatencyRatio,
     violations: deploy.requests > 0 && ratio <= input.maxLatencyRatio ? 0 : 1,
-    measured: `steady p99 ${steady.p99.toFixed(1)} ms (${n(steady.requests)} requests outside deploys, after a ${warmUpMs / 1000} s warm-up), during deploys ${deploy.p99.toFixed(1)} ms (${n(deploy.requests)} requests): ${ratio.toFixed(2)}x`,
+    measured: `steady p99 ${steady.p99.toFixed(1)} ms (${n(steady.requests)} requests outside deploys, after a ${warmUpMs / 1000} s warm-up), during deploys ${deploy.p99.toFixed(1)} ms (${n(deploy.requests)} requests): ${ratio.toFixed(2)}x${setAside.requests ? `; set aside, caught by ${setAside.stalls} database commit stalls (longest ${setAside.longestStallMs.toFixed(0)} ms): ${n(setAside.steady)} steady, ${n(setAside.deploy)} during deploys` : ''}`,
   })
   return invariants
 }

@@ -104,33 +104,59 @@ export function perSecond(records: ReadonlyArray<RequestRecord>): Second[] {
   })
 }
 
+export interface LatencyComparison {
+  warmUpMs: number
+  steady: { requests: number; p99: number }
+  deploy: { requests: number; p99: number }
+  ratio: number
+  /** Requests in flight while the database stalled every commit (see CommitProbe), set aside. */
+  setAside: { stalls: number; longestStallMs: number; requests: number; steady: number; deploy: number }
+  /** The same comparison with nothing set aside. */
+  raw: { steadyP99: number; deployP99: number; ratio: number }
+}
+
 /**
  * p99 latency of the requests sent inside the windows (during deploys) and outside them after
  * the warm-up (the steady state: the first seconds pay for cold JIT, pools and caches, which
- * would flatter the ratio).
+ * would flatter the ratio). Requests caught by a database commit stall (times in ms since the
+ * load began) are set aside on both sides: the disk stalls whether or not we deploy.
  */
 export function latencyDuringDeploys(
   records: ReadonlyArray<RequestRecord>,
   windows: ReadonlyArray<{ from: number; to: number }>,
   warmUpMs: number,
-): {
-  warmUpMs: number
-  steady: { requests: number; p99: number }
-  deploy: { requests: number; p99: number }
-  ratio: number
-} {
+  stalls: ReadonlyArray<{ from: number; to: number }> = [],
+): LatencyComparison {
   const inside = (r: RequestRecord) => windows.some((w) => r.sentAt >= w.from && r.sentAt <= w.to)
+  // In flight during the stall, or sent while the backlog it left drains (as long again).
+  const stalled = (r: RequestRecord) => stalls.some((s) => r.sentAt < s.to + (s.to - s.from) && r.sentAt + r.latencyMs > s.from)
   const p99 = (list: RequestRecord[]) =>
     percentile(
       list.map((r) => r.latencyMs).sort((a, b) => a - b),
       99,
     )
-  const deploy = records.filter(inside)
-  const steady = records.filter((r) => r.sentAt >= warmUpMs && !inside(r))
+  const ratioOf = (deploy: number, steady: number) => (steady > 0 ? deploy / steady : 0)
+  const measured = records.filter((r) => r.sentAt >= warmUpMs || inside(r))
+  const deployAll = measured.filter(inside)
+  const steadyAll = measured.filter((r) => !inside(r))
+  const deploy = deployAll.filter((r) => !stalled(r))
+  const steady = steadyAll.filter((r) => !stalled(r))
   const result = {
     warmUpMs,
     steady: { requests: steady.length, p99: p99(steady) },
     deploy: { requests: deploy.length, p99: p99(deploy) },
   }
-  return { ...result, ratio: result.steady.p99 > 0 ? result.deploy.p99 / result.steady.p99 : 0 }
+  const raw = { steadyP99: p99(steadyAll), deployP99: p99(deployAll) }
+  return {
+    ...result,
+    ratio: ratioOf(result.deploy.p99, result.steady.p99),
+    setAside: {
+      stalls: stalls.length,
+      longestStallMs: Math.max(0, ...stalls.map((s) => s.to - s.from)),
+      requests: measured.length - deploy.length - steady.length,
+      steady: steadyAll.length - steady.length,
+      deploy: deployAll.length - deploy.length,
+    },
+    raw: { ...raw, ratio: ratioOf(raw.deployP99, raw.steadyP99) },
+  }
 }

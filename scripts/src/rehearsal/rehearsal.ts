@@ -10,11 +10,13 @@ import { LocalCluster, type TimelineEvent } from '../cluster/local-cluster.js'
 import { PortAllocator } from '../cluster/ports.js'
 import { buildRelease, currentRelease, gitDescribe, type Release } from '../cluster/release.js'
 import { ensurePostgres, ensureRedis } from '../services.js'
+import { CommitProbe } from './commit-probe.js'
 import { HttpClient } from './http-client.js'
 import { checkInvariants, type DeployWindow } from './invariants.js'
 import { latencyDuringDeploys, percentile, perSecond, summarize } from './load-summary.js'
 import { runOpenModel } from './open-model.js'
 import type { Marker, Report } from './report.js'
+import type { RequestRecord } from './request-record.js'
 import { WarehouseMix } from './warehouse-mix.js'
 
 /** Sessions, caches and locks: in Redis (stateless instances) or in each process (the demonstration of why not). */
@@ -66,6 +68,8 @@ interface Environment {
   /** Runs the deploy of `app`, resolving when it is done. */
   deploy(app: 'api' | 'worker'): Promise<void>
   apps: ReadonlyArray<'api' | 'worker'>
+  /** Where a commit probe can write (the rehearsal's own schema); unknown for a target. */
+  probeDatabaseUrl?: string
   stop(): Promise<void>
 }
 
@@ -127,6 +131,7 @@ async function localEnvironment(options: RehearsalOptions): Promise<Environment>
     url: cluster.url,
     timeline: cluster.timeline,
     apps: ['api', 'worker'],
+    probeDatabaseUrl: database.toString(),
     deploy: (app) => cluster.deploy(app, next, { strategy: options.strategy, stopOrder: options.stopOrder }),
     async stop() {
       await cluster.stop()
@@ -169,15 +174,17 @@ function targetEnvironment(options: RehearsalOptions): Environment {
 }
 
 /** One rehearsal: environment up, users and work prepared, load with deploys in it, checks, report. */
-export async function rehearse(options: RehearsalOptions): Promise<Report> {
+export async function rehearse(options: RehearsalOptions): Promise<{ report: Report; records: RequestRecord[] }> {
   const { log } = options
   const environment = options.target ? targetEnvironment(options) : await localEnvironment(options)
   const client = new HttpClient(environment.url)
+  let probe: CommitProbe | undefined
   let stopped = false
   const stop = async () => {
     if (stopped) return
     stopped = true
     client.close()
+    await probe?.stop()
     await environment.stop()
   }
   const interrupted = () => {
@@ -200,6 +207,8 @@ export async function rehearse(options: RehearsalOptions): Promise<Report> {
     })
     await mix.prepare(Math.min(400, options.rate))
 
+    probe = environment.probeDatabaseUrl ? new CommitProbe(environment.probeDatabaseUrl) : undefined
+    await probe?.ready()
     const deploys: DeployWindow[] = []
     const deploying: Promise<void>[] = []
     const startedAt = Date.now()
@@ -245,9 +254,10 @@ export async function rehearse(options: RehearsalOptions): Promise<Report> {
     const endedAt = Date.now()
     log(`load done: ${load.sent.toLocaleString('en-US')} requests; waiting for deploys to finish`)
     await Promise.all(deploying)
+    const stalls = ((await probe?.stop()) ?? []).map((s) => ({ from: s.from - startedAt, to: s.to - startedAt }))
 
     const windows = deploys.map((d) => ({ from: d.from - startedAt, to: (d.to ?? endedAt) - startedAt }))
-    const latency = latencyDuringDeploys(mix.records, windows, warmUpMs(options.durationMs))
+    const latency = latencyDuringDeploys(mix.records, windows, warmUpMs(options.durationMs), stalls)
     const invariants = await checkInvariants({
       client,
       adminCookie: mix.adminCookie!,
@@ -270,7 +280,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Report> {
       ...(e.version ? { version: e.version } : {}),
       ...(e.detail ? { detail: e.detail } : {}),
     }))
-    return {
+    const report: Report = {
       title: options.title,
       settings: {
         rate: options.rate,
@@ -283,6 +293,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Report> {
         state: options.state,
         ...(options.from ? { from: options.from } : {}),
         seed: options.seed,
+        'max p99 ratio': options.maxLatencyRatio,
         agents: mix.people.agents,
         operators: mix.people.operators,
       },
@@ -294,7 +305,9 @@ export async function rehearse(options: RehearsalOptions): Promise<Report> {
       timeline,
       seconds: perSecond(mix.records),
       generatorMaxLagMs: load.maxLagMs,
+      databaseStalls: stalls.map((s) => ({ from: s.from / 1000, to: s.to / 1000 })),
     }
+    return { report, records: mix.records }
   } finally {
     process.removeListener('SIGINT', interrupted)
     process.removeListener('SIGTERM', interrupted)

@@ -86,6 +86,8 @@ function legend(items: Array<{ colour: string; label: string; dashed?: boolean }
     .join('')}</div>`
 }
 
+const limitOf = (report: Report) => Number(report.settings['max p99 ratio'] ?? 2)
+
 interface Life {
   instance: string
   app: string
@@ -149,12 +151,19 @@ export function renderHtml(report: Report, text: string): string {
     values: report.seconds.map((s) => s.byVersion[v] ?? 0),
   }))
 
-  const p99Max = Math.max(1, ...report.seconds.map((s) => s.p99), report.latency.steady.p99 * 2.2)
+  const p99Max = Math.max(1, ...report.seconds.map((s) => s.p99), report.latency.steady.p99 * limitOf(report) * 1.1)
   const line = report.seconds.map((s) => `${axis.x(s.t + 0.5).toFixed(1)},{Y:${s.p99.toFixed(2)}}`).join(' ')
   const steady = report.latency.steady.p99
-  const latencyBody = `<polyline points="${line}" class="p99"/>
+  const limit = limitOf(report)
+  const stalls = report.databaseStalls
+    .map(
+      (stall) =>
+        `<rect x="${axis.x(stall.from).toFixed(1)}" y="20" width="${Math.max(2, axis.x(stall.to) - axis.x(stall.from)).toFixed(1)}" height="170" class="stall"><title>database commit stall ${((stall.to - stall.from) * 1000).toFixed(0)} ms at ${stall.from.toFixed(1)}s</title></rect>`,
+    )
+    .join('')
+  const latencyBody = `${stalls}<polyline points="${line}" class="p99"/>
     <line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="{Y:${steady}}" y2="{Y:${steady}}" class="steady"><title>steady p99 ${steady.toFixed(1)} ms</title></line>
-    <line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="{Y:${steady * 2}}" y2="{Y:${steady * 2}}" class="limit"><title>2x steady p99</title></line>`
+    <line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="{Y:${steady * limit}}" y2="{Y:${steady * limit}}" class="limit"><title>${limit}x steady p99</title></line>`
 
   const all = lives(report)
   const laneHeight = 18
@@ -197,6 +206,7 @@ export function renderHtml(report: Report, text: string): string {
   .axis { font-size: 11px; text-anchor: middle; fill: #555 }
   .band { fill: #1565c0; opacity: 0.07 } .band.worker { fill: #00897b }
   .p99 { fill: none; stroke: #c62828; stroke-width: 1.5 } .steady { stroke: #2e9e5b; stroke-dasharray: 4 3 } .limit { stroke: #c62828; stroke-dasharray: 6 4; opacity: 0.6 }
+  .stall { fill: #757575; opacity: 0.35 }
   .booting { opacity: 0.35 } .serving { opacity: 0.95 } .draining { opacity: 0.55; stroke: #fff; stroke-dasharray: 2 2 }
   .legend { font-size: 12px; margin: 2px 0 0 ${LEFT}px } .legend span { margin-right: 14px } .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px }
   pre { background: #f6f6f6; padding: 10px; overflow-x: auto; font-size: 12px }
@@ -217,7 +227,8 @@ ${frame(axis, 220, 'p99 latency per second (ms)', p99Max, 'ms', latencyBody, ban
 ${legend([
   { colour: '#c62828', label: 'p99 of the second' },
   { colour: '#2e9e5b', label: `steady-state p99 ${steady.toFixed(1)} ms`, dashed: true },
-  { colour: '#c62828', label: 'limit: 2x steady', dashed: true },
+  { colour: '#c62828', label: `limit: ${limit}x steady`, dashed: true },
+  { colour: '#757575', label: `database commit stalls (${report.databaseStalls.length}), set aside` },
 ])}
 ${lanesSvg}
 ${legend(versions.filter((v) => v !== 'no answer').map((v) => ({ colour: versionColour(v), label: v })))}

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import type { Invariant } from './invariants.js'
-import type { LoadSummary, latencyDuringDeploys, Second } from './load-summary.js'
+import type { LatencyComparison, LoadSummary, Second } from './load-summary.js'
 import { renderHtml } from './report-html.js'
+import type { RequestRecord } from './request-record.js'
 
 /** A step of a deploy, in seconds since the load began. */
 export interface Marker {
@@ -18,7 +19,7 @@ export interface Report {
   title: string
   settings: Record<string, string | number>
   summary: LoadSummary
-  latency: ReturnType<typeof latencyDuringDeploys>
+  latency: LatencyComparison
   invariants: Invariant[]
   passed: boolean
   /** The deploy windows, in seconds since the load began. */
@@ -27,6 +28,8 @@ export interface Report {
   seconds: Second[]
   /** The generator's own worst lag behind schedule: above a few ms, the machine was the bottleneck. */
   generatorMaxLagMs: number
+  /** Database commit stalls the probe saw, in seconds since the load began. */
+  databaseStalls: { from: number; to: number }[]
 }
 
 function duration(ms: number): string {
@@ -36,7 +39,7 @@ function duration(ms: number): string {
   return `${(ms * 1000).toFixed(0)}µs`
 }
 
-const row = (label: string, fields: string, values: string) => `${label.padEnd(14)}${fields.padEnd(34)}${values}`
+const row = (label: string, fields: string, values: string) => `${label.padEnd(14)}${fields.padEnd(44)}${values}`
 
 /** vegeta's text report, then what vegeta cannot know: expected answers, versions, invariants. */
 export function renderText(report: Report): string {
@@ -86,6 +89,16 @@ export function renderText(report: Report): string {
       '[steady, during deploys, ratio]',
       `${duration(report.latency.steady.p99)}, ${duration(report.latency.deploy.p99)}, ${report.latency.ratio.toFixed(2)}x`,
     ),
+    row(
+      'Latency p99',
+      '[raw: steady, during deploys, ratio]',
+      `${duration(report.latency.raw.steadyP99)}, ${duration(report.latency.raw.deployP99)}, ${report.latency.raw.ratio.toFixed(2)}x`,
+    ),
+    row(
+      'DB stalls',
+      '[count, longest, set aside steady, deploy]',
+      `${report.latency.setAside.stalls}, ${duration(report.latency.setAside.longestStallMs)}, ${report.latency.setAside.steady}, ${report.latency.setAside.deploy}`,
+    ),
     row('Generator', '[max lag]', duration(report.generatorMaxLagMs)),
     '',
     'Invariants:',
@@ -106,8 +119,10 @@ export function renderText(report: Report): string {
 }
 
 /** DIR/report.txt, DIR/report.json, DIR/report.html. */
-export function writeReport(dir: string, report: Report): void {
+/** The report three ways, and every request as one JSON line (vegeta's results, readable). */
+export function writeReport(dir: string, report: Report, records: ReadonlyArray<RequestRecord>): void {
   mkdirSync(dir, { recursive: true })
+  writeFileSync(`${dir}/requests.ndjson`, records.map((r) => `${JSON.stringify(r)}\n`).join(''))
   const text = renderText(report)
   writeFileSync(`${dir}/report.txt`, text)
   writeFileSync(`${dir}/report.json`, `${JSON.stringify(report, null, 2)}\n`)
