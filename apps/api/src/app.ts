@@ -87,7 +87,13 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     checks: { redis: async () => void (await redis.ping()), database: () => storage.ping() },
   })
 
-  const locks = new LockService({ redis, prefix: keyspace.child('lock').prefix, logger: deps.logger })
+  // The demonstration of what in-process state does to a deploy (refused in production): locks
+  // only this instance sees (its own key space: the cross-instance behaviour of an in-memory
+  // lock), the shared cache replaced by this process's memory, and sessions in memory (below).
+  const inProcess = config.TMS_DEMO_IN_PROCESS_STATE
+  if (inProcess) deps.logger.warn("TMS_DEMO_IN_PROCESS_STATE: sessions, caches and locks are this process's own")
+  const lockSpace = inProcess ? keyspace.child(`lock:${config.INSTANCE_ID}`) : keyspace.child('lock')
+  const locks = new LockService({ redis, prefix: lockSpace.prefix, logger: deps.logger })
   const caches = createCaches({
     redis,
     subscriber: deps.subscriber,
@@ -99,7 +105,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
   const accounts = new Accounts(storage)
   const catalogue = new Catalogue(storage, caches.memory)
   const requests = new ShipmentRequests(storage, catalogue)
-  const shipments = new Shipments(storage, { cache: caches.remote, locks })
+  const shipments = new Shipments(storage, { cache: inProcess ? caches.memory : caches.remote, locks })
   const claims = new PackingClaims(locks, shipments, config.PACKING_CLAIM_TTL_SECONDS * 1000)
   const jobsQueue = new Queue(JOBS_QUEUE, { connection: deps.jobsConnection, prefix: `${config.REDIS_KEY_PREFIX}bull` })
   jobsQueue.on('error', (error) => deps.logger.warn({ err: error.message }, 'job queue error'))
@@ -119,6 +125,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
       keyspace: keyspace.child('sess'),
       secrets: config.SESSION_SECRETS,
       ttlSeconds: config.SESSION_TTL_SECONDS,
+      store: inProcess ? 'memory' : 'redis',
     })
     await api.register(authentication, { accounts })
     await api.register(authRoutes, { accounts, throttle })

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import {
   databaseEnv,
+  demonstrationSwitch,
   type EnvContext,
   httpEnv,
   loadConfigOrExit,
@@ -25,6 +26,11 @@ export function apiEnv(ctx: EnvContext) {
     LOGIN_FAILURE_WINDOW_SECONDS: positiveInt({ default: 900 }),
     /** How long an agent holds a shipment at the packing station without extending the claim. */
     PACKING_CLAIM_TTL_SECONDS: positiveInt({ default: 120 }),
+    /**
+     * Demonstration only (npm run rehearse -- --compare): sessions, caches and locks kept in each
+     * process, as before TMS was stateless, to show what a deploy then does. Production refuses it.
+     */
+    TMS_DEMO_IN_PROCESS_STATE: demonstrationSwitch(ctx),
   }
 }
 

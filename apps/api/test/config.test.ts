@@ -27,3 +27,14 @@ t.test('a valid environment starts', async (t) => {
   const api = await startApiProcess(t, await isolatedEnv(t))
   t.match(api.url, /^http:\/\/127\.0\.0\.1:\d+$/)
 })
+
+t.test('production refuses the in-process state demonstration switch, naming it', async (t) => {
+  const child = startChildService(t, {
+    name: 'prod-demo',
+    script: MAIN,
+    env: { NODE_ENV: 'production', TMS_DEMO_IN_PROCESS_STATE: 'true' },
+  })
+  t.equal((await child.exited).code, 1)
+  t.match(child.logs.find((l) => l.level === 'fatal')?.msg, /TMS_DEMO_IN_PROCESS_STATE: is a demonstration switch/)
+  t.notOk(child.logs.some((l) => l.msg === 'listening'))
+})

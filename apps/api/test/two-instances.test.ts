@@ -27,3 +27,12 @@ t.test('two API processes share sessions; sessions survive restarting both', asy
   t.equal((await http(c.url, 'GET', '/auth/me', { cookie })).status, 200, 'the session from before the restart still works')
   t.equal((await http(d.url, 'GET', '/auth/me', { cookie })).status, 200)
 })
+
+t.test('with the demonstration switch on, each process keeps its own sessions (what the rehearsal compares)', async (t) => {
+  const env = { ...(await isolatedEnv(t)), TMS_DEMO_IN_PROCESS_STATE: 'true' }
+  const a = await startApiProcess(t, env, 'api-a')
+  const b = await startApiProcess(t, env, 'api-b')
+  const cookie = cookieFrom(await http(a.url, 'POST', '/auth/login', { body: ADMIN }))
+  t.equal((await http(a.url, 'GET', '/auth/me', { cookie })).status, 200, 'known where it logged in')
+  t.equal((await http(b.url, 'GET', '/auth/me', { cookie })).status, 401, 'unknown to the other process')
+})

@@ -75,3 +75,14 @@ export function sessionEnv(ctx: EnvContext) {
     ADMIN_PASSWORD: adminPassword({ default: dev(DEV_DEFAULTS.ADMIN_PASSWORD) }),
   }
 }
+
+/** A switch that exists for demonstrations: off by default, and production refuses to start with it on. */
+export function demonstrationSwitch(ctx: EnvContext) {
+  return makeValidator<boolean>((raw) => {
+    const value = raw.trim().toLowerCase()
+    if (!['true', 'false', '1', '0'].includes(value)) throw new EnvError('must be true or false')
+    const on = value === 'true' || value === '1'
+    if (on && ctx.production) throw new EnvError('is a demonstration switch, which production refuses')
+    return on
+  })({ default: false })
+}

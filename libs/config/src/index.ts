@@ -6,6 +6,7 @@ export {
   DEFAULT_REDIS_URL,
   DEV_DEFAULTS,
   databaseEnv,
+  demonstrationSwitch,
   httpEnv,
   redisEnv,
   runtimeEnv,

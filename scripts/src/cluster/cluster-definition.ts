@@ -21,6 +21,11 @@ export interface ClusterDefinition {
     healthCheck: { path: string; intervalMs: number; fall: number; rise: number }
     idleTimeoutMs: number
     deregistrationDelayMs: number
+    /**
+     * Pin each client to one instance with a cookie. TMS does not need it (any instance serves
+     * any request); the rehearsal turns it on to demonstrate in-process sessions fairly.
+     */
+    stickySessions?: boolean
   }
   api: AppDeployment & { stopOrder: StopOrder }
   worker: AppDeployment

@@ -60,6 +60,13 @@ export class LoadBalancer {
       .replaceAll('{{fall}}', String(hc.fall))
       .replaceAll('{{rise}}', String(hc.rise))
       .replaceAll('{{slots}}', String(this.definition.slots))
+      .replaceAll(
+        '{{stickiness}}',
+        this.definition.stickySessions
+          ? // A cookie per server, derived from its address, so runtime-filled slots get one too.
+            'cookie tms.lb insert indirect nocache dynamic\n  dynamic-cookie-key tms-local-cluster'
+          : '# no stickiness: any instance serves any request',
+      )
     const file = `${this.runDir}/haproxy.cfg`
     writeFileSync(file, config)
     this.#child = spawn('haproxy', ['-f', file, '-db'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })

@@ -93,6 +93,8 @@ async function localEnvironment(options: RehearsalOptions): Promise<Environment>
   const definition = readClusterDefinition()
   definition.api.instances = options.api
   definition.worker.instances = options.workers
+  // In-process sessions only ever worked behind a sticky balancer; give them that fair chance.
+  definition.loadBalancer.stickySessions = options.state === 'in-process'
   const ports = new PortAllocator(20_000 + Math.floor(Math.random() * 100) * 100)
   const env: Record<string, string> = {
     NODE_ENV: 'development',
@@ -260,7 +262,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
     const latency = latencyDuringDeploys(mix.records, windows, warmUpMs(options.durationMs), stalls)
     const invariants = await checkInvariants({
       client,
-      adminCookie: mix.adminCookie!,
+      adminCookie: (await mix.loginAdmin())!,
       records: mix.records,
       ledger: mix.ledger,
       sessions: mix.sessions,

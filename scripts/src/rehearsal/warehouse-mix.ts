@@ -117,16 +117,22 @@ export class WarehouseMix {
     return [...this.#agents, ...this.#operators].map((p) => ({ email: p.email, cookie: p.cookie }))
   }
 
+  /** A fresh admin session (the checks afterwards use one: the load's may be gone by design). */
+  async loginAdmin(): Promise<string | undefined> {
+    const { client, admin } = this.#options
+    const login = await client.send({ method: 'POST', path: '/auth/login', body: admin })
+    if (login.status !== 200) throw new Error(`the admin login failed (${describe(login)}): set ADMIN_EMAIL and ADMIN_PASSWORD`)
+    this.adminCookie = cookieFrom(login)
+    return this.adminCookie
+  }
+
   /**
    * Before the load: the run's users (created by the admin) log in, and `seed` shipment
    * requests are turned into pending shipments, so agents have work from the first second.
    */
   async prepare(seed: number): Promise<void> {
-    const { client, admin, log } = this.#options
-    const login = await client.send({ method: 'POST', path: '/auth/login', body: admin })
-    if (login.status !== 200) throw new Error(`the admin login failed (${describe(login)}): set ADMIN_EMAIL and ADMIN_PASSWORD`)
-    const cookie = cookieFrom(login)
-    this.adminCookie = cookie
+    const { client, log } = this.#options
+    const cookie = await this.loginAdmin()
     await inBatches<Person>([...this.#agents, ...this.#operators], 8, async (person) => {
       const created = await client.send({
         method: 'POST',
@@ -398,6 +404,8 @@ export class WarehouseMix {
     if (typeof version === 'string') record.version = version
     if (typeof instance === 'string') record.instance = instance
     this.records.push(record)
+    // A balancer's stickiness cookie may change with any answer; the session cookie only at login.
+    if (person?.cookie) person.cookie = cookieFrom(reply, person.cookie)
     if (reply.status === 401 && person && authenticated) {
       this.ledger.sessionLosses.push({
         at: sentAt,

@@ -15,6 +15,11 @@ export interface SessionsOptions {
   /** The first signs new cookies; all of them verify, so secrets rotate without logging anyone out. */
   secrets: string[]
   ttlSeconds: number
+  /**
+   * 'memory': @fastify/session's own in-process store, for the rehearsal's demonstration of
+   * what a deploy does to sessions kept in each process (TMS_DEMO_IN_PROCESS_STATE). Default 'redis'.
+   */
+  store?: 'redis' | 'memory'
 }
 
 const needsResign = Symbol('needsResign')
@@ -48,7 +53,7 @@ export const sessions = fp<SessionsOptions>(
     await app.register(fastifySession, {
       secret: signer,
       cookieName: SESSION_COOKIE,
-      store,
+      ...(options.store === 'memory' ? {} : { store }),
       // Never write a session nobody logged into, and never rewrite one that did not change.
       saveUninitialized: false,
       rolling: false,
