@@ -202,6 +202,13 @@ export class LocalCluster {
     }
   }
 
+  /** Like a platform's stop timeout: SIGKILL only well past the app's own bounded shutdown. */
+  #killAfterMs(app: 'api' | 'worker'): number {
+    const env = this.#options.definition[app].env ?? {}
+    const own = Number(app === 'api' ? (env.SHUTDOWN_TIMEOUT_MS ?? 30_000) : (env.WORKER_SHUTDOWN_TIMEOUT_MS ?? 600_000))
+    return own + 15_000
+  }
+
   async #launch(app: AppName, release: Release, port?: number): Promise<AppInstance> {
     const name = `${app}-${++this.#counters[app]}`
     const chosen = port ?? (await this.#ports.take())
@@ -249,13 +256,13 @@ export class LocalCluster {
       await this.lb.deregister(slot)
       this.#event('api', 'deregistered', { instance: instance.name, version })
       this.#event('api', 'sigterm', { instance: instance.name, version })
-      const exit = await instance.stop()
+      const exit = await instance.stop(this.#killAfterMs('api'))
       this.#event('api', 'exited', { instance: instance.name, version, detail: `code ${exit.code ?? exit.signal}` })
     } else {
       // Kubernetes: SIGTERM while the endpoint is removed; the balancer only learns from the
       // instance's failing readiness checks, so the app's own drain must cover that time.
       this.#event('api', 'sigterm', { instance: instance.name, version, detail: 'balancer not told' })
-      const exit = await instance.stop()
+      const exit = await instance.stop(this.#killAfterMs('api'))
       this.#event('api', 'exited', { instance: instance.name, version, detail: `code ${exit.code ?? exit.signal}` })
       await this.lb.deregister(slot)
     }
@@ -274,7 +281,7 @@ export class LocalCluster {
   async #stopWorker(instance: AppInstance): Promise<void> {
     this.#workers = this.#workers.filter((w) => w !== instance)
     this.#event('worker', 'sigterm', { instance: instance.name, version: instance.release.version })
-    const exit = await instance.stop(700_000)
+    const exit = await instance.stop(this.#killAfterMs('worker'))
     this.#event('worker', 'exited', {
       instance: instance.name,
       version: instance.release.version,
