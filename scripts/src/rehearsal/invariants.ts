@@ -219,7 +219,7 @@ async function checkJobTicks(input: InvariantInput, get: (path: string) => Promi
     if (report.duplicates.length > 0 || missed > 0 || report.ticks === 0) held = false
     violations += report.duplicates.length + missed
     lines.push(
-      `${schedule.id}: ${report.ticks} ticks on ${report.instances.length} workers, ${report.duplicates.length} twice, ${missed} missed`,
+      `${schedule.id}: ${report.ticks} tick${report.ticks === 1 ? '' : 's'} on ${report.instances.length} workers, ${report.duplicates.length} twice, ${missed} missed`,
     )
     details.push(...report.duplicates.map((tick) => `${schedule.id} tick ${tick} ran twice`))
     details.push(...report.gaps.map((g) => `${schedule.id}: ${g.missing} missing after ${g.after}`))

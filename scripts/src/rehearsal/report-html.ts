@@ -198,7 +198,7 @@ export function renderHtml(report: Report, text: string): string {
 <style>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: ${WIDTH + 40}px }
   h1 { font-size: 20px; margin: 0 0 4px } .verdict { padding: 2px 10px; border-radius: 4px; color: #fff }
-  .PASS { background: #2e9e5b } .FAIL { background: #c62828 }
+  .verdict.small { font-size: 11px; padding: 1px 6px } .PASS { background: #2e9e5b } .FAIL { background: #c62828 }
   .settings { color: #555; margin-bottom: 12px }
   table { border-collapse: collapse; margin: 12px 0 } td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top }
   .chart { display: block; margin: 8px 0 0 } .title { font-weight: 600; font-size: 13px }
@@ -217,7 +217,7 @@ export function renderHtml(report: Report, text: string): string {
     .map(([k, v]) => `${esc(k)}: <b>${esc(String(v))}</b>`)
     .join(' · ')}</div>
 <table><tr><th></th><th>invariant</th><th>measured</th></tr>
-${report.invariants.map((i) => `<tr><td>${i.held ? '✅' : '❌'}</td><td>${esc(i.name)}</td><td>${esc(i.measured)}${i.held || !i.details?.length ? '' : `<br><small>${i.details.map(esc).join('<br>')}</small>`}</td></tr>`).join('\n')}
+${report.invariants.map((i) => `<tr><td><span class="verdict small ${i.held ? 'PASS' : 'FAIL'}">${i.held ? 'PASS' : 'FAIL'}</span></td><td>${esc(i.name)}</td><td>${esc(i.measured)}${i.held || !i.details?.length ? '' : `<br><small>${i.details.map(esc).join('<br>')}</small>`}</td></tr>`).join('\n')}
 </table>
 ${frame(axis, 240, 'Requests per second by status (shaded: deploys; blue API, green workers)', peak, 'requests/s', stackedBars(axis, statusSeries), bands(240))}
 ${legend(statusSeries.map((s) => ({ colour: s.colour, label: s.label })))}
