@@ -97,7 +97,9 @@ export function renderText(report: Report): string {
     row(
       'DB stalls',
       '[count, longest, set aside steady, deploy]',
-      `${report.latency.setAside.stalls}, ${duration(report.latency.setAside.longestStallMs)}, ${report.latency.setAside.steady}, ${report.latency.setAside.deploy}`,
+      report.settings.target
+        ? 'not measured: the probe needs the database, which a target does not give'
+        : `${report.latency.setAside.stalls}, ${duration(report.latency.setAside.longestStallMs)}, ${report.latency.setAside.steady}, ${report.latency.setAside.deploy}`,
     ),
     row('Generator', '[max lag]', duration(report.generatorMaxLagMs)),
     '',
