@@ -1,3 +1,4 @@
+import { LuaScript } from '@tms/redis'
 import type { Redis } from 'ioredis'
 import { Mutex } from 'redis-semaphore'
 
@@ -88,12 +89,8 @@ export interface LockKeys {
 export type AttemptMode = 'try' | 'join' | 'queued'
 export type AttemptResult = { acquired: true; token: number } | { acquired: false; queued: boolean; place: number }
 
-interface FencedCommands {
-  tmsLockAcquire(...args: Array<string | number>): Promise<number>
-  tmsLockLeave(...args: string[]): Promise<number>
-}
-
-const defined = new WeakSet<Redis>()
+const ACQUIRE_SCRIPT = new LuaScript('tms-lock-acquire', ACQUIRE, 5)
+const LEAVE_SCRIPT = new LuaScript('tms-lock-leave', LEAVE, 2)
 
 /**
  * redis-semaphore's Mutex, acquiring through the FIFO queue and taking a fencing token.
@@ -102,7 +99,7 @@ const defined = new WeakSet<Redis>()
  * there becomes an unhandled rejection; `LockKeeper` refreshes instead, bounded in time.
  */
 export class FencedMutex extends Mutex {
-  readonly #redis: Redis & FencedCommands
+  readonly #redis: Redis
   readonly #keys: LockKeys
   readonly #holder: string
   readonly #ttlMs: number
@@ -120,16 +117,11 @@ export class FencedMutex extends Mutex {
     })
     // redis-semaphore prefixes keys with "mutex:"; ours already live under the app's prefix.
     this._key = keys.lock
-    this.#redis = redis as Redis & FencedCommands
+    this.#redis = redis
     this.#keys = keys
     this.#holder = options.holder
     this.#ttlMs = options.ttlMs
     if (options.value) this.fencingToken = Number(options.value.slice(options.value.lastIndexOf('#') + 1))
-    if (!defined.has(redis)) {
-      defined.add(redis)
-      redis.defineCommand('tmsLockAcquire', { numberOfKeys: 5, lua: ACQUIRE })
-      redis.defineCommand('tmsLockLeave', { numberOfKeys: 2, lua: LEAVE })
-    }
   }
 
   get key(): string {
@@ -144,7 +136,7 @@ export class FencedMutex extends Mutex {
   }
 
   async leaveQueue(ticket: string): Promise<void> {
-    await this.#redis.tmsLockLeave(this.#keys.queue, this.#keys.alive, ticket)
+    await LEAVE_SCRIPT.run(this.#redis, [this.#keys.queue, this.#keys.alive], [ticket])
   }
 
   /** Extends the lock if this holder still holds it; false when it does not. */
@@ -155,17 +147,10 @@ export class FencedMutex extends Mutex {
   protected override async _acquire(): Promise<boolean> {
     const { ticket, mode, ticketTtlMs } = this.#attempt
     const k = this.#keys
-    const result = await this.#redis.tmsLockAcquire(
-      k.lock,
-      k.fence,
-      k.queue,
-      k.alive,
-      k.seq,
-      this.#holder,
-      this.#ttlMs,
-      ticket,
-      mode,
-      ticketTtlMs,
+    const result = await ACQUIRE_SCRIPT.run<number>(
+      this.#redis,
+      [k.lock, k.fence, k.queue, k.alive, k.seq],
+      [this.#holder, this.#ttlMs, ticket, mode, ticketTtlMs],
     )
     if (result > 0) {
       // The lock's value is `<holder>#<token>` (written by the script), so a later request, even

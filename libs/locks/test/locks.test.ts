@@ -230,3 +230,28 @@ t.test('50 parallel claims of one object by different holders: exactly one wins'
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
   t.ok(results.every((r) => r.status === 'fulfilled' || r.reason instanceof ObjectLockedError))
 })
+
+t.test("a connection's first lock, queued behind a pipeline in flight, works", async (t) => {
+  // ioredis auto-pipelining: while one pipeline waits for Redis, commands gather in the next.
+  // The first lock on a connection used to define its Lua commands on the client then; the
+  // gathering pipeline, created before, lacked them, and ioredis crashed the process (seen
+  // under load in the deploy rehearsal).
+  const prefix = isolatedRedisPrefix(t)
+  const redis = createRedis(TEST_REDIS_URL, { connectionName: 'locks-test-pipelined' })
+  t.teardown(() => redis.disconnect())
+  await connectRedis(redis)
+  const locks = new LockService({ redis, prefix, ttlMs: 2000 })
+  // Redis busy for 200 ms: the pipeline carrying this stays in flight meanwhile.
+  const busy = redis.eval(
+    `local t0 = redis.call('TIME')
+     repeat local t = redis.call('TIME') until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 200000
+     return 1`,
+    0,
+  )
+  await new Promise((resolve) => setImmediate(resolve))
+  const gathering = redis.get(`${prefix}nothing`)
+  const run = locks.withServiceLock('create-shipments', async ({ fencingToken }) => fencingToken)
+  const [, value, token] = await Promise.all([busy, gathering, run])
+  t.equal(value, null)
+  t.ok(token > 0, 'the lock was taken and the action ran')
+})

@@ -9,3 +9,4 @@ export {
 } from './create-redis.js'
 export { isRedisUnavailable } from './errors.js'
 export { Keyspace } from './keyspace.js'
+export { LuaScript } from './lua-script.js'

@@ -1,4 +1,4 @@
-import type { Keyspace } from '@tms/redis'
+import { type Keyspace, LuaScript } from '@tms/redis'
 import type { Session } from 'fastify'
 import type { Redis } from 'ioredis'
 
@@ -28,12 +28,7 @@ for i = 3 + 2 * changed, #ARGV do session[ARGV[i]] = nil end
 redis.call('SET', KEYS[1], cjson.encode(session), 'EX', ARGV[1])
 return 1`
 
-interface SessionCommands {
-  tmsSessionUpdate(key: string, ttl: number, changed: number, ...args: string[]): Promise<number>
-}
-
-/** Connections that already carry the session scripts (they may be shared by several stores). */
-const scriptsDefined = new WeakSet<Redis>()
+const UPDATE_SCRIPT = new LuaScript('tms-session-update', UPDATE, 1)
 
 export interface SessionStoreLogger {
   info(obj: object, msg: string): void
@@ -49,7 +44,7 @@ export interface SessionStoreLogger {
  * was already in flight.
  */
 export class RedisSessionStore {
-  readonly #redis: Redis & SessionCommands
+  readonly #redis: Redis
   readonly #keys: Keyspace
   readonly #ttlSeconds: number
   readonly #logger: SessionStoreLogger | undefined
@@ -61,14 +56,10 @@ export class RedisSessionStore {
   #justLoaded: { id: string; fields: Fields } | undefined
 
   constructor(options: { redis: Redis; keyspace: Keyspace; ttlSeconds: number; logger?: SessionStoreLogger }) {
-    this.#redis = options.redis as Redis & SessionCommands
+    this.#redis = options.redis
     this.#keys = options.keyspace
     this.#ttlSeconds = options.ttlSeconds
     this.#logger = options.logger
-    if (!scriptsDefined.has(options.redis)) {
-      scriptsDefined.add(options.redis)
-      this.#redis.defineCommand('tmsSessionUpdate', { numberOfKeys: 1, lua: UPDATE })
-    }
   }
 
   key(sessionId: string): string {
@@ -118,12 +109,10 @@ export class RedisSessionStore {
     for (const name in fields) if (base[name] !== fields[name]) changed.push(name, fields[name]!)
     const removed = Object.keys(base).filter((name) => !(name in fields))
     if (changed.length === 0 && removed.length === 0) return
-    const kept = await this.#redis.tmsSessionUpdate(
-      this.key(sessionId),
-      this.#ttlSeconds,
-      changed.length / 2,
-      ...changed,
-      ...removed,
+    const kept = await UPDATE_SCRIPT.run<number>(
+      this.#redis,
+      [this.key(sessionId)],
+      [this.#ttlSeconds, changed.length / 2, ...changed, ...removed],
     )
     if (kept === 0)
       this.#logger?.info({ changedKeys: changed.filter((_, i) => i % 2 === 0) }, 'session was invalidated; change not saved')
