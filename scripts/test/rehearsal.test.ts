@@ -14,7 +14,7 @@ import { launchChromium } from './chromium.js'
  */
 const OUT = `${REPO_ROOT}.local/test-rehearsal`
 const ORDERS = ['lb-first', 'signal-first'] as const
-const RATE = 150
+const RATE = 200
 const SECONDS = 30
 
 t.test('a short rehearsal: both stop orders keep every invariant, and the report renders in Chromium', async (t) => {
