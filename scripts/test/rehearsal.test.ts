@@ -16,6 +16,13 @@ const OUT = `${REPO_ROOT}.local/test-rehearsal`
 const ORDERS = ['lb-first', 'signal-first'] as const
 const RATE = 200
 const SECONDS = 30
+/**
+ * The p99 bar for this short run. 30 s per stop order leaves about 1,500 steady-state requests,
+ * whose p99 is the 15th slowest: on this machine's disk it moved the ratio between 1.0x and
+ * 2.05x from run to run with nothing else changed. `npm run rehearse` (60 s) holds 2x; here 3x
+ * still catches a deploy that slows requests, without failing CI on the disk's mood.
+ */
+const MAX_LATENCY_RATIO = 3
 
 t.test('a short rehearsal: both stop orders keep every invariant, and the report renders in Chromium', async (t) => {
   rmSync(OUT, { recursive: true, force: true })
@@ -24,7 +31,7 @@ t.test('a short rehearsal: both stop orders keep every invariant, and the report
     [
       `${REPO_ROOT}scripts/dist/rehearse.js`,
       ...['--rate', String(RATE), '--duration', `${SECONDS}s`, '--api', '2', '--workers', '2'],
-      ...['--stop-order', 'both', '--out', OUT],
+      ...['--stop-order', 'both', '--max-latency-ratio', String(MAX_LATENCY_RATIO), '--out', OUT],
     ],
     // Its progress goes to our stderr: CI's log shows the rehearsal as it happens.
     { stdio: ['ignore', 'inherit', 'inherit'] },
