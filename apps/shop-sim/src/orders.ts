@@ -1,3 +1,4 @@
+import { seededRandom } from '@tms/testing/seeded-random'
 /** The shop's orders, the same for the same seed: tests and rehearsals can predict them. */
 
 export interface ShopOrder {
@@ -18,18 +19,6 @@ const CITIES: Array<[string, string, string]> = [
   ['Praha', '11000', 'CZ'],
   ['Milano', '20121', 'IT'],
 ]
-
-/** mulberry32: a tiny seeded PRNG, enough for test data. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export interface OrderBookOptions {
   seed: number
@@ -53,7 +42,7 @@ export class OrderBook {
 
   order(seq: number): ShopOrder {
     const { seed, initial, perMinute, startedAt, problemRate } = this.options
-    const next = random(seed * 1_000_003 + seq)
+    const next = seededRandom(seed * 1_000_003 + seq)
     const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!
     const [city, zip, country] = pick(CITIES)
     const lines = Array.from({ length: 1 + Math.floor(next() * 3) }, () => ({

@@ -85,13 +85,18 @@ t.test('pause and resume', async (t) => {
   t.equal(await registry.isPaused('a'), false)
 })
 
-t.test('runs: recorded per attempt, stale ones abandoned, old ones trimmed', async (t) => {
+/** Run records in an isolated schema, and the fields every run of these tests shares. */
+async function runRecords(t: Test) {
   await ensureTestDatabase()
   const storage = openStorage(isolatedDatabaseUrl(t))
   t.teardown(() => storage.close())
   await storage.migrate([jobRuns])
-  const runs = new JobRuns(storage)
   const base = { scheduleId: 's', jobId: 'j', tick: null, trigger: 'on-demand' as const, attempt: 1, instance: 'i', version: '1' }
+  return { storage, runs: new JobRuns(storage), base }
+}
+
+t.test('runs: recorded per attempt, stale ones abandoned, old ones trimmed', async (t) => {
+  const { storage, runs, base } = await runRecords(t)
   const old = await runs.start({ ...base, startedAt: new Date(Date.now() - 40 * 86_400_000).toISOString() })
   await runs.finish(old, 'succeeded', { result: { n: 1 } })
   await runs.start({ ...base, startedAt: new Date(Date.now() - 3_600_000).toISOString() })
@@ -111,12 +116,7 @@ t.test('the tick of a scheduler job is in its id', async (t) => {
 })
 
 t.test('trim removes expired runs page by page, at most a batch, and stops at the first young one', async (t) => {
-  await ensureTestDatabase()
-  const storage = openStorage(isolatedDatabaseUrl(t))
-  t.teardown(() => storage.close())
-  await storage.migrate([jobRuns])
-  const runs = new JobRuns(storage)
-  const base = { scheduleId: 's', jobId: 'j', tick: null, trigger: 'on-demand' as const, attempt: 1, instance: 'i', version: '1' }
+  const { runs, base } = await runRecords(t)
   for (let i = 0; i < 25; i++) {
     const run = await runs.start({ ...base, startedAt: new Date(Date.now() - (40 - i / 100) * 86_400_000).toISOString() })
     await runs.finish(run, 'succeeded', {})

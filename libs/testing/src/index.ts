@@ -11,4 +11,5 @@ export {
   TEST_REDIS_URL,
   uniqueName,
 } from './isolation.js'
+export { seededRandom } from './seeded-random.js'
 export { startTcpProxy, TcpProxy } from './tcp-proxy.js'

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_DEFAULTS } from '@tms/config'
-import { deleteKeys, dropSchema, uniqueName } from '@tms/testing'
+import { deleteKeys, dropSchema, seededRandom, uniqueName } from '@tms/testing'
 import { type DeployStrategy, REPO_ROOT, readClusterDefinition, type StopOrder } from '../cluster/cluster-definition.js'
 import { formatEvent } from '../cluster/format.js'
 import { LoadBalancer } from '../cluster/load-balancer.js'
@@ -49,18 +49,6 @@ const API_DEPLOY_AT = 0.2
 const WORKER_DEPLOY_AT = 0.35
 /** Left out of the steady-state latency: at most 5 s, and half the time before the first deploy. */
 const warmUpMs = (durationMs: number) => Math.min(5000, (API_DEPLOY_AT * durationMs) / 2)
-
-/** A small, fast, seedable generator (mulberry32): the same --seed gives the same mix. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Environment {
   url: string
