@@ -12,6 +12,7 @@
  * writes DIR/report.txt, report.json, report.html. Exits 0 only when every invariant holds.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@tms/config'
 import { REPO_ROOT, type StopOrder } from './cluster/cluster-definition.js'
@@ -59,7 +60,9 @@ if (values['deploy-cmd'] && !values.target) fail('--deploy-cmd needs --target UR
 if (values.target && values.from) fail('--from builds a local cluster; it cannot be used with --target')
 
 const stopOrders = choice('stop-order', values['stop-order']!, ['lb-first', 'signal-first', 'both'] as const)
-const out = values.out ?? `${REPO_ROOT}.local/rehearsals/${new Date().toISOString().replaceAll(':', '').slice(0, 15)}`
+const out = values.out
+  ? resolve(values.out)
+  : `${REPO_ROOT}.local/rehearsals/${new Date().toISOString().replaceAll(':', '').slice(0, 15)}`
 const base: Omit<RehearsalOptions, 'title' | 'runDir' | 'stopOrder'> = {
   rate: positive('rate', values.rate!),
   durationMs: durationMs!,

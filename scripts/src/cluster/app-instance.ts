@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { createWriteStream, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
@@ -19,11 +19,19 @@ export interface Exit {
 }
 
 /**
- * How much lower a booting instance's CPU priority is. On a platform a new task boots on CPU of
- * its own; on one machine its start-up (loading and compiling a few thousand modules) would take
- * CPU from the instances serving traffic, a cost of the rehearsal rig rather than of the deploy.
+ * A booting instance runs on spare CPU only. On a platform a new task boots on CPU of its own; on
+ * one machine its start-up (loading and compiling a few thousand modules, a second or two of
+ * one core) would take CPU from the instances serving traffic, a cost of the rehearsal rig
+ * rather than of the deploy. Linux's SCHED_IDLE policy (chrt, util-linux) does exactly that: any
+ * serving thread that wakes up preempts it at once. Where chrt is missing, a high niceness.
  */
-const BOOT_NICENESS = 10
+const BOOT_NICENESS = 19
+const CHRT = spawnSync('chrt', ['--version']).status === 0
+
+function bootCommand(args: string[]): [string, string[]] {
+  // Through chrt/nice, so every thread node starts inherits the boot priority from the first.
+  return CHRT ? ['chrt', ['--idle', '0', ...args]] : ['nice', ['-n', String(BOOT_NICENESS), ...args]]
+}
 
 /**
  * One process of one app, running one release. Its own process group (a terminal's Ctrl-C
@@ -44,8 +52,8 @@ export class AppInstance {
     env: Record<string, string | undefined>,
     logFile: string,
   ) {
-    // Through nice(1), so every thread node starts inherits the lower priority from the first.
-    this.#child = spawn('nice', ['-n', String(BOOT_NICENESS), process.execPath, `${release.root}${ENTRY[app]}`], {
+    const [command, args] = bootCommand([process.execPath, `${release.root}${ENTRY[app]}`])
+    this.#child = spawn(command, args, {
       cwd: release.root,
       env: { ...process.env, ...env, INSTANCE_ID: name, APP_VERSION: release.version },
       // Through a pipe, as a container's stdout is: pino fsyncs its destination on flush and at
@@ -95,6 +103,7 @@ export class AppInstance {
   promote(): void {
     const pid = this.#child.pid
     if (!pid || !this.running) return
+    if (CHRT) spawnSync('chrt', ['--all-tasks', '--other', '--pid', '0', String(pid)])
     try {
       for (const thread of readdirSync(`/proc/${pid}/task`)) setPriority(Number(thread), 0)
     } catch {

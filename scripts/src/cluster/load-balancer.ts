@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { once } from 'node:events'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
+import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type ClusterDefinition, DEPLOY_LOCAL } from './cluster-definition.js'
 
@@ -28,7 +29,8 @@ export class LoadBalancer {
     private readonly runDir: string,
     readonly port: number,
   ) {
-    this.#socket = `${runDir}/haproxy.sock`
+    // Absolute: HAProxy reads a stats socket path without a leading / as host:port.
+    this.#socket = resolve(runDir, 'haproxy.sock')
   }
 
   /** Installs HAProxy from Debian's packages if it is missing (root only); says how otherwise. */
