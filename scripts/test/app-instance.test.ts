@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import t from 'tap'
+import { AppInstance } from '../src/cluster/app-instance.js'
+import { PortAllocator } from '../src/cluster/ports.js'
+import { currentRelease } from '../src/cluster/release.js'
+
+/** Every thread's scheduling policy, as the kernel reports it (0 normal, 5 idle). */
+function policies(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((thread) => {
+    const sched = readFileSync(`/proc/${pid}/task/${thread}/sched`, 'utf8')
+    return Number(/^policy\s*:\s*(\d+)$/m.exec(sched)![1])
+  })
+}
+
+const SCHED_OTHER = 0
+const SCHED_IDLE = 5
+const hasChrt = spawnSync('chrt', ['--version']).status === 0
+
+t.test(
+  'a booting instance runs on spare CPU only, every thread of it, and at normal priority once promoted',
+  { skip: !hasChrt && 'needs chrt (util-linux) and Linux' },
+  async (t) => {
+    const dir = mkdtempSync(`${tmpdir()}/tms-app-instance-`)
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const port = await new PortAllocator(21_000 + (process.pid % 5_000)).take()
+    const shop = new AppInstance(
+      'shop',
+      'shop-test',
+      currentRelease('test'),
+      port,
+      { PORT: String(port), HOST: '127.0.0.1' },
+      `${dir}/shop.log`,
+    )
+    t.teardown(() => shop.stop(10_000))
+
+    await shop.waitReady()
+    const booting = policies(shop.pid!)
+    t.ok(booting.length > 1, `node runs several threads (${booting.length})`)
+    t.same(new Set(booting), new Set([SCHED_IDLE]), 'every thread boots under SCHED_IDLE')
+
+    shop.promote()
+    t.same(new Set(policies(shop.pid!)), new Set([SCHED_OTHER]), 'every thread is back to SCHED_OTHER')
+    t.equal(readFileSync(`/proc/${shop.pid}/autogroup`, 'utf8').trim().split(' nice ')[1], '0', 'its session too')
+
+    const exit = await shop.stop(10_000)
+    t.same(exit, { code: 0, signal: null }, 'SIGTERM stops it cleanly')
+  },
+)
