@@ -46,5 +46,10 @@ t.test(
 
     const exit = await shop.stop(10_000)
     t.same(exit, { code: 0, signal: null }, 'SIGTERM stops it cleanly')
+    // Once it has exited, its log is complete: every line, the last one included.
+    const lines = readFileSync(`${dir}/shop.log`, 'utf8').trimEnd().split('\n')
+    const last = JSON.parse(lines.at(-1)!) as { instance: string; msg: string }
+    t.equal(last.instance, 'shop-test', 'its JSON log names the instance')
+    t.match(last.msg, /stopped|closed|shut/i, `the log ends with its last words: ${last.msg}`)
   },
 )

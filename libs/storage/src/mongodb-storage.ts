@@ -1,4 +1,4 @@
-import { type Collection, type Document, type Filter, MongoClient, MongoServerError } from 'mongodb'
+import type { Collection, Document, Filter, MongoClient } from 'mongodb'
 import {
   DuplicateKeyError,
   FencingTokenRejectedError,
@@ -29,18 +29,31 @@ interface RecordDocument {
 
 type SpecInfo = Pick<CollectionSchema, 'name' | 'unique'>
 
+/**
+ * The driver loads when a MongoStorage is made, not when this module is: an instance on
+ * PostgreSQL never pays for it: loading the driver costs about 0.1 s of CPU, at every boot of
+ * every instance, in the middle of a rolling deploy.
+ */
+type Driver = typeof import('mongodb')
+
 export class MongoStorage implements Storage {
   readonly kind = 'mongodb'
-  readonly #client: MongoClient
+  readonly #client: Promise<MongoClient>
+  #driver: Driver | undefined
   #connected: Promise<MongoClient> | undefined
 
   constructor(options: MongoStorageOptions) {
-    this.#client = new MongoClient(options.url, {
-      appName: options.applicationName ?? 'tms',
-      serverSelectionTimeoutMS: 3000,
-      connectTimeoutMS: 3000,
-      timeoutMS: options.operationTimeoutMs ?? 10_000,
+    this.#client = import('mongodb').then((driver) => {
+      this.#driver = driver
+      return new driver.MongoClient(options.url, {
+        appName: options.applicationName ?? 'tms',
+        serverSelectionTimeoutMS: 3000,
+        connectTimeoutMS: 3000,
+        timeoutMS: options.operationTimeoutMs ?? 10_000,
+      })
     })
+    // Its failure reaches whoever uses the storage first (connect, close), not the process.
+    this.#client.catch(() => undefined)
   }
 
   async migrate(collections: ReadonlyArray<CollectionSchema>): Promise<void> {
@@ -151,7 +164,7 @@ export class MongoStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    await this.#client.close()
+    await (await this.#client).close()
   }
 
   #decode<T>(spec: CollectionSpec<T>, doc: RecordDocument): Stored<T> {
@@ -167,10 +180,12 @@ export class MongoStorage implements Storage {
   }
 
   async #connect(): Promise<MongoClient> {
-    this.#connected ??= this.#client.connect().catch((error: unknown) => {
-      this.#connected = undefined
-      throw new StorageUnavailableError(`database unavailable: ${(error as Error).message}`, { cause: error })
-    })
+    this.#connected ??= this.#client
+      .then((client) => client.connect())
+      .catch((error: unknown) => {
+        this.#connected = undefined
+        throw new StorageUnavailableError(`database unavailable: ${(error as Error).message}`, { cause: error })
+      })
     return this.#connected
   }
 
@@ -183,12 +198,14 @@ export class MongoStorage implements Storage {
     try {
       return await operation()
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === 11000) {
+      // Loaded: an operation ran on a client.
+      const MongoServerError = this.#driver?.MongoServerError
+      if (MongoServerError && error instanceof MongoServerError && error.code === 11000) {
         const keys = Object.keys((error.keyValue as Record<string, unknown> | undefined) ?? {})
         const field = keys[0] === '_id' ? 'id' : (keys[0]?.replace(/^data\./, '') ?? 'key')
         throw new DuplicateKeyError(spec?.name ?? 'database', field)
       }
-      if (error instanceof MongoServerError) throw error
+      if (MongoServerError && error instanceof MongoServerError) throw error
       throw new StorageUnavailableError(`database unavailable (${spec?.name ?? 'database'}): ${(error as Error).message}`, {
         cause: error,
       })

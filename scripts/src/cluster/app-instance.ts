@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { createWriteStream, existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readdirSync, writeFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Release } from './release.js'
@@ -35,8 +35,8 @@ function bootCommand(args: string[]): [string, string[]] {
 
 /**
  * One process of one app, running one release. Its own process group (a terminal's Ctrl-C
- * reaches only the supervisor, which decides how to stop it) and its own log file. It boots at a
- * lower CPU priority and is promoted once it serves.
+ * reaches only the supervisor, which decides how to stop it) and its own log file. It boots on
+ * spare CPU only and is promoted once it serves.
  */
 export class AppInstance {
   readonly #child: ChildProcess
@@ -52,25 +52,29 @@ export class AppInstance {
     env: Record<string, string | undefined>,
     logFile: string,
   ) {
+    // Its output goes through a pipe, as a container's stdout does: pino fsyncs its destination on
+    // flush and at exit, and an fsync of a log file forces a filesystem journal commit that
+    // stalls every database commit on the same disk for up to a second (measured by the commit
+    // probe). cat(1) reads the pipe into the log file, so the supervisor (in a rehearsal, the
+    // process that sends the load and times it) never handles a log line. Both in sessions of
+    // their own: a terminal's Ctrl-C reaches only the supervisor, which decides how to stop them.
+    const logFd = openSync(logFile, 'a')
+    const sink = spawn('cat', [], { stdio: ['pipe', logFd, logFd], detached: true })
+    closeSync(logFd)
     const [command, args] = bootCommand([process.execPath, `${release.root}${ENTRY[app]}`])
     this.#child = spawn(command, args, {
       cwd: release.root,
       env: { ...process.env, ...env, INSTANCE_ID: name, APP_VERSION: release.version },
-      // Through a pipe, as a container's stdout is: pino fsyncs its destination on flush and at
-      // exit, and an fsync of a log file forces a filesystem journal commit that stalls every
-      // database commit on the same disk for up to a second (measured by the commit probe).
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', sink.stdin!, sink.stdin!],
       detached: true,
     })
-    const log = createWriteStream(logFile, { flags: 'a' })
-    this.#child.stdout!.pipe(log, { end: false })
-    this.#child.stderr!.pipe(log, { end: false })
+    // The child holds the pipe now; cat sees its end when the instance exits.
+    sink.stdin!.destroy()
     this.#setAutogroupNiceness(BOOT_NICENESS)
-    // 'close': the process exited and its output is all in the log.
-    this.exited = once(this.#child, 'close').then(([code, signal]) => {
-      log.end()
-      return { code, signal } as Exit
-    })
+    // Exited, and its output is all in the log.
+    this.exited = Promise.all([once(this.#child, 'exit'), once(sink, 'exit')]).then(
+      ([[code, signal]]) => ({ code, signal }) as Exit,
+    )
   }
 
   get pid(): number | undefined {
