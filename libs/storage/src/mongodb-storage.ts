@@ -30,9 +30,9 @@ interface RecordDocument {
 type SpecInfo = Pick<CollectionSchema, 'name' | 'unique'>
 
 /**
- * The driver loads when a MongoStorage is made, not when this module is: an instance on
- * PostgreSQL never pays for it: loading the driver costs about 0.1 s of CPU, at every boot of
- * every instance, in the middle of a rolling deploy.
+ * The driver loads when a MongoStorage is made, not when this module is, so an instance on
+ * PostgreSQL never pays for it: about 0.1 s of CPU at every boot of every instance, in the
+ * middle of a rolling deploy.
  */
 type Driver = typeof import('mongodb')
 
