@@ -1,5 +1,5 @@
-import { seededRandom } from '@tms/testing/seeded-random'
 /** The shop's orders, the same for the same seed: tests and rehearsals can predict them. */
+import { seededRandom } from '@tms/testing/seeded-random'
 
 export interface ShopOrder {
   seq: number
