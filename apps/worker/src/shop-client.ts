@@ -65,7 +65,7 @@ export class ShopClient {
     for (let tries = 1; tries <= this.attempts; tries++) {
       signal.throwIfAborted()
       try {
-        return await attempt(AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]))
+        return await this.#bounded(signal, attempt)
       } catch (error) {
         if (signal.aborted || (error as { permanent?: boolean }).permanent) throw error
         lastError = error
@@ -75,5 +75,31 @@ export class ShopClient {
     const reason =
       (lastError as Error)?.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (lastError as Error)?.message
     throw new ShopError(`the shop at ${this.baseUrl} failed ${this.attempts} times: ${reason}`)
+  }
+
+  /**
+   * One try, over after timeoutMs whatever fetch does. Not AbortSignal.timeout: Node holds that
+   * signal weakly, and undici follows a request's signal through a WeakRef, so after a garbage
+   * collection a timed-out fetch could wait forever (seen: a sync run "running" for 30 s
+   * against a shop that never answered). Our own timer, and a race on the abort itself.
+   */
+  async #bounded<T>(signal: AbortSignal, attempt: (attemptSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const timeout = new AbortController()
+    const timer = setTimeout(
+      () => timeout.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError')),
+      this.timeoutMs,
+    )
+    const attemptSignal = AbortSignal.any([signal, timeout.signal])
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(attemptSignal.reason)
+      attemptSignal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      return await Promise.race([attempt(attemptSignal), aborted])
+    } finally {
+      clearTimeout(timer)
+      attemptSignal.removeEventListener('abort', onAbort!)
+    }
   }
 }
