@@ -14,13 +14,14 @@ import { Mutex } from 'redis-semaphore'
  * not queueing; -(10 + place) for a queued waiter (place 0 = next in line).
  *
  * KEYS: lock, fence counter (one for all locks: no key per locked object is kept forever),
- *       queue (zset: ticket → arrival), liveness (hash: ticket → expiry ms), queue sequence
+ *       queue (zset: ticket → arrival), liveness (hash: ticket → expiry ms), queue sequence,
+ *       for object locks their pattern's index (zset: object id → expiry ms, ObjectLockIndex)
  * ARGV: holder, lock ttl ms, ticket ('' = no queue), mode ('try' | 'join' | 'queued'),
- *       ticket ttl ms
+ *       ticket ttl ms, the object id when indexed
  * The lock's value becomes `<holder>#<token>`.
  */
 const ACQUIRE = `
-local lock, fence, queue, alive, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local lock, fence, queue, alive, seq, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local holder, ttl, ticket, mode, ticketTtl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -52,6 +53,7 @@ if mayTry and redis.call('SET', lock, holder, 'PX', ttl, 'NX') then
   end
   local token = redis.call('INCR', fence)
   redis.call('SET', lock, holder .. '#' .. string.format('%d', token), 'PX', ttl)
+  if index then redis.call('ZADD', index, string.format('%d', now + tonumber(ttl)), ARGV[6]) end
   return token
 end
 
@@ -84,12 +86,15 @@ export interface LockKeys {
   queue: string
   alive: string
   seq: string
+  /** An object lock's entry in its pattern's index (see ObjectLockIndex). */
+  index?: { key: string; objectId: string }
 }
 
 export type AttemptMode = 'try' | 'join' | 'queued'
 export type AttemptResult = { acquired: true; token: number } | { acquired: false; queued: boolean; place: number }
 
 const ACQUIRE_SCRIPT = new LuaScript('tms-lock-acquire', ACQUIRE, 5)
+const ACQUIRE_INDEXED_SCRIPT = new LuaScript('tms-lock-acquire-indexed', ACQUIRE, 6)
 const LEAVE_SCRIPT = new LuaScript('tms-lock-leave', LEAVE, 2)
 
 /**
@@ -147,11 +152,11 @@ export class FencedMutex extends Mutex {
   protected override async _acquire(): Promise<boolean> {
     const { ticket, mode, ticketTtlMs } = this.#attempt
     const k = this.#keys
-    const result = await ACQUIRE_SCRIPT.run<number>(
-      this.#redis,
-      [k.lock, k.fence, k.queue, k.alive, k.seq],
-      [this.#holder, this.#ttlMs, ticket, mode, ticketTtlMs],
-    )
+    const keys = [k.lock, k.fence, k.queue, k.alive, k.seq]
+    const args = [this.#holder, this.#ttlMs, ticket, mode, ticketTtlMs]
+    const result = k.index
+      ? await ACQUIRE_INDEXED_SCRIPT.run<number>(this.#redis, [...keys, k.index.key], [...args, k.index.objectId])
+      : await ACQUIRE_SCRIPT.run<number>(this.#redis, keys, args)
     if (result > 0) {
       // The lock's value is `<holder>#<token>` (written by the script), so a later request, even
       // on another instance, reads both who holds it and with which token.

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis'
 import { LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from './errors.js'
 import { FencedMutex, type LockKeys } from './fenced-mutex.js'
 import { type KeeperLogger, LockKeeper } from './lock-keeper.js'
+import { ObjectLockIndex } from './object-lock-index.js'
 
 export interface LockContext {
   /** Aborts when the lock is lost; pass it to anything that can stop early. */
@@ -105,7 +106,8 @@ export class LockService {
       const current = await this.getObjectLock(pattern, objectId)
       if (current?.holder === holder) return this.extendObjectLock(pattern, objectId, holder, ttlMs)
       if (current) throw new ObjectLockedError(key, current.holder, current.expiresAt)
-      const mutex = this.#mutex(key, holder, ttlMs)
+      const index = { key: this.#index(pattern).key, objectId }
+      const mutex = new FencedMutex(this.#redis, { ...this.#keys(key), index }, { holder, ttlMs })
       const result = await mutex.attempt('try')
       if (result.acquired) return { objectId, holder, fencingToken: result.token, expiresAt: new Date(Date.now() + ttlMs) }
       // Taken between our read and our attempt (or it expired meanwhile): look again.
@@ -115,21 +117,17 @@ export class LockService {
 
   /** Extends the holder's lock to `ttlMs` from now; NotLockHolderError if it is not theirs. */
   async extendObjectLock(pattern: ObjectPattern, objectId: string, holder: string, ttlMs: number): Promise<ObjectLock> {
+    assertHolder(holder)
     const key = objectKey(pattern, objectId)
-    const value = await this.#redis.get(this.#keys(key).lock)
-    if (!value || holderOf(value) !== holder) throw new NotLockHolderError(key, holder)
-    const mutex = new FencedMutex(this.#redis, this.#keys(key), { holder, ttlMs, value })
-    if (!(await mutex.refresh())) throw new NotLockHolderError(key, holder)
-    return { objectId, holder, fencingToken: mutex.fencingToken, expiresAt: new Date(Date.now() + ttlMs) }
+    const value = await this.#index(pattern).extend(this.#keys(key).lock, objectId, holder, ttlMs)
+    if (!value) throw new NotLockHolderError(key, holder)
+    return { objectId, holder, fencingToken: tokenOf(value), expiresAt: new Date(Date.now() + ttlMs) }
   }
 
   /** Releases the holder's lock; false when it was not (or no longer) theirs. */
   async releaseObjectLock(pattern: ObjectPattern, objectId: string, holder: string): Promise<boolean> {
-    const keys = this.#keys(objectKey(pattern, objectId))
-    const value = await this.#redis.get(keys.lock)
-    if (!value || holderOf(value) !== holder) return false
-    await new FencedMutex(this.#redis, keys, { holder, ttlMs: this.#ttlMs, value }).release()
-    return true
+    assertHolder(holder)
+    return this.#index(pattern).release(this.#keys(objectKey(pattern, objectId)).lock, objectId, holder)
   }
 
   async getObjectLock(pattern: ObjectPattern, objectId: string): Promise<ObjectLock | null> {
@@ -139,31 +137,12 @@ export class LockService {
       [null, number],
     ]
     if (!value || pttl < 0) return null
-    const hash = value.lastIndexOf('#')
-    return {
-      objectId,
-      holder: value.slice(0, hash),
-      fencingToken: Number(value.slice(hash + 1)),
-      expiresAt: new Date(Date.now() + pttl),
-    }
+    return { objectId, holder: holderOf(value), fencingToken: tokenOf(value), expiresAt: new Date(Date.now() + pttl) }
   }
 
-  /** Ids of the objects currently locked under `pattern` (SCAN, never KEYS). */
+  /** Ids of the objects currently locked under `pattern`, from its index: as many as are locked. */
   async getLockedObjectIds(pattern: ObjectPattern): Promise<Set<string>> {
-    const [before, after] = pattern.split('<id>') as [string, string]
-    const head = `${this.#prefix}${before}`
-    const ids = new Set<string>()
-    let cursor = '0'
-    do {
-      const [next, keys] = await this.#redis.scan(cursor, 'MATCH', `${escapeGlob(head)}*${escapeGlob(after)}`, 'COUNT', 1000)
-      cursor = next
-      for (const key of keys) {
-        const id = key.slice(head.length, key.length - after.length)
-        // The pattern's own side keys (fence, queue) end differently; only exact matches count.
-        if (id && !id.includes(':')) ids.add(id)
-      }
-    } while (cursor !== '0')
-    return ids
+    return new Set(await this.#index(pattern).liveIds())
   }
 
   async #acquireInTurn(mutex: FencedMutex, timeoutMs: number): Promise<void> {
@@ -219,6 +198,10 @@ export class LockService {
     return new FencedMutex(this.#redis, this.#keys(key), { holder, ttlMs })
   }
 
+  #index(pattern: ObjectPattern): ObjectLockIndex {
+    return new ObjectLockIndex(this.#redis, `${this.#prefix}index:${pattern}`)
+  }
+
   #keys(key: string): LockKeys {
     const lock = `${this.#prefix}${key}`
     return { lock, fence: `${this.#prefix}fence`, queue: `${lock}:queue`, alive: `${lock}:alive`, seq: `${lock}:seq` }
@@ -235,4 +218,4 @@ function assertHolder(holder: string): void {
 }
 
 const holderOf = (value: string) => value.slice(0, value.lastIndexOf('#'))
-const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&')
+const tokenOf = (value: string) => Number(value.slice(value.lastIndexOf('#') + 1))

@@ -216,10 +216,26 @@ t.test('object locks: claim, idempotent re-claim, extend, release, listing by pa
   t.equal(await locks.releaseObjectLock(pattern, 's1', 'agent-b'), false, 'not yours to release')
   t.equal(await locks.releaseObjectLock(pattern, 's1', 'agent-a'), true)
   t.equal(await locks.getObjectLock(pattern, 's1'), null)
+  t.same([...(await locks.getLockedObjectIds(pattern))], ['s2'], 'a released claim is no longer listed')
   await sleep(1100)
   t.same([...(await locks.getLockedObjectIds(pattern))], [], 'expired claims are gone')
   const fresh = await locks.lockObject(pattern, 's2', 'agent-c', 1000)
   t.ok(fresh.fencingToken > a.fencingToken, 'a new claim gets a newer token')
+})
+
+t.test('listed claims follow extensions, and come from the index, not from a scan of the keyspace', async (t) => {
+  const { prefix, redis, locks } = await setup(t)
+  const pattern = 'shipment:<id>:claim' as const
+  await locks.lockObject(pattern, 'kept', 'agent-a', 600)
+  await locks.lockObject(pattern, 'lapsing', 'agent-b', 600)
+  await locks.extendObjectLock(pattern, 'kept', 'agent-a', 5000)
+  await sleep(800)
+  t.same([...(await locks.getLockedObjectIds(pattern))], ['kept'], 'the extended claim outlives its first expiry')
+  // A key that merely looks like a claim (no lock taken through the service) is not one.
+  await redis.set(`${prefix}shipment:forged:claim`, 'agent-x#1', 'PX', 5000)
+  t.same([...(await locks.getLockedObjectIds(pattern))], ['kept'])
+  t.equal(await locks.releaseObjectLock(pattern, 'kept', 'agent-a'), true)
+  t.same([...(await locks.getLockedObjectIds(pattern))], [])
 })
 
 t.test('50 parallel claims of one object by different holders: exactly one wins', async (t) => {
