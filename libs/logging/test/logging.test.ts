@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createLogger } from '../src/create-logger.js'
 import { lazyChildLogger } from '../src/lazy-child.js'
@@ -53,4 +56,50 @@ t.test('a lazy child logs like a child and costs nothing until used', async (t) 
   lazy.warn({ password: 'x' }, 'careful')
   t.equal(created, 1)
   t.match(lines[0], { reqId: 'r-1', msg: 'careful', password: '[redacted]', app: 'api' })
+})
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/log-lines.ts', import.meta.url))
+
+function logProcess(mode: 'exit' | 'idle') {
+  const child = spawn(process.execPath, [...process.execArgv, FIXTURE], {
+    env: { ...process.env, MODE: mode },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk
+  })
+  return { child, output: () => out }
+}
+
+t.test('stdout is written in batches, yet process.exit right after a line loses nothing', async (t) => {
+  // As close-with-grace exits after a fatal line (timeout, second signal). pino writes what is
+  // left synchronously at exit, possibly before a batch still in flight: every line arrives,
+  // not always in order. Orderly exits go through flushLogger, which waits (app-instance test).
+  const { child, output } = logProcess('exit')
+  const [code] = await once(child, 'close')
+  t.equal(code, 3)
+  const lines = output()
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { msg: string; i?: number })
+  t.equal(lines.length, 51)
+  t.same(
+    lines.flatMap((line) => line.i ?? []).sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i + 1),
+    'every line',
+  )
+  t.ok(
+    lines.some((line) => line.msg === 'last words'),
+    'and the fatal one',
+  )
+})
+
+t.test('a lone line on an idle process is written within the batch interval, not held', async (t) => {
+  const { child, output } = logProcess('idle')
+  t.teardown(() => child.kill('SIGKILL'))
+  const deadline = Date.now() + 5000
+  while (!output().includes('idle line') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  t.match(output(), /"msg":"idle line"/, 'written while the process lives on')
+  t.equal(child.exitCode, null, 'and the process had not exited')
 })
