@@ -29,17 +29,27 @@ export class PackingClaims {
   ) {}
 
   async claim(shipmentId: string, agent: Agent): Promise<Claim> {
-    const shipment = await this.shipments.get(shipmentId)
-    if (shipment.status !== 'PENDING') throw conflict(`shipment ${shipmentId} is ${shipment.status}, not PENDING`)
+    let lock: { expiresAt: Date }
     try {
-      const lock = await this.locks.lockObject(SHIPMENT_CLAIM, shipmentId, agent.id, this.ttlMs)
-      return { shipmentId, claimedBy: agent.name, expiresAt: lock.expiresAt.toISOString() }
+      lock = await this.locks.lockObject(SHIPMENT_CLAIM, shipmentId, agent.id, this.ttlMs)
     } catch (error) {
       if (error instanceof ObjectLockedError) {
         throw conflict(`shipment ${shipmentId} is claimed by another agent until ${error.expiresAt.toISOString()}`)
       }
       throw error
     }
+    // The status is read under the claim, not before it: packing releases the claim only after
+    // its write, so whoever takes the claim next sees that write. Read first, another agent
+    // could pack and release in between and leave us a claim on a packed shipment (seen in the
+    // deploy rehearsal: a pack answered "is SHIPPED, not PENDING" after a successful claim).
+    try {
+      const shipment = await this.shipments.get(shipmentId)
+      if (shipment.status !== 'PENDING') throw conflict(`shipment ${shipmentId} is ${shipment.status}, not PENDING`)
+    } catch (error) {
+      await this.locks.releaseObjectLock(SHIPMENT_CLAIM, shipmentId, agent.id).catch(() => undefined)
+      throw error
+    }
+    return { shipmentId, claimedBy: agent.name, expiresAt: lock.expiresAt.toISOString() }
   }
 
   async extend(shipmentId: string, agent: Agent): Promise<{ expiresAt: string }> {
