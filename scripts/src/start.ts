@@ -55,14 +55,15 @@ const cluster = new LocalCluster({
   onEvent: (event) => say(formatEvent(event, started)),
 })
 
-let stopping = false
+let stopped: Promise<void> | undefined
+/** Every caller waits for the one stop in progress, so the process never exits halfway through it. */
 async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true
+  stopped ??= (async () => {
     say('stopping: workers finish their jobs, API instances drain (Ctrl-C again to stop at once)')
     await cluster.stop().catch((error: unknown) => say(`stop failed: ${(error as Error).message}`))
     rmSync(`${REPO_ROOT}.local/cluster.json`, { force: true })
-  }
+  })()
+  await stopped
   process.exit(code)
 }
 process.once('SIGINT', () => {
@@ -74,9 +75,12 @@ process.once('SIGTERM', () => void stop(0))
 try {
   await cluster.start()
 } catch (error) {
+  // Stopped while starting (Ctrl-C): that stop is already under way, and it is no failure.
+  if (stopped) await stop(0)
   say(`the cluster did not start: ${(error as Error).message}; logs in ${runDir}/logs`)
   await stop(1)
 }
+if (stopped) await stop(0)
 const controlPort = lbPort + 1
 await startControlServer(cluster, controlPort)
 writeFileSync(

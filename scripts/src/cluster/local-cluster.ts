@@ -50,6 +50,10 @@ export class LocalCluster {
   #workers: AppInstance[] = []
   #shop: AppInstance | undefined
   readonly #counters: Record<AppName, number> = { api: 0, worker: 0, shop: 0 }
+  /** Every process launched and not yet exited, serving or still booting: stop() leaves none behind. */
+  readonly #launched = new Set<AppInstance>()
+  #stopping = false
+  #stopped: Promise<void> | undefined
   /** One deploy at a time per app; the API and the workers deploy independently. */
   readonly #deploying: Record<'api' | 'worker', Promise<void>> = { api: Promise.resolve(), worker: Promise.resolve() }
 
@@ -119,11 +123,23 @@ export class LocalCluster {
     )
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Workers finish their jobs, API instances drain, then the rest. Also while the cluster is
+   * still starting or deploying: nothing new is launched from then on, and instances still
+   * booting are stopped too (they run in process groups of their own, so nobody else would).
+   */
+  stop(): Promise<void> {
+    // Once: a second SIGTERM would make an instance skip its graceful shutdown.
+    this.#stopped ??= this.#stopAll()
+    return this.#stopped
+  }
+
+  async #stopAll(): Promise<void> {
+    this.#stopping = true
     this.#event('cluster', 'stopping')
     await Promise.all(this.#workers.map((w) => this.#stopWorker(w)))
     await Promise.all(this.#api.map((a) => this.#stopApi(a, 'lb-first')))
-    if (this.#shop) await this.#shop.stop()
+    await Promise.all([...this.#launched].map((instance) => instance.stop()))
     await this.lb.stop()
     this.#event('cluster', 'stopped')
   }
@@ -210,6 +226,7 @@ export class LocalCluster {
   }
 
   async #launch(app: AppName, release: Release, port?: number): Promise<AppInstance> {
+    if (this.#stopping) throw new Error(`the cluster is stopping: no new ${app} instance`)
     const name = `${app}-${++this.#counters[app]}`
     const chosen = port ?? (await this.#ports.take())
     const { env, definition } = this.#options
@@ -226,6 +243,8 @@ export class LocalCluster {
       { ...env, ...perApp[app] },
       `${this.#options.runDir}/logs/${name}.log`,
     )
+    this.#launched.add(instance)
+    void instance.exited.then(() => this.#launched.delete(instance))
     this.#event(app, 'started', { instance: name, version: release.version, detail: `port ${chosen}, pid ${instance.pid}` })
     return instance
   }

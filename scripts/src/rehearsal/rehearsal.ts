@@ -62,7 +62,11 @@ interface Environment {
 }
 
 /** The local cluster on free ports, isolated in its own Redis prefix and PostgreSQL schema. */
-async function localEnvironment(options: RehearsalOptions): Promise<Environment> {
+async function localEnvironment(
+  options: RehearsalOptions,
+  /** Told how to stop the cluster as soon as it exists, so an interrupt while it starts stops it. */
+  onCluster: (stop: () => Promise<void>) => void,
+): Promise<Environment> {
   const { log } = options
   const runId = uniqueName('rh')
   const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
@@ -108,6 +112,7 @@ async function localEnvironment(options: RehearsalOptions): Promise<Environment>
     portBase: (await ports.take()) + 1,
     onEvent: (event) => log(formatEvent(event, started)),
   })
+  onCluster(() => cluster.stop())
   log(
     `local cluster: ${options.api} API (${initial.version}), ${options.workers} workers, Redis prefix ${runId}:, schema ${runId}`,
   )
@@ -166,24 +171,34 @@ function targetEnvironment(options: RehearsalOptions): Environment {
 /** One rehearsal: environment up, users and work prepared, load with deploys in it, checks, report. */
 export async function rehearse(options: RehearsalOptions): Promise<{ report: Report; records: RequestRecord[] }> {
   const { log } = options
-  const environment = options.target ? targetEnvironment(options) : await localEnvironment(options)
-  const client = new HttpClient(environment.url)
+  let stopStarting: (() => Promise<void>) | undefined
+  let environment: Environment | undefined
+  let client: HttpClient | undefined
   let probe: CommitProbe | undefined
   let stopped = false
   const stop = async () => {
     if (stopped) return
     stopped = true
-    client.close()
+    client?.close()
     await probe?.stop()
-    await environment.stop()
+    await (environment?.stop() ?? stopStarting?.())
   }
   const interrupted = () => {
     log('interrupted: stopping the cluster')
     void stop().finally(() => process.exit(130))
   }
+  // Before the cluster starts: its instances run in process groups of their own, and a Ctrl-C
+  // that ended this process while they boot would leave them running.
   process.once('SIGINT', interrupted)
   process.once('SIGTERM', interrupted)
   try {
+    const current = options.target
+      ? targetEnvironment(options)
+      : await localEnvironment(options, (stopCluster) => {
+          stopStarting = stopCluster
+        })
+    environment = current
+    client = new HttpClient(current.url)
     const mix = new WarehouseMix({
       client,
       runId: uniqueName('rh'),
@@ -197,13 +212,13 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
     })
     await mix.prepare(Math.min(400, options.rate))
 
-    probe = environment.probeDatabaseUrl ? new CommitProbe(environment.probeDatabaseUrl) : undefined
+    probe = current.probeDatabaseUrl ? new CommitProbe(current.probeDatabaseUrl) : undefined
     await probe?.ready()
     const deploys: DeployWindow[] = []
     const deploying: Promise<void>[] = []
     const startedAt = Date.now()
     mix.begin(startedAt)
-    for (const app of environment.apps) {
+    for (const app of current.apps) {
       const at = (app === 'api' ? API_DEPLOY_AT : WORKER_DEPLOY_AT) * options.durationMs
       deploying.push(
         sleep(at).then(async () => {
@@ -211,7 +226,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
           deploys.push(window)
           log(`deploying ${app} (${options.strategy}${app === 'api' ? `, ${options.stopOrder}` : ''})`)
           try {
-            await environment.deploy(app)
+            await current.deploy(app)
             window.to = Date.now()
           } catch (error) {
             window.error = (error as Error).message
@@ -262,7 +277,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       log,
     })
     const toSeconds = (at: number) => Math.round((at - startedAt) / 100) / 10
-    const timeline: Marker[] = environment.timeline.map((e) => ({
+    const timeline: Marker[] = current.timeline.map((e) => ({
       t: toSeconds(e.at),
       app: e.app,
       action: e.action,
