@@ -8,9 +8,8 @@
  */
 import { parseArgs } from 'node:util'
 import { LockService, type ObjectPattern } from '@tms/locks'
-import { connectRedis, createRedis } from '@tms/redis'
-import { deleteKeys, TEST_REDIS_URL, uniqueName } from '@tms/testing'
-import { percentile, pinLocalRedis, pinSelf } from '../machine.js'
+import { percentile } from '../machine.js'
+import { pinnedRedis } from '../pinned-redis.js'
 
 const { values } = parseArgs({
   options: {
@@ -23,11 +22,7 @@ const claims = Number(values.claims)
 const keyCounts = values.keys.split(',').map(Number)
 const iterations = Number(values.iterations)
 
-pinSelf(0)
-const prefix = `bench:${uniqueName('claims')}:`
-const redis = createRedis(TEST_REDIS_URL, { connectionName: 'bench-claims' })
-await connectRedis(redis)
-const unpinRedis = await pinLocalRedis(redis, TEST_REDIS_URL, 1)
+const { redis, prefix, done } = await pinnedRedis('claims')
 const locks = new LockService({ redis, prefix })
 const pattern: ObjectPattern = 'shipment:<id>:claim'
 const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -92,7 +87,5 @@ try {
 ${rows.join('\n')}
 `)
 } finally {
-  unpinRedis()
-  redis.disconnect()
-  await deleteKeys(TEST_REDIS_URL, `${prefix}*`)
+  await done()
 }

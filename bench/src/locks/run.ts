@@ -10,10 +10,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { LockService } from '@tms/locks'
-import { connectRedis, createRedis } from '@tms/redis'
-import { deleteKeys, TEST_REDIS_URL, uniqueName } from '@tms/testing'
+import { uniqueName } from '@tms/testing'
 import { Mutex } from 'redis-semaphore'
-import { median, percentile, pinLocalRedis, pinSelf } from '../machine.js'
+import { median, percentile } from '../machine.js'
+import { pinnedRedis } from '../pinned-redis.js'
 
 const { values } = parseArgs({
   options: {
@@ -28,11 +28,7 @@ const workers = Number(values.workers)
 const seconds = Number(values.seconds)
 const rounds = Number(values.rounds)
 
-pinSelf(0)
-const prefix = `bench:${uniqueName('locks')}:`
-const redis = createRedis(TEST_REDIS_URL, { connectionName: 'bench-locks' })
-await connectRedis(redis)
-const unpinRedis = await pinLocalRedis(redis, TEST_REDIS_URL, 1)
+const { redis, prefix, done } = await pinnedRedis('locks')
 const locks = new LockService({ redis, prefix: `${prefix}ours:`, acquireTimeoutMs: 60_000 })
 const plainMutex = (key: string) => new Mutex(redis, `${prefix}plain:${key}`, { acquireTimeout: 60_000 })
 const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -135,7 +131,5 @@ ${row('ours', 'TMS LockService.runWithLock (FIFO, fenced, bounded refresh)')}
 uncontended p50 ours / plain = ${(percentile(latency.ours, 50) / percentile(latency.plain, 50)).toFixed(2)}; p99 ours / plain = ${(percentile(latency.ours, 99) / percentile(latency.plain, 99)).toFixed(2)}; contended throughput ours / plain = ${(median(throughput.ours) / median(throughput.plain)).toFixed(2)}
 `)
 } finally {
-  unpinRedis()
-  redis.disconnect()
-  await deleteKeys(TEST_REDIS_URL, `${prefix}*`)
+  await done()
 }

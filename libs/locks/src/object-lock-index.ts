@@ -8,10 +8,13 @@ import type { Redis } from 'ioredis'
 const NOW = `local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`
 
+/** The lock's value (`holder#token`) in `value`, or the script returns `otherwise` when ARGV[1] does not hold KEYS[1]. */
+const HELD = (otherwise: string) => `local value = redis.call('GET', KEYS[1])
+if not value or string.sub(value, 1, #ARGV[1] + 1) ~= ARGV[1] .. '#' then return ${otherwise} end`
+
 /** KEYS: lock, index. ARGV: holder, ttl ms, object id. The lock's value, or nil when not the holder's. */
 const EXTEND = `
-local value = redis.call('GET', KEYS[1])
-if not value or string.sub(value, 1, #ARGV[1] + 1) ~= ARGV[1] .. '#' then return false end
+${HELD('false')}
 ${NOW}
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], string.format('%d', now + tonumber(ARGV[2])), ARGV[3])
@@ -19,8 +22,7 @@ return value`
 
 /** KEYS: lock, index. ARGV: holder, object id. 1 when released, 0 when not the holder's. */
 const RELEASE = `
-local value = redis.call('GET', KEYS[1])
-if not value or string.sub(value, 1, #ARGV[1] + 1) ~= ARGV[1] .. '#' then return 0 end
+${HELD('0')}
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 return 1`
