@@ -119,6 +119,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
 
   // Everything that may need a session lives in this context; health checks and docs stay outside
   // it, so a load balancer's probe never touches Redis for a session.
+  let issueSession: FastifyInstance['issueSession'] | undefined
   await app.register(async (api) => {
     await api.register(sessions, {
       redis,
@@ -135,7 +136,10 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     await api.register(catalogueRoutes, { catalogue })
     await api.register(adminRoutes, { caches })
     await api.register(jobRoutes, { jobs })
+    issueSession = api.issueSession
   })
+  // The warm-up's session (see warm-up.ts), from the context that owns sessions.
+  app.decorate('issueSession', (data: Parameters<FastifyInstance['issueSession']>[0]) => issueSession!(data))
 
   return app
 }

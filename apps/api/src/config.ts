@@ -5,6 +5,7 @@ import {
   type EnvContext,
   httpEnv,
   loadConfigOrExit,
+  nonNegativeInt,
   positiveInt,
   redisEnv,
   runtimeEnv,
@@ -26,6 +27,8 @@ export function apiEnv(ctx: EnvContext) {
     LOGIN_FAILURE_WINDOW_SECONDS: positiveInt({ default: 900 }),
     /** How long an agent holds a shipment at the packing station without extending the claim. */
     PACKING_CLAIM_TTL_SECONDS: positiveInt({ default: 120 }),
+    /** Requests an instance sends itself before it reports ready, so it joins the balancer warm (warm-up.ts); 0: none. */
+    WARM_UP_REQUESTS: nonNegativeInt({ default: 600 }),
     /**
      * Demonstration only (npm run rehearse -- --compare): sessions, caches and locks kept in each
      * process, as before TMS was stateless, to show what a deploy then does. Production refuses it.

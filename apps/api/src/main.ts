@@ -6,6 +6,7 @@ import { openStorage } from '@tms/storage'
 import { Accounts, Catalogue, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
 import { buildApp } from './app.js'
 import { readApiConfig } from './config.js'
+import { warmUp } from './warm-up.js'
 
 const config = readApiConfig()
 const logger = createLogger({ app: 'api', version: config.APP_VERSION, instanceId: config.INSTANCE_ID, level: config.LOG_LEVEL })
@@ -40,6 +41,8 @@ try {
   const app = await buildApp({ config, logger, redis, subscriber, jobsConnection, storage, lifecycle })
   // HTTP steps go first: stop serving before closing what requests use.
   addHttpShutdownSteps(lifecycle, app, config.DRAIN_DELAY_MS)
+  const warm = await warmUp(app, { requests: config.WARM_UP_REQUESTS })
+  if (warm.requests > 0) logger.info(warm, 'warmed up')
   const address = await app.listen({ host: config.HOST, port: config.PORT })
   lifecycle.markReady()
   logger.info({ address, port: (app.server.address() as { port: number }).port }, 'listening')

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import type { Keyspace } from '@tms/redis'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, Session } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import { CachingSigner } from './cookie-signer.js'
@@ -43,17 +44,18 @@ declare module 'fastify' {
 export const sessions = fp<SessionsOptions>(
   async (app: FastifyInstance, options) => {
     const signer = new CachingSigner(options.secrets)
-    const store = new RedisSessionStore({
+    const redisStore = new RedisSessionStore({
       redis: options.redis,
       keyspace: options.keyspace,
       ttlSeconds: options.ttlSeconds,
       logger: app.log,
     })
+    const store: SessionStore = options.store === 'memory' ? new fastifySession.MemoryStore() : redisStore
     await app.register(fastifyCookie)
     await app.register(fastifySession, {
       secret: signer,
       cookieName: SESSION_COOKIE,
-      ...(options.store === 'memory' ? {} : { store }),
+      store,
       // Never write a session nobody logged into, and never rewrite one that did not change.
       saveUninitialized: false,
       rolling: false,
@@ -66,12 +68,12 @@ export const sessions = fp<SessionsOptions>(
       const session = request.session
       if (cookie && session?.sessionId) {
         if (session.encryptedSessionId === cookie) {
-          store.rememberLoaded(session)
+          redisStore.rememberLoaded(session)
         } else {
           // Signed with an older secret (rotation): still valid; re-sign it with the current one below.
           const unsigned = signer.unsign(cookie)
           if (unsigned.valid && unsigned.value === session.sessionId) {
-            store.rememberLoaded(session)
+            redisStore.rememberLoaded(session)
             request[needsResign] = true
           }
         }
@@ -101,13 +103,29 @@ export const sessions = fp<SessionsOptions>(
       },
     )
 
-    app.decorate('sessionRedisStore', store)
+    app.decorate('issueSession', async (data: Pick<Session, 'user'>): Promise<IssuedSession> => {
+      const id = randomBytes(24).toString('base64url')
+      await new Promise<void>((resolve, reject) => store.set(id, data as Session, (error) => (error ? reject(error) : resolve())))
+      return {
+        cookie: `${SESSION_COOKIE}=${encodeURIComponent(signer.sign(id))}`,
+        end: () => new Promise<void>((resolve, reject) => store.destroy(id, (error) => (error ? reject(error) : resolve()))),
+      }
+    })
   },
   { name: 'tms-sessions', fastify: '5.x' },
 )
 
+type SessionStore = fastifySession.SessionStore
+
+/** A session made in-process, without a login: its Cookie header, and its end (deleted from the store). */
+export interface IssuedSession {
+  cookie: string
+  end(): Promise<void>
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
-    sessionRedisStore: RedisSessionStore
+    /** For the instance's own requests only (the warm-up): a session for `user`, never sent to a client. */
+    issueSession(data: Pick<Session, 'user'>): Promise<IssuedSession>
   }
 }
