@@ -41,6 +41,10 @@ t.test('a real instance warms up before it listens, so it reports ready warm', a
   const warmed = lines.findIndex((l) => l.msg === 'warmed up')
   const listening = lines.findIndex((l) => l.msg === 'listening')
   t.ok(warmed >= 0 && warmed < listening, 'warmed up, then listening')
+  t.notOk(
+    lines.slice(0, listening).some((l) => l.msg === 'request'),
+    'its own requests are not in the log at info, only the one line',
+  )
   const line = lines[warmed]!
   t.equal(line.requests, 50)
   const codes = Object.keys(line.statuses as object).map(Number)

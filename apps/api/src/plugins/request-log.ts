@@ -1,6 +1,7 @@
 import type { Logger } from '@tms/logging'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { WARM_UP_HEADER, WARM_UP_MARK } from '../warm-up.js'
 
 /**
  * One line per request, after the response, with status and duration (Fastify's default logs
@@ -13,17 +14,16 @@ export const requestLog = fp(
     const log = app.log as Logger
     if (!log.isLevelEnabled('info')) return
     app.addHook('onResponse', (request, reply, done) => {
-      log.info(
-        {
-          reqId: request.id,
-          method: request.method,
-          url: request.url,
-          statusCode: reply.statusCode,
-          ms: Math.round(reply.elapsedTime * 10) / 10,
-          principal: request.principal?.id,
-        },
-        'request',
-      )
+      const line = {
+        reqId: request.id,
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        principal: request.principal?.id,
+      }
+      if (request.headers[WARM_UP_HEADER] === WARM_UP_MARK) log.debug(line, 'request')
+      else log.info(line, 'request')
       done()
     })
   },
