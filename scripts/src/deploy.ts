@@ -29,7 +29,8 @@ if (values.strategy && !['rolling', 'recreate'].includes(values.strategy)) fail(
 if (values['stop-order'] && !['lb-first', 'signal-first'].includes(values['stop-order']))
   fail('--stop-order must be lb-first or signal-first')
 const state = `${REPO_ROOT}.local/cluster.json`
-if (!existsSync(state)) fail('no local cluster is running: start one with `npm start`')
+if (!existsSync(state))
+  fail('no local cluster is running, or it is still starting: run `npm start` and deploy once it prints its URL')
 const { control } = JSON.parse(readFileSync(state, 'utf8')) as { control: string }
 
 const version = `0.1.0+${gitDescribe()}.${new Date().toISOString().slice(11, 19).replaceAll(':', '')}`

@@ -55,6 +55,18 @@ dbUrl.searchParams.set('schema', uniqueName('bench'))
 const prefix = `bench:${uniqueName('w')}:`
 const redis = new Redis(TEST_REDIS_URL)
 
+/** Every instance started, so that a failed run leaves no process behind. */
+const running = new Set<ChildService>()
+process.on('exit', () => {
+  for (const child of running) child.process.kill('SIGKILL')
+})
+
+async function stopInstance(child: ChildService): Promise<void> {
+  child.process.kill('SIGTERM')
+  await child.exited
+  running.delete(child)
+}
+
 async function startInstance(warmUpRequests: string): Promise<{ child: ChildService; base: string }> {
   const port = await freePort()
   const child = new ChildService({
@@ -73,6 +85,7 @@ async function startInstance(warmUpRequests: string): Promise<{ child: ChildServ
       WARM_UP_REQUESTS: warmUpRequests,
     },
   })
+  running.add(child)
   const base = `http://127.0.0.1:${port}`
   for (let i = 0; ; i++) {
     const ready = await fetch(`${base}/health/ready`).then(
@@ -122,8 +135,7 @@ const pending = (await (await fetch(`${seeder.base}/shipments?status=PENDING&lim
   items: Array<{ id: string }>
 }
 const shipmentIds = pending.items.map((s) => s.id)
-seeder.child.process.kill('SIGTERM')
-await seeder.child.exited
+await stopInstance(seeder.child)
 if (shipmentIds.length < 50 || requestIds.length < 50) throw new Error('seeding left too few shipments or requests')
 
 /** One agent's and one operator's requests, in turn; claims by the same holder keep the claim. */
@@ -163,8 +175,7 @@ async function measure(variant: Variant): Promise<Run> {
     latencies.push(performance.now() - started)
     if (reply.status >= 300) throw new Error(`${method} ${path}: ${reply.status}`)
   }
-  child.process.kill('SIGTERM')
-  await child.exited
+  await stopInstance(child)
   return {
     firstMs: median(latencies.slice(0, first)),
     firstMeanMs: latencies.slice(0, first).reduce((a, b) => a + b, 0) / first,
