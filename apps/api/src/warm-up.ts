@@ -2,19 +2,6 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import type { IssuedSession } from './plugins/sessions.js'
 
-/**
- * A new instance answers slower than a warm one until V8 has compiled its hot paths: in the
- * deploy rehearsal the newest instance's median latency was 2.03x that of the others in its first
- * second behind the balancer, 1.30x at 2 s, 1.10x at 10 s (docs/rehearsal.md). An instance that
- * warms up before it reports ready joins the balancer warm, and pays for the compiling while it
- * still boots (on spare CPU, where the platform gives a booting task CPU of its own).
- *
- * It sends itself what the warehouse sends most, through inject(): the whole Fastify path
- * (hooks, session, authentication, validation, handler, storage, serialization, request log)
- * without a socket. Reads are real; the writes are ones that change nothing (a claim on a
- * shipment that does not exist is taken, answered 404 and released; a shipment request without
- * a body is a 400). The session is issued in-process and deleted afterwards.
- */
 export interface WarmUpOptions {
   /** Requests in all; 0 turns the warm-up off. */
   requests: number
@@ -56,6 +43,19 @@ const MIX: InjectOptions[] = [
   { method: 'GET', url: '/health/live' },
 ]
 
+/**
+ * A new instance answers slower than a warm one until V8 has compiled its hot paths: in the
+ * deploy rehearsal the newest instance's median latency was 2.03x that of the others in its first
+ * second behind the balancer, 1.30x at 2 s, 1.10x at 10 s (docs/rehearsal.md). An instance that
+ * warms up before it reports ready joins the balancer warm, and pays for the compiling while it
+ * still boots (on spare CPU, where the platform gives a booting task CPU of its own).
+ *
+ * It sends itself what the warehouse sends most, through inject(): the whole Fastify path
+ * (hooks, session, authentication, validation, handler, storage, serialization)
+ * without a socket. Reads are real; the writes are ones that change nothing (a claim on a
+ * shipment that does not exist is taken, answered 404 and released; a shipment request without
+ * a body is a 400). The session is issued in-process and deleted afterwards.
+ */
 export async function warmUp(app: FastifyInstance, options: WarmUpOptions): Promise<WarmUpResult> {
   const started = performance.now()
   const statuses: Record<string, number> = {}
