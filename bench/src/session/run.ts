@@ -13,13 +13,13 @@ import {
   deleteKeys,
   dropSchema,
   ensureTestDatabase,
-  freePort,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
   uniqueName,
 } from '@tms/testing'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
+import { BENCH_ADMIN, BENCH_SECRET, startBenchApi } from '../api-process.js'
 import { cpuSeconds, median, onCore, pinLocalRedis, canPin as pinned, pinSelf } from '../machine.js'
 
 const { values } = parseArgs({
@@ -47,9 +47,6 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 // core 1. See bench/src/machine.ts and docs/benchmarks.md.
 const serverWrapper = onCore(0)
 pinSelf(1)
-const API_MAIN = fileURLToPath(new URL('../../../apps/api/dist/main.js', import.meta.url))
-const SECRET = 'bench-secret-bench-secret-bench-secret'
-const ADMIN = { email: 'bench@tms.local', password: 'bench password 123' }
 
 async function start(name: string, script: string, args: string[], env: Record<string, string>) {
   const child = new ChildService({ name, script, args, env, wrapper: serverWrapper })
@@ -65,18 +62,6 @@ function load(url: string, cookie: string, seconds: number): Promise<autocannon.
   })
 }
 
-async function waitUntilUp(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const ok = await fetch(new URL('/health/ready', url)).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`${url} did not become ready`)
-}
-
 await ensureTestDatabase()
 const schema = uniqueName('bench')
 const prefix = `bench:${uniqueName('s')}:`
@@ -84,29 +69,17 @@ const dbUrl = new URL(TEST_DATABASE_URL)
 dbUrl.searchParams.set('schema', schema)
 const redis = new Redis(TEST_REDIS_URL)
 
-// The API runs at LOG_LEVEL=warn (no per-request log line), like the baselines, which log nothing.
-const apiPort = await freePort()
-const apiChild = new ChildService({
+const started = await startBenchApi({
   name: 'api',
+  redisPrefix: prefix,
+  databaseUrl: dbUrl.toString(),
   wrapper: serverWrapper,
-  script: API_MAIN,
-  env: {
-    PORT: String(apiPort),
-    LOG_LEVEL: 'warn',
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    DATABASE_URL: dbUrl.toString(),
-    SESSION_SECRETS: SECRET,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-  },
 })
-const api = { child: apiChild, url: `http://127.0.0.1:${apiPort}/auth/me` }
-await waitUntilUp(api.url)
+const api = { child: started.child, url: `${started.base}/auth/me` }
 const login = await fetch(new URL('/auth/login', api.url), {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(ADMIN),
+  body: JSON.stringify(BENCH_ADMIN),
 })
 const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
 const body = JSON.stringify(await (await fetch(api.url, { headers: { cookie } })).json())
@@ -114,7 +87,7 @@ const ceilingKey = `${prefix}ceiling`
 await redis.set(ceilingKey, body)
 const bare = await start('bare', here('./baseline-servers.js'), ['bare'], { BODY: body })
 const ceiling = await start('ceiling', here('./baseline-servers.js'), ['ceiling'], {
-  SECRET,
+  SECRET: BENCH_SECRET,
   KEY: ceilingKey,
   REDIS_URL: TEST_REDIS_URL,
 })

@@ -13,16 +13,16 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
-  ChildService,
+  type ChildService,
   deleteKeys,
   dropSchema,
   ensureTestDatabase,
-  freePort,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
   uniqueName,
 } from '@tms/testing'
 import { Redis } from 'ioredis'
+import { BENCH_ADMIN, startBenchApi } from '../api-process.js'
 import { cpuSeconds, median, onCore, pinLocalRedis, pinSelf } from '../machine.js'
 
 const { values } = parseArgs({
@@ -39,9 +39,6 @@ const rounds = Number(values.rounds)
 const first = Number(values.first)
 const settled = Number(values.settled)
 
-const API_MAIN = fileURLToPath(new URL('../../../apps/api/dist/main.js', import.meta.url))
-const ADMIN = { email: 'bench@tms.local', password: 'bench password 123' }
-const SECRET = 'bench-secret-bench-secret-bench-secret'
 const VARIANTS = { cold: '0', warm: values['warm-up-requests'] } as const
 type Variant = keyof typeof VARIANTS
 
@@ -68,34 +65,15 @@ async function stopInstance(child: ChildService): Promise<void> {
 }
 
 async function startInstance(warmUpRequests: string): Promise<{ child: ChildService; base: string }> {
-  const port = await freePort()
-  const child = new ChildService({
+  const started = await startBenchApi({
     name: `api-${warmUpRequests}`,
+    redisPrefix: prefix,
+    databaseUrl: dbUrl.toString(),
     wrapper: serverWrapper,
-    script: API_MAIN,
-    env: {
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      DATABASE_URL: dbUrl.toString(),
-      SESSION_SECRETS: SECRET,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      WARM_UP_REQUESTS: warmUpRequests,
-    },
+    env: { WARM_UP_REQUESTS: warmUpRequests },
   })
-  running.add(child)
-  const base = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    const ready = await fetch(`${base}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (ready) return { child, base }
-    if (i > 300) throw new Error('the API did not become ready in 30 s')
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  running.add(started.child)
+  return started
 }
 
 async function call(base: string, cookie: string, method: string, path: string, body?: unknown): Promise<Response> {
@@ -120,7 +98,7 @@ const seeder = await startInstance('0')
 const login = await fetch(`${seeder.base}/auth/login`, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(ADMIN),
+  body: JSON.stringify(BENCH_ADMIN),
 })
 const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
 const requestIds: string[] = []
