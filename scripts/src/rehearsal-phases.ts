@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { latencyByPhase, newestInstanceRatios, PHASES } from './rehearsal/deploy-phases.js'
-import { percentile } from './rehearsal/load-summary.js'
+import { median } from './rehearsal/load-summary.js'
 import type { Report } from './rehearsal/report.js'
 import type { RequestRecord } from './rehearsal/request-record.js'
 
@@ -38,11 +38,6 @@ for (const dir of dirs) {
   })
 }
 
-const median = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  )
 console.log(`${dirs.length} rehearsal(s); per phase the median over them of each one's p50 and p99\n`)
 console.log(`${'phase'.padEnd(32)}${'requests'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`)
 for (const [phase, sum] of byPhase) {

@@ -1,4 +1,4 @@
-import { percentile } from './load-summary.js'
+import { median, percentile } from './load-summary.js'
 import type { Marker } from './report.js'
 import type { RequestRecord } from './request-record.js'
 
@@ -93,11 +93,6 @@ export function newestInstanceRatios(
   seconds = 10,
 ): number[][] {
   const ratios: number[][] = Array.from({ length: seconds }, () => [])
-  const median = (xs: number[]) =>
-    percentile(
-      xs.sort((a, b) => a - b),
-      50,
-    )
   for (const joined of timeline.filter((m) => m.app === 'api' && m.action === 'healthy' && m.t > 0)) {
     for (let age = 0; age < seconds; age++) {
       const from = (joined.t + age) * 1000

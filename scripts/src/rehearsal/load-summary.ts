@@ -23,6 +23,13 @@ export function percentile(sorted: ReadonlyArray<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
 }
 
+/** The median of values in any order (0 for none). */
+export const median = (values: ReadonlyArray<number>): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  )
+
 const countBy = (records: ReadonlyArray<RequestRecord>, key: (r: RequestRecord) => string | undefined) => {
   const counts: Record<string, number> = {}
   for (const record of records) {
