@@ -37,6 +37,8 @@ export interface InvariantInput {
   /** Epoch ms. */
   loadStartedAt: number
   loadEndedAt: number
+  /** --duration; the load runs longer while a deploy is under way, up to twice this. */
+  loadPlannedMs: number
   deploys: ReadonlyArray<DeployWindow>
   latency: LatencyComparison
   maxLatencyRatio: number
@@ -172,8 +174,15 @@ export async function checkInvariants(input: InvariantInput): Promise<Invariant[
         (d) =>
           `${d.app} ${((d.from - input.loadStartedAt) / 1000).toFixed(1)}s -> ${d.to ? `${((d.to - input.loadStartedAt) / 1000).toFixed(1)}s` : 'unfinished'}`,
       )
-      .join('; '),
-    details: late.map((d) => `${d.app}: ${d.error ?? 'finished after the load stopped: raise --duration'}`),
+      .join('; ')
+      .concat(
+        input.loadEndedAt - input.loadStartedAt > input.loadPlannedMs
+          ? `; the load ran ${((input.loadEndedAt - input.loadStartedAt) / 1000).toFixed(1)} s, past the planned ${input.loadPlannedMs / 1000} s, until the deploys were done`
+          : '',
+      ),
+    details: late.map(
+      (d) => `${d.app}: ${d.error ?? 'still deploying at twice --duration, when the load stopped: raise --duration'}`,
+    ),
   })
 
   const { steady, deploy, ratio, warmUpMs, setAside } = input.latency

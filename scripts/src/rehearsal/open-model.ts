@@ -4,6 +4,11 @@ export interface OpenModelOptions {
   /** Requests per second. */
   rate: number
   durationMs: number
+  /**
+   * Asked as the load runs: a later end, in ms since the start, keeps requests leaving past
+   * `durationMs` at the same rate (a deploy still under way). Never ends the load earlier.
+   */
+  until?: () => number
   /** Sends one request; must not throw. `scheduledAt` is ms since the start. */
   fire: (scheduledAt: number) => Promise<void>
   /** Called about every `progressEveryMs` while requests leave. */
@@ -15,6 +20,8 @@ export interface OpenModelResult {
   /** Epoch ms of the first request. */
   startedAt: number
   sent: number
+  /** When the load ended, in ms since the start: `durationMs`, or later if `until` said so. */
+  endedMs: number
   /** The latest any request left after its scheduled time: the generator's own stall. */
   maxLagMs: number
 }
@@ -26,7 +33,9 @@ export interface OpenModelResult {
  */
 export async function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult> {
   const interval = 1000 / options.rate
-  const total = Math.floor((options.rate * options.durationMs) / 1000)
+  const endMs = () => Math.max(options.durationMs, options.until?.() ?? 0)
+  // Request i is due at i * interval; those due before the end leave.
+  const due = () => Math.floor((options.rate * endMs()) / 1000)
   const inFlight = new Set<Promise<void>>()
   const startedAt = Date.now()
   const t0 = performance.now()
@@ -37,9 +46,9 @@ export async function runOpenModel(options: OpenModelOptions): Promise<OpenModel
     options.progressEveryMs ?? 5000,
   )
   try {
-    while (sent < total) {
+    while (sent < due()) {
       const now = performance.now() - t0
-      while (sent < total && sent * interval <= now) {
+      while (sent < due() && sent * interval <= now) {
         const scheduledAt = sent * interval
         maxLagMs = Math.max(maxLagMs, now - scheduledAt)
         const request: Promise<void> = options.fire(scheduledAt).finally(() => inFlight.delete(request))
@@ -54,5 +63,5 @@ export async function runOpenModel(options: OpenModelOptions): Promise<OpenModel
     clearInterval(progress)
   }
   await Promise.all(inFlight)
-  return { startedAt, sent, maxLagMs }
+  return { startedAt, sent, endedMs: (sent * 1000) / options.rate, maxLagMs }
 }

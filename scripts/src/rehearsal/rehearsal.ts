@@ -47,6 +47,13 @@ export interface RehearsalOptions {
 /** The deploys start this far into the load: steady state before, room for both after. */
 const API_DEPLOY_AT = 0.2
 const WORKER_DEPLOY_AT = 0.35
+/**
+ * A deploy still under way when --duration is up keeps the load going (a slow machine boots
+ * slowly; stopping the load mid-deploy would leave the deploy's end unproven) until the new
+ * version has served alone this long after the last deploy ended, at most twice --duration.
+ */
+const SETTLE_AFTER_DEPLOY_MS = 5000
+const MAX_LOAD_FACTOR = 2
 /** Left out of the steady-state latency: at most 5 s, and half the time before the first deploy. */
 const warmUpMs = (durationMs: number) => Math.min(5000, (API_DEPLOY_AT * durationMs) / 2)
 
@@ -235,10 +242,19 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
         }),
       )
     }
+    let deploysEndedMs: number | undefined
+    void Promise.all(deploying).then(() => {
+      deploysEndedMs = Date.now() - startedAt
+    })
+    const maxLoadMs = MAX_LOAD_FACTOR * options.durationMs
     let reported = 0
     const load = await runOpenModel({
       rate: options.rate,
       durationMs: options.durationMs,
+      until: () => {
+        if (deploysEndedMs === undefined) return maxLoadMs
+        return deploysEndedMs <= options.durationMs ? 0 : Math.min(maxLoadMs, deploysEndedMs + SETTLE_AFTER_DEPLOY_MS)
+      },
       fire: (at) => mix.fire(at),
       onProgress: (elapsed, sent, inFlight) => {
         const recent = mix.records.slice(reported)
@@ -257,7 +273,10 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       },
     })
     const endedAt = Date.now()
-    log(`load done: ${load.sent.toLocaleString('en-US')} requests; waiting for deploys to finish`)
+    const extended = load.endedMs > options.durationMs
+    log(
+      `load done: ${load.sent.toLocaleString('en-US')} requests${extended ? ` in ${(load.endedMs / 1000).toFixed(1)} s, extended past ${options.durationMs / 1000} s while a deploy ran` : ''}; waiting for deploys to finish`,
+    )
     await Promise.all(deploying)
     const stalls = ((await probe?.stop()) ?? []).map((s) => ({ from: s.from - startedAt, to: s.to - startedAt }))
 
@@ -270,7 +289,8 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       ledger: mix.ledger,
       sessions: mix.sessions,
       loadStartedAt: startedAt,
-      loadEndedAt: startedAt + options.durationMs,
+      loadEndedAt: startedAt + load.endedMs,
+      loadPlannedMs: options.durationMs,
       deploys,
       latency,
       maxLatencyRatio: options.maxLatencyRatio,
@@ -309,6 +329,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       deploys: deploys.map((d) => ({ app: d.app, from: toSeconds(d.from), to: d.to === null ? null : toSeconds(d.to) })),
       timeline,
       seconds: perSecond(mix.records),
+      load: { plannedSeconds: options.durationMs / 1000, seconds: load.endedMs / 1000 },
       generatorMaxLagMs: load.maxLagMs,
       databaseStalls: stalls.map((s) => ({ from: s.from / 1000, to: s.to / 1000 })),
     }

@@ -26,6 +26,8 @@ export interface Report {
   deploys: Array<{ app: string; from: number; to: number | null }>
   timeline: Marker[]
   seconds: Second[]
+  /** How long the load ran: --duration, or longer while a deploy was still under way. */
+  load: { plannedSeconds: number; seconds: number }
   /** The generator's own worst lag behind schedule: above a few ms, the machine was the bottleneck. */
   generatorMaxLagMs: number
   /** Database commit stalls the probe saw, in seconds since the load began. */
@@ -100,6 +102,11 @@ export function renderText(report: Report): string {
       report.settings.target
         ? 'not measured: the probe needs the database, which a target does not give'
         : `${report.latency.setAside.stalls}, ${duration(report.latency.setAside.longestStallMs)}, ${report.latency.setAside.steady}, ${report.latency.setAside.deploy}`,
+    ),
+    row(
+      'Load',
+      '[planned, ran]',
+      `${report.load.plannedSeconds}s, ${report.load.seconds}s${report.load.seconds > report.load.plannedSeconds ? ' (extended while a deploy ran)' : ''}`,
     ),
     row('Generator', '[max lag]', duration(report.generatorMaxLagMs)),
     '',
