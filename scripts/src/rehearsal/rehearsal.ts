@@ -329,7 +329,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       deploys: deploys.map((d) => ({ app: d.app, from: toSeconds(d.from), to: d.to === null ? null : toSeconds(d.to) })),
       timeline,
       seconds: perSecond(mix.records),
-      load: { plannedSeconds: options.durationMs / 1000, seconds: load.endedMs / 1000 },
+      load: { plannedSeconds: options.durationMs / 1000, seconds: Math.round(load.endedMs) / 1000 },
       generatorMaxLagMs: load.maxLagMs,
       databaseStalls: stalls.map((s) => ({ from: s.from / 1000, to: s.to / 1000 })),
     }
