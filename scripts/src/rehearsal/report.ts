@@ -43,7 +43,8 @@ function duration(ms: number): string {
 
 /**
  * The generator's lag past which the machine, not the deploy, was the bottleneck: on this
- * project's 2-core machine 12-28 ms when it kept up, 74-160 ms when the load saturated it.
+ * project's 2-core machine 12-28 ms when it kept up (100/s), 37-277 ms at 300/s on a day the
+ * load saturated it.
  */
 const SATURATED_LAG_MS = 50
 
