@@ -26,7 +26,7 @@ for (const dir of dirs) {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as RequestRecord)
-  for (const p of latencyByPhase(records, report.timeline)) {
+  for (const p of latencyByPhase(records, report.timeline, report.latency.warmUpMs)) {
     const sum = byPhase.get(p.phase)!
     if (p.requests === 0) continue
     sum.requests += p.requests

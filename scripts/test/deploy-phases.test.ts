@@ -42,7 +42,7 @@ t.test('each request counts in the phases it was sent in; steady is outside ever
     record(21_000, 5, 'api-2'), // workers deploying
     record(30_000, 6, 'api-2'), // steady
   ]
-  const phases = Object.fromEntries(latencyByPhase(records, timeline).map((p) => [p.phase, [p.requests, p.p50]]))
+  const phases = Object.fromEntries(latencyByPhase(records, timeline, 5000).map((p) => [p.phase, [p.requests, p.p50]]))
   t.same(phases, {
     steady: [2, 1],
     'api instance booting': [1, 2],
@@ -54,7 +54,7 @@ t.test('each request counts in the phases it was sent in; steady is outside ever
 
 t.test('signal-first: the drain runs from SIGTERM to exit', async (t) => {
   const signalFirst = timeline.filter((m) => m.action !== 'lb-drain')
-  const drain = latencyByPhase([record(12_100, 7, 'api-1')], signalFirst).find((p) => p.phase === 'api instance draining')
+  const drain = latencyByPhase([record(12_100, 7, 'api-1')], signalFirst, 5000).find((p) => p.phase === 'api instance draining')
   t.equal(drain?.requests, 1)
 })
 

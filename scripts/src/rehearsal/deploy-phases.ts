@@ -22,8 +22,6 @@ export const PHASES: Phase[] = [
   'workers deploying',
 ]
 
-/** Requests in the first seconds of the load are the cluster's own warm-up, as in the report. */
-const LOAD_WARM_UP_MS = 5000
 const JOINED_MS = 3000
 
 interface Window {
@@ -64,14 +62,22 @@ export interface PhaseLatency {
   p99: number
 }
 
-/** p50 and p99 by phase; steady is everything outside every deploy (and outside all phases). */
-export function latencyByPhase(records: ReadonlyArray<RequestRecord>, timeline: ReadonlyArray<Marker>): PhaseLatency[] {
+/**
+ * p50 and p99 by phase; steady is everything outside every deploy (and outside all phases).
+ * Requests in the load's first `warmUpMs` are left out, as the report leaves them out
+ * (report.json's latency.warmUpMs).
+ */
+export function latencyByPhase(
+  records: ReadonlyArray<RequestRecord>,
+  timeline: ReadonlyArray<Marker>,
+  warmUpMs: number,
+): PhaseLatency[] {
   const windows = windowsOf(timeline)
   const deploys = timeline.filter((m) => m.action === 'deploy-start' || m.action === 'deploy-end').map((m) => m.t)
   const [firstDeploy, lastDeploy] = [Math.min(...deploys), Math.max(...deploys)]
   const by = new Map<Phase, number[]>(PHASES.map((p) => [p, []]))
   for (const r of records) {
-    if (r.sentAt < LOAD_WARM_UP_MS) continue
+    if (r.sentAt < warmUpMs) continue
     const t = r.sentAt / 1000
     const inside = windows.filter((w) => t >= w.from && t < w.to)
     for (const w of inside) by.get(w.phase)!.push(r.latencyMs)
