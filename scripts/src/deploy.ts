@@ -4,14 +4,14 @@
  * Deploys the current build (npm run deploy builds first) to the cluster `npm start` runs,
  * showing each step, and exits 0 when it is done.
  */
-import { existsSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
-import { REPO_ROOT } from './cluster/cluster-definition.js'
+import { localClusterDir } from './cluster/cluster-definition.js'
 import { formatEvent } from './cluster/format.js'
 import type { TimelineEvent } from './cluster/local-cluster.js'
 import { gitDescribe } from './cluster/release.js'
+import { isRunning, readClusterState } from './cluster/supervision.js'
 
 const { values } = parseArgs({
   options: {
@@ -28,10 +28,11 @@ if (!['api', 'worker', 'all'].includes(values.app!)) fail('--app must be api, wo
 if (values.strategy && !['rolling', 'recreate'].includes(values.strategy)) fail('--strategy must be rolling or recreate')
 if (values['stop-order'] && !['lb-first', 'signal-first'].includes(values['stop-order']))
   fail('--stop-order must be lb-first or signal-first')
-const state = `${REPO_ROOT}.local/cluster.json`
-if (!existsSync(state))
-  fail('no local cluster is running, or it is still starting: run `npm start` and deploy once it prints its URL')
-const { control } = JSON.parse(readFileSync(state, 'utf8')) as { control: string }
+const state = readClusterState(`${localClusterDir()}/state.json`)
+if (!state || !isRunning(state.supervisor))
+  fail('no local cluster is running: run `npm start`, and deploy once it prints its URL')
+if (!state?.control) fail('the local cluster is still starting: deploy once `npm start` prints its URL')
+const control = state!.control!
 
 const version = `0.1.0+${gitDescribe()}.${new Date().toISOString().slice(11, 19).replaceAll(':', '')}`
 const started = Date.now()

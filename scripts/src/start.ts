@@ -5,15 +5,23 @@
  * DATABASE_URL, ADMIN_EMAIL, ...) reaches every process. Ctrl-C or SIGTERM stops it all
  * gracefully; `npm run deploy` deploys to it meanwhile.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_DEFAULTS } from '@tms/config'
-import { REPO_ROOT, readClusterDefinition } from './cluster/cluster-definition.js'
+import { localClusterDir, readClusterDefinition } from './cluster/cluster-definition.js'
 import { startControlServer } from './cluster/control.js'
 import { formatEvent } from './cluster/format.js'
-import { LoadBalancer } from './cluster/load-balancer.js'
+import { HaproxyMissingError, LoadBalancer } from './cluster/load-balancer.js'
 import { LocalCluster } from './cluster/local-cluster.js'
 import { currentRelease, gitDescribe } from './cluster/release.js'
+import {
+  ClusterRunningError,
+  type ClusterState,
+  PortTakenError,
+  requireFreePorts,
+  stopStaleCluster,
+  writeClusterState,
+} from './cluster/supervision.js'
 import { ensurePostgres, ensureRedis, ServiceMissingError } from './services.js'
 
 const { values } = parseArgs({
@@ -24,6 +32,10 @@ const definition = readClusterDefinition()
 if (values.api) definition.api.instances = Number(values.api)
 if (values.workers) definition.worker.instances = Number(values.workers)
 const lbPort = Number(values.port ?? process.env.LB_PORT ?? definition.loadBalancer.port)
+const shopPort = Number(process.env.SHOP_PORT ?? definition.shop.port)
+const controlPort = lbPort + 1
+const runDir = localClusterDir()
+const stateFile = `${runDir}/state.json`
 
 const env: Record<string, string> = {
   REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
@@ -33,14 +45,20 @@ const env: Record<string, string> = {
 try {
   await ensureRedis(env.REDIS_URL!, say)
   await ensurePostgres(env.DATABASE_URL!, say)
-  LoadBalancer.ensureInstalled(say)
+  LoadBalancer.requireInstalled()
+  await stopStaleCluster(stateFile, say)
+  await requireFreePorts([
+    { port: lbPort, what: 'the load balancer', option: '--port or LB_PORT' },
+    { port: controlPort, what: 'the deploy control, the load balancer port + 1', option: '--port or LB_PORT' },
+    { port: shopPort, what: 'the shop simulator', option: 'SHOP_PORT' },
+  ])
 } catch (error) {
-  if (!(error instanceof ServiceMissingError) && !(error as Error).message.includes('HAProxy')) throw error
+  const expected = [ServiceMissingError, HaproxyMissingError, ClusterRunningError, PortTakenError]
+  if (!expected.some((type) => error instanceof type)) throw error
   say((error as Error).message)
   process.exit(1)
 }
 
-const runDir = `${REPO_ROOT}.local/cluster`
 rmSync(runDir, { recursive: true, force: true })
 mkdirSync(runDir, { recursive: true })
 const started = Date.now()
@@ -50,10 +68,24 @@ const cluster = new LocalCluster({
   env,
   release: currentRelease(`0.1.0+${gitDescribe()}`),
   lbPort,
-  shopPort: Number(process.env.SHOP_PORT ?? definition.shop.port),
+  shopPort,
   portBase: 4001,
-  onEvent: (event) => say(formatEvent(event, started)),
+  onEvent: (event) => {
+    say(formatEvent(event, started))
+    recordState()
+  },
 })
+
+const state: ClusterState = {
+  supervisor: { pid: process.pid, name: 'npm start', match: 'start.js' },
+  processes: [],
+}
+/** Rewritten at every step, so that whatever ends this process, the next start knows what ran. */
+function recordState(): void {
+  state.processes = cluster.processes
+  writeClusterState(stateFile, state)
+}
+recordState()
 
 let stopped: Promise<void> | undefined
 /** Every caller waits for the one stop in progress, so the process never exits halfway through it. */
@@ -61,13 +93,18 @@ async function stop(code: number): Promise<never> {
   stopped ??= (async () => {
     say('stopping: workers finish their jobs, API instances drain (Ctrl-C again to stop at once)')
     await cluster.stop().catch((error: unknown) => say(`stop failed: ${(error as Error).message}`))
-    rmSync(`${REPO_ROOT}.local/cluster.json`, { force: true })
+    rmSync(stateFile, { force: true })
   })()
   await stopped
   process.exit(code)
 }
 process.once('SIGINT', () => {
-  process.once('SIGINT', () => process.exit(130))
+  process.once('SIGINT', () => {
+    say('stopping at once (SIGKILL)')
+    cluster.kill()
+    rmSync(stateFile, { force: true })
+    process.exit(130)
+  })
   void stop(0)
 })
 process.once('SIGTERM', () => void stop(0))
@@ -81,12 +118,10 @@ try {
   await stop(1)
 }
 if (stopped) await stop(0)
-const controlPort = lbPort + 1
 await startControlServer(cluster, controlPort)
-writeFileSync(
-  `${REPO_ROOT}.local/cluster.json`,
-  JSON.stringify({ url: cluster.url, control: `http://127.0.0.1:${controlPort}`, pid: process.pid }),
-)
+state.url = cluster.url
+state.control = `http://127.0.0.1:${controlPort}`
+recordState()
 say('')
 say(`TMS is up at ${cluster.url}  (OpenAPI: ${cluster.url}/docs/json)`)
 say(

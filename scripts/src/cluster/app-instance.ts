@@ -4,6 +4,7 @@ import { createWriteStream, existsSync, readdirSync, writeFileSync } from 'node:
 import { setPriority } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Release } from './release.js'
+import { dieWithSupervisor } from './supervision.js'
 
 export type AppName = 'api' | 'worker' | 'shop'
 
@@ -41,6 +42,8 @@ function bootCommand(args: string[]): [string, string[]] {
 export class AppInstance {
   readonly #child: ChildProcess
   readonly exited: Promise<Exit>
+  /** The script it runs: part of its command line, to tell it from another process with its pid. */
+  readonly entry: string
   slot: number | undefined
 
   constructor(
@@ -52,7 +55,9 @@ export class AppInstance {
     env: Record<string, string | undefined>,
     logFile: string,
   ) {
-    const [command, args] = bootCommand([process.execPath, `${release.root}${ENTRY[app]}`])
+    this.entry = `${release.root}${ENTRY[app]}`
+    // It dies with the supervisor (SIGTERM), however the supervisor ends: no ghost instances.
+    const [command, args] = dieWithSupervisor(...bootCommand([process.execPath, this.entry]))
     this.#child = spawn(command, args, {
       cwd: release.root,
       env: { ...process.env, ...env, INSTANCE_ID: name, APP_VERSION: release.version },

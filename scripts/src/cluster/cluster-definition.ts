@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export type DeployStrategy = 'rolling' | 'recreate'
@@ -34,6 +35,14 @@ export interface ClusterDefinition {
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const DEPLOY_LOCAL = `${REPO_ROOT}deploy/local/`
+
+/**
+ * Where `npm start` keeps the cluster's logs, HAProxy's files and state.json (what runs, where it
+ * answers; read by `npm run deploy` and by the next start). CLUSTER_DIR moves it (tests).
+ */
+export function localClusterDir(): string {
+  return resolve(process.env.CLUSTER_DIR ?? `${REPO_ROOT}.local/cluster`)
+}
 
 export function readClusterDefinition(): ClusterDefinition {
   return JSON.parse(readFileSync(`${DEPLOY_LOCAL}cluster.json`, 'utf8')) as ClusterDefinition

@@ -1,10 +1,13 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type ClusterDefinition, DEPLOY_LOCAL } from './cluster-definition.js'
+import { dieWithSupervisor } from './supervision.js'
+
+export class HaproxyMissingError extends Error {}
 
 export interface SlotState {
   slot: number
@@ -33,22 +36,15 @@ export class LoadBalancer {
     this.#socket = resolve(runDir, 'haproxy.sock')
   }
 
-  /** Installs HAProxy from Debian's packages if it is missing (root only); says how otherwise. */
-  static ensureInstalled(log: (line: string) => void): void {
+  /**
+   * HAProxy must be on the PATH. Installing it is scripts/prepare.mjs's job (`npm start`,
+   * `npm run rehearse` and `npm test` run it first); here only a clear message if it is missing.
+   */
+  static requireInstalled(): void {
     if (spawnSync('which', ['haproxy']).status === 0) return
-    const canInstall = process.getuid?.() === 0 && spawnSync('which', ['apt-get']).status === 0
-    if (!canInstall) {
-      throw new Error(
-        'HAProxy is not installed. Install it (Debian/Ubuntu: sudo apt-get install -y haproxy; macOS: brew install haproxy).',
-      )
-    }
-    log('installing HAProxy from Debian packages (apt-get install -y haproxy)...')
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' })
-    execFileSync('apt-get', ['install', '-y', '-qq', 'haproxy'], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    })
-    log('HAProxy installed')
+    throw new HaproxyMissingError(
+      'HAProxy is not installed. Install it (Debian/Ubuntu: sudo apt-get install -y haproxy; macOS: brew install haproxy).',
+    )
   }
 
   async start(): Promise<void> {
@@ -69,9 +65,10 @@ export class LoadBalancer {
             'cookie tms.lb insert indirect nocache dynamic\n  dynamic-cookie-key tms-local-cluster'
           : '# no stickiness: any instance serves any request',
       )
-    const file = `${this.runDir}/haproxy.cfg`
-    writeFileSync(file, config)
-    this.#child = spawn('haproxy', ['-f', file, '-db'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+    writeFileSync(this.configFile, config)
+    // It dies with the supervisor (SIGTERM: HAProxy stops at once), however the supervisor ends.
+    const [command, args] = dieWithSupervisor('haproxy', ['-f', this.configFile, '-db'])
+    this.#child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
     let stderr = ''
     this.#child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
@@ -88,6 +85,21 @@ export class LoadBalancer {
       await sleep(50)
     }
     throw new Error(`HAProxy's stats socket did not come up: ${stderr}`)
+  }
+
+  /** Its configuration file: part of its command line, to tell it from another process with its pid. */
+  get configFile(): string {
+    return `${this.runDir}/haproxy.cfg`
+  }
+
+  /** While it runs. */
+  get pid(): number | undefined {
+    return this.#child && this.#child.exitCode === null && this.#child.signalCode === null ? this.#child.pid : undefined
+  }
+
+  /** At once, without waiting (a second Ctrl-C). */
+  kill(): void {
+    this.#child?.kill('SIGKILL')
   }
 
   /** One runtime API command. */

@@ -5,6 +5,7 @@ import type { ClusterDefinition, DeployStrategy, StopOrder } from './cluster-def
 import { LoadBalancer } from './load-balancer.js'
 import { PortAllocator } from './ports.js'
 import type { Release } from './release.js'
+import type { RecordedProcess } from './supervision.js'
 
 export interface TimelineEvent {
   /** ms since the epoch */
@@ -78,6 +79,22 @@ export class LocalCluster {
 
   get workerInstances(): ReadonlyArray<AppInstance> {
     return this.#workers
+  }
+
+  /** Every process it runs right now, the balancer included (for the supervisor's state file). */
+  get processes(): RecordedProcess[] {
+    const lb = this.lb.pid ? [{ pid: this.lb.pid, name: 'haproxy', match: this.lb.configFile }] : []
+    const instances = [...this.#launched]
+      .filter((i) => i.running && i.pid !== undefined)
+      .map((i) => ({ pid: i.pid!, name: i.name, match: i.entry }))
+    return [...lb, ...instances]
+  }
+
+  /** SIGKILL to every process at once, without waiting (a second Ctrl-C: "stop at once"). */
+  kill(): void {
+    this.#stopping = true
+    for (const instance of this.#launched) instance.signal('SIGKILL')
+    this.lb.kill()
   }
 
   readonly #listeners = new Set<(event: TimelineEvent) => void>()

@@ -81,7 +81,7 @@ async function localEnvironment(
   database.searchParams.set('schema', runId)
   await ensureRedis(redisUrl, log)
   await ensurePostgres(database.toString(), log)
-  LoadBalancer.ensureInstalled(log)
+  LoadBalancer.requireInstalled()
 
   const sha = gitDescribe()
   const initial: Release = options.from
