@@ -3,7 +3,7 @@
  *
  *   npm run rehearse -- [--rate 300] [--duration 60s] [--api 3] [--workers 2]
  *                       [--strategy rolling|recreate] [--stop-order lb-first|signal-first|both]
- *                       [--from <git-ref>] [--out DIR] [--seed N] [--keep]
+ *                       [--from <git-ref>] [--out DIR] [--seed N] [--keep] [--max-latency-ratio 2|off]
  *   npm run rehearse -- --compare          recreate vs rolling with in-process state vs rolling stateless
  *   npm run rehearse -- --target URL --deploy-cmd "kubectl rollout restart deployment/tms-api"
  *
@@ -54,6 +54,11 @@ const choice = <T extends string>(name: string, raw: string, allowed: readonly T
   if (!allowed.includes(raw as T)) fail(`--${name} must be one of ${allowed.join(', ')}, got "${raw}"`)
   return raw as T
 }
+const ratio = (raw: string) => {
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < 1) fail(`--max-latency-ratio must be a number of at least 1, or off, got "${raw}"`)
+  return value
+}
 const durationMs = parseDuration(/^\d+$/.test(values.duration!) ? `${values.duration}s` : values.duration!)
 if (durationMs === undefined || durationMs < 10_000) fail(`--duration must be at least 10s (e.g. 60s), got "${values.duration}"`)
 if (values['deploy-cmd'] && !values.target) fail('--deploy-cmd needs --target URL')
@@ -75,7 +80,7 @@ const base: Omit<RehearsalOptions, 'title' | 'runDir' | 'stopOrder'> = {
   ...(values['deploy-cmd'] ? { deployCmd: values['deploy-cmd'] } : {}),
   keep: values.keep!,
   seed: positive('seed', values.seed!),
-  maxLatencyRatio: Number(values['max-latency-ratio']),
+  maxLatencyRatio: values['max-latency-ratio'] === 'off' ? null : ratio(values['max-latency-ratio']!),
   log: say,
 }
 
