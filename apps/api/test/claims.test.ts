@@ -8,7 +8,8 @@ import { ADMIN, isolatedEnv, startApiProcess } from './support.js'
 const address = { name: 'Ada', street: 'Main 1', city: 'Linz', postalCode: '4020', country: 'AT' }
 
 t.test('claims across two API processes', async (t) => {
-  const env = await isolatedEnv(t, { PACKING_CLAIM_TTL_SECONDS: '2' })
+  // Long enough for the checks made while the claim holds, on a busy machine; it lapses after.
+  const env = await isolatedEnv(t, { PACKING_CLAIM_TTL_SECONDS: '5' })
   const apis = [await startApiProcess(t, env, 'api-a'), await startApiProcess(t, env, 'api-b')]
   const [a, b] = apis.map((api) => api.url) as [string, string]
   const admin = cookieFrom(await http(a, 'POST', '/auth/login', { body: ADMIN }))
@@ -48,18 +49,21 @@ t.test('claims across two API processes', async (t) => {
   t.same(await pending(b), [second], 'nor does instance B')
   const again = await http(b, 'POST', `/shipments/${first}/claim`, { cookie: holder })
   t.equal(again.status, 200, 'claiming again by the holder is fine')
+  const lapsesAt = Date.parse(again.json<{ expiresAt: string }>().expiresAt)
   const other = agents[(holderIndex + 1) % 50]!
   t.equal((await http(a, 'POST', `/shipments/${first}/claim/extend`, { cookie: other })).status, 409, 'only the holder extends')
   t.equal((await http(a, 'POST', `/shipments/${first}/pack`, { cookie: other })).status, 409, 'only the holder packs')
 
-  await sleep(2300) // the claim lapses: no extension
+  await sleep(Math.max(0, lapsesAt - Date.now()) + 300) // the claim lapses: no extension
   t.same((await pending(b)).sort(), [first, second].sort(), 'after expiry it is offered again')
   t.equal((await http(a, 'POST', `/shipments/${first}/claim/extend`, { cookie: holder })).status, 409, 'too late to extend')
 
-  t.equal((await http(a, 'POST', `/shipments/${second}/claim`, { cookie: other })).status, 200)
+  const claimed = await http(a, 'POST', `/shipments/${second}/claim`, { cookie: other })
+  t.equal(claimed.status, 200)
   const extended = await http(b, 'POST', `/shipments/${second}/claim/extend`, { cookie: other })
   t.equal(extended.status, 200)
-  t.ok(Date.parse(extended.json<{ expiresAt: string }>().expiresAt) > Date.now() + 1000)
+  const expiry = (reply: typeof claimed) => Date.parse(reply.json<{ expiresAt: string }>().expiresAt)
+  t.ok(expiry(extended) > expiry(claimed), 'the extension moves the expiry later')
   t.equal((await http(b, 'DELETE', `/shipments/${second}/claim`, { cookie: other })).status, 204)
   t.ok((await pending(a)).includes(second), 'released: offered again')
 
@@ -82,8 +86,13 @@ t.test('bulk creation runs under the cluster-wide service lock', async (t) => {
   // Someone else (another instance, or the worker's job) is creating shipments right now.
   const locks = new LockService({ redis, prefix: `${env.REDIS_KEY_PREFIX}lock:` })
   let release!: () => void
-  const running = locks.withServiceLock('create-shipments', () => new Promise<void>((r) => (release = r)))
-  await sleep(50)
+  let holding!: () => void
+  const held = new Promise<void>((resolve) => (holding = resolve))
+  const running = locks.withServiceLock('create-shipments', () => {
+    holding()
+    return new Promise<void>((r) => (release = r))
+  })
+  await held
   const busy = await http(api.url, 'POST', '/shipments/bulk', { cookie: admin })
   t.equal(busy.status, 409)
   t.equal(busy.json<{ message: string }>().message, 'create-shipments is already running')

@@ -49,47 +49,49 @@ t.test('SIGTERM: readiness 503 at once, the drain still serves, in-flight work c
 })
 
 t.test('a keep-alive client sending requests across the shutdown sees no connection error', async (t) => {
-  const api = await startApiProcess(t, await isolatedEnv(t, { DRAIN_DELAY_MS: String(DRAIN_MS) }))
+  const drainMs = 5000
+  const api = await startApiProcess(t, await isolatedEnv(t, { DRAIN_DELAY_MS: String(drainMs) }))
   const agent = new Agent({ keepAlive: true, maxSockets: 4 })
   t.teardown(() => agent.destroy())
-  let signalledAt = 0
+  let signalled = false
   let stop = false
+  let answered = 0
   const errors: string[] = []
   const statuses = new Map<number, number>()
   let afterSignal = 0
   let closeHeaders = 0
 
   // Four concurrent keep-alive loops. Like a load balancer, they stop sending to this instance
-  // a second before the drain ends (the balancer has noticed readiness by then).
+  // once it has noticed readiness go (here: a second after it did), well before the drain ends.
   const loops = Array.from({ length: 4 }, async () => {
     while (!stop) {
       try {
         const r = await http(api.url, 'GET', '/health/live', { agent })
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1)
-        if (signalledAt) afterSignal++
+        answered++
+        if (signalled) afterSignal++
         if (r.headers.connection === 'close') closeHeaders++
       } catch (error) {
         errors.push((error as Error).message)
       }
     }
   })
-  await sleep(300)
-  signalledAt = Date.now()
+  while (answered < 20 && errors.length === 0) await sleep(20)
   api.child.signal('SIGTERM')
-  await sleep(DRAIN_MS - 1000)
+  await api.child.waitForLog((l) => l.phase === 'readiness-off')
+  signalled = true
+  await sleep(1000)
   stop = true
   await Promise.all(loops)
-  const total = [...statuses.values()].reduce((a, b) => a + b, 0)
 
   t.same(errors, [], 'no connection errors')
-  t.ok(total >= 200, `at least 200 requests (${total})`)
-  t.ok(afterSignal >= 100, `requests kept flowing after SIGTERM (${afterSignal})`)
+  t.ok(afterSignal > 0, `requests kept being served after SIGTERM (${afterSignal} of ${answered})`)
   t.same([...statuses.keys()], [200], 'every answer was a 200')
   t.ok(closeHeaders > 0, 'drain responses told the client to reconnect')
   t.same(await api.child.exited, { code: 0, signal: null })
 })
 
-t.test('a second signal exits at once; a shutdown past its timeout exits 1 naming what was open', async (t) => {
+t.test('a shutdown past its timeout exits 1 naming what was open', async (t) => {
   const env = await isolatedEnv(t, { DRAIN_DELAY_MS: '10000', SHUTDOWN_TIMEOUT_MS: '1500' })
   const slow = await startApiProcess(t, env, 'timeout')
   slow.child.signal('SIGTERM')
@@ -97,14 +99,23 @@ t.test('a second signal exits at once; a shutdown past its timeout exits 1 namin
   t.equal(exit.code, 1, 'exit 1 past SHUTDOWN_TIMEOUT_MS')
   const line = slow.child.logs.find((l) => l.phase === 'timeout')
   t.match(line, { stillOpen: ['drain (0 requests in flight)', 'http server (0 requests in flight)', 'redis', 'database'] })
+})
 
+t.test('a second signal exits at once, without waiting for the drain or the timeout', async (t) => {
+  const env = await isolatedEnv(t, { DRAIN_DELAY_MS: '600000', SHUTDOWN_TIMEOUT_MS: '600000' })
   const twice = await startApiProcess(t, env, 'twice')
   twice.child.signal('SIGTERM')
   await twice.child.waitForLog((l) => l.phase === 'readiness-off')
-  const started = Date.now()
   twice.child.signal('SIGTERM')
+  // Had it waited for the 10-minute drain or timeout instead, the test would time out here.
   const second = await twice.child.exited
   t.equal(second.code, 1)
-  t.ok(Date.now() - started < 1000, 'exited at once')
-  t.ok(twice.child.logs.some((l) => l.phase === 'second-signal'))
+  t.ok(
+    twice.child.logs.some((l) => l.phase === 'second-signal'),
+    'because of the second signal',
+  )
+  t.notOk(
+    twice.child.logs.some((l) => l.phase === 'timeout' || l.phase === 'done'),
+    'not the timeout, not a finished shutdown',
+  )
 })

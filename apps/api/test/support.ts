@@ -106,6 +106,6 @@ export async function userCookie(
 export async function startApiProcess(t: Test, env: Record<string, string>, name = 'api') {
   // Processes log at info: tests read their lifecycle (listening, shutdown phases) from the log.
   const child = startChildService(t, { name, script: MAIN, env: { PORT: '0', ...env, LOG_LEVEL: 'info' } })
-  const line = await child.waitForLog((l) => l.msg === 'listening', 20_000)
+  const line = await child.waitForLog((l) => l.msg === 'listening', 60_000)
   return { child, url: `http://127.0.0.1:${line.port as number}` }
 }

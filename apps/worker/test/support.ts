@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { JOBS_QUEUE, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
 import { connectRedis, createRedis } from '@tms/redis'
@@ -67,3 +68,23 @@ export async function shopFault(url: string, body: Record<string, unknown>): Pro
   })
   if (!response.ok) throw new Error(`fault injection failed: ${response.status}`)
 }
+
+/**
+ * Polls until `check` gives a value: tests wait for the state they need, never a fixed time. The
+ * bound only ends a test that would otherwise hang.
+ */
+export async function until<T>(check: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
+    await sleep(50)
+  }
+}
+
+/**
+ * Ticks this long ago must have run: a tick's run is recorded when a worker takes its job, which
+ * on a busy machine can lag its tick by a second or more. Tick reports end this far back.
+ */
+export const TICK_SETTLE_MS = 5000

@@ -1,17 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { shipmentRequests } from '@tms/warehouse'
 import t from 'tap'
-import { inspector, isolatedEnv, shopFault, startShop, startWorker } from './support.js'
-
-async function until<T>(check: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await sleep(100)
-  }
-}
+import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from './support.js'
 
 t.test('end to end: N shop orders become N shipment requests; a second sync creates none', async (t) => {
   const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '40', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0.25' })

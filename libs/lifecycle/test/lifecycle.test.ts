@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import t from 'tap'
+import { generousBound } from '@tms/testing'
 import { healthPlugin } from '../src/health-plugin.js'
 import { addHttpShutdownSteps } from '../src/http-shutdown.js'
 import { Lifecycle } from '../src/lifecycle.js'
@@ -122,5 +123,5 @@ t.test('a check that never answers counts as down after the timeout', async (t) 
   const ready = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(ready.statusCode, 503)
   t.same(ready.json().checks, { database: 'down: no answer within 50 ms' })
-  t.ok(Date.now() - started < 1000)
+  t.ok(Date.now() - started < generousBound(50), 'answered within the check timeout, not left hanging')
 })

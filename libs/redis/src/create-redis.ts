@@ -6,9 +6,12 @@ export interface RedisLogger {
   warn(obj: object, msg: string): void
 }
 
+/** A request-path command answers within this or fails (a 503, not a hang). */
+export const REDIS_COMMAND_TIMEOUT_MS = 2000
+
 export type RedisRole =
   /**
-   * Request path: every command answers within 2 s or fails (a 503, not a hang), with one
+   * Request path: every command answers within REDIS_COMMAND_TIMEOUT_MS or fails (a 503, not a hang), with one
    * retry across a reconnect. See `resetOnTimeout` for why a timeout also resets the connection.
    */
   | 'command'
@@ -29,7 +32,7 @@ export interface CreateRedisOptions {
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
   command: {
     maxRetriesPerRequest: 1,
-    commandTimeout: 2000,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     autoResendUnfulfilledCommands: false,
     enableOfflineQueue: true,
     enableAutoPipelining: true,

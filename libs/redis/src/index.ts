@@ -4,6 +4,7 @@ export {
   closeRedis,
   connectRedis,
   createRedis,
+  REDIS_COMMAND_TIMEOUT_MS,
   type RedisLogger,
   type RedisRole,
 } from './create-redis.js'

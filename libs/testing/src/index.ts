@@ -1,3 +1,4 @@
+export { generousBound } from './bounds.js'
 export { ChildService, type ChildServiceOptions, type Exit, type LogLine, startChildService } from './child-service.js'
 export { freePort } from './free-port.js'
 export {
