@@ -56,7 +56,7 @@ export class AppInstance {
     logFile: string,
   ) {
     this.entry = `${release.root}${ENTRY[app]}`
-    // It dies with the supervisor (SIGTERM), however the supervisor ends: no ghost instances.
+    // Killed with the supervisor, however the supervisor ends: no ghost instances.
     const [command, args] = dieWithSupervisor(...bootCommand([process.execPath, this.entry]))
     this.#child = spawn(command, args, {
       cwd: release.root,

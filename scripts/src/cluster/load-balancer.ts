@@ -66,7 +66,7 @@ export class LoadBalancer {
           : '# no stickiness: any instance serves any request',
       )
     writeFileSync(this.configFile, config)
-    // It dies with the supervisor (SIGTERM: HAProxy stops at once), however the supervisor ends.
+    // Killed with the supervisor, however the supervisor ends: no ghost balancer on the port.
     const [command, args] = dieWithSupervisor('haproxy', ['-f', this.configFile, '-db'])
     this.#child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
     let stderr = ''

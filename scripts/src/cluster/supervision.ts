@@ -1,7 +1,7 @@
 /**
  * The local cluster leaves no process behind, however its supervisor (`npm start`, a rehearsal)
  * ends. Every process it launches gets Linux's parent-death signal (SIGKILL when the supervisor
- * dies, by SIGKILL too), and the supervisor records what it runs in a state file, so that the
+ * dies, `kill -9` included), and the supervisor records what it runs in a state file, so that the
  * next start finds and stops a stale cluster (one from a machine without setpriv) and refuses
  * ports that something else holds, naming it.
  */
