@@ -71,8 +71,11 @@ export class ChildService {
     })
   }
 
-  /** Resolves with the first log line (already seen or to come) that matches. */
-  waitForLog(match: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+  /**
+   * Resolves with the first log line (already seen or to come) that matches. The bound only ends
+   * a test that would otherwise hang: on a busy machine a process's start alone takes seconds.
+   */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {
     const seen = this.logs.find(match)
     if (seen) return Promise.resolve(seen)
     return new Promise((resolve, reject) => {
@@ -97,7 +100,7 @@ export class ChildService {
   }
 
   /** Sends one JSON line on stdin and resolves with the reply line carrying the same id. */
-  async request(command: Record<string, unknown>, timeoutMs = 15_000): Promise<LogLine> {
+  async request(command: Record<string, unknown>, timeoutMs = 60_000): Promise<LogLine> {
     const id = ++this.#requests
     const reply = this.waitForLog((line) => line.reply === id, timeoutMs)
     this.process.stdin!.write(`${JSON.stringify({ ...command, id })}\n`)
