@@ -3,14 +3,21 @@ import { shipmentRequests, shipments } from '@tms/warehouse'
 import t from 'tap'
 import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from './support.js'
 
-t.test('SIGTERM during a 5 s job: the job completes, then the process exits 0', async (t) => {
+/**
+ * The job: the schedule's own first tick (an interval schedule ticks once when created, as the
+ * worker starts), made slow by the shop's first answer. Long enough to be seen running however
+ * long the worker's start takes on a busy machine (CI once saw a 5 s job end unseen), and below
+ * the worker's shop timeout. No run-now beside it: two syncs would race for the one slow answer.
+ */
+const SLOW_SHOP = { mode: 'slow', requests: 1, delayMs: 15_000 }
+const SHOP_TIMEOUT_MS = '60000'
+
+t.test('SIGTERM during a slow job: the job completes, then the process exits 0', async (t) => {
   const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '12', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0' })
-  const env = await isolatedEnv(t, { SHOP_API_URL: shop.url })
+  const env = await isolatedEnv(t, { SHOP_API_URL: shop.url, SHOP_TIMEOUT_MS })
   const look = await inspector(t, env)
-  // The first sync to ask the shop waits 5 s for it: the schedule's own first tick, or this run-now.
-  await shopFault(shop.url, { mode: 'slow', requests: 1, delayMs: 5000 })
+  await shopFault(shop.url, SLOW_SHOP)
   const worker = await startWorker(t, env)
-  await look.admin.runNow('sync-orders')
   const running = await until(async () => (await look.runs.all('sync-orders')).find((r) => r.outcome === 'running'))
   const signalledAt = Date.now()
   worker.signal('SIGTERM')
@@ -24,11 +31,9 @@ t.test('SIGTERM during a 5 s job: the job completes, then the process exits 0', 
 
 t.test('SIGKILL during the job: another instance runs it again, within its lock and stalled check; nothing twice', async (t) => {
   const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '30', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0' })
-  const env = await isolatedEnv(t, { SHOP_API_URL: shop.url, JOB_LOCK_MS: '5000', JOB_STALLED_CHECK_MS: '5000' })
+  const env = await isolatedEnv(t, { SHOP_API_URL: shop.url, SHOP_TIMEOUT_MS, JOB_LOCK_MS: '5000', JOB_STALLED_CHECK_MS: '5000' })
   const look = await inspector(t, env)
-  // The schedule's own first tick (an interval schedule ticks once when created) waits 8 s for
-  // the shop. No run-now beside it: two syncs would race for the shop's one slow answer.
-  await shopFault(shop.url, { mode: 'slow', requests: 1, delayMs: 8000 })
+  await shopFault(shop.url, SLOW_SHOP)
   const workers = [await startWorker(t, env, 'k1'), await startWorker(t, env, 'k2')]
   const first = await until(async () => (await look.runs.all('sync-orders')).find((r) => r.outcome === 'running'))
   const jobId = first.jobId
@@ -37,9 +42,8 @@ t.test('SIGKILL during the job: another instance runs it again, within its lock 
   const killedAt = Date.now()
   victim.signal('SIGKILL')
   await victim.exited
-  const rerun = await until(
-    async () => (await look.runs.all('sync-orders')).find((r) => r.jobId === jobId && r.instance !== first.instance),
-    30_000,
+  const rerun = await until(async () =>
+    (await look.runs.all('sync-orders')).find((r) => r.jobId === jobId && r.instance !== first.instance),
   )
   const rerunAfterMs = Date.parse(rerun.startedAt) - killedAt
   // BullMQ hands a dead worker's job on once its lock lapses and the stalled check runs.
