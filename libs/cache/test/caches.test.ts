@@ -5,7 +5,7 @@ import { isolatedRedisPrefix, startChildService, startTcpProxy, TEST_REDIS_URL }
 import t, { type Test } from 'tap'
 import { createCaches } from '../src/caches.js'
 
-const NODE = fileURLToPath(new URL('./fixtures/cache-node.ts', import.meta.url))
+const NODE = fileURLToPath(new URL('./fixtures/cache-node.mjs', import.meta.url))
 
 function captureLogger() {
   const lines: Array<{ level: string; msg: string; obj: unknown }> = []
@@ -58,7 +58,6 @@ t.test('three instances: single-flight per instance, and the window to see anoth
     startChildService(t, {
       name: `cache-${name}`,
       script: NODE,
-      nodeArgs: process.execArgv,
       stdin: true,
       env: { PREFIX: prefix },
     }),

@@ -16,7 +16,7 @@ import t, { type Test } from 'tap'
 import { LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from '../src/errors.js'
 import { LockService } from '../src/lock-service.js'
 
-const CLIENT = fileURLToPath(new URL('./fixtures/lock-client.ts', import.meta.url))
+const CLIENT = fileURLToPath(new URL('./fixtures/lock-client.mjs', import.meta.url))
 
 async function setup(t: Test) {
   const prefix = isolatedRedisPrefix(t)
@@ -27,7 +27,7 @@ async function setup(t: Test) {
 }
 
 function client(t: Test, name: string, env: Record<string, string>) {
-  return startChildService(t, { name, script: CLIENT, nodeArgs: process.execArgv, env })
+  return startChildService(t, { name, script: CLIENT, env })
 }
 
 t.test('mutual exclusion: 200 read-increment-write cycles from 2 processes give exactly 200', async (t) => {

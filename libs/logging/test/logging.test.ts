@@ -58,10 +58,10 @@ t.test('a lazy child logs like a child and costs nothing until used', async (t) 
   t.match(lines[0], { reqId: 'r-1', msg: 'careful', password: '[redacted]', app: 'api' })
 })
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/log-lines.ts', import.meta.url))
+const FIXTURE = fileURLToPath(new URL('./fixtures/log-lines.mjs', import.meta.url))
 
 function logProcess(mode: 'exit' | 'idle') {
-  const child = spawn(process.execPath, [...process.execArgv, FIXTURE], {
+  const child = spawn(process.execPath, [FIXTURE], {
     env: { ...process.env, MODE: mode },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

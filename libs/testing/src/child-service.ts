@@ -17,8 +17,6 @@ export interface ChildServiceOptions {
   cwd?: string
   /** A command to run node under, e.g. ['taskset', '-c', '0'] to pin a benchmark's server to a core. */
   wrapper?: string[]
-  /** Flags for node itself; tests pass `process.execArgv` so a fixture can be TypeScript. */
-  nodeArgs?: string[]
   /** Keep stdin open so the test can send the fixture commands (see `send`). */
   stdin?: boolean
 }
@@ -43,7 +41,7 @@ export class ChildService {
   constructor(options: ChildServiceOptions) {
     this.name = options.name
     const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath]
-    this.process = spawn(command!, [...prefix, ...(options.nodeArgs ?? []), options.script, ...(options.args ?? [])], {
+    this.process = spawn(command!, [...prefix, options.script, ...(options.args ?? [])], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
