@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync, rmSync, statSync } from 'node:fs'
 import t from 'tap'
-import { REPO_ROOT } from '../src/cluster/cluster-definition.js'
-import type { Report } from '../src/rehearsal/report.js'
+import { REPO_ROOT } from '../../src/cluster/cluster-definition.js'
+import type { Report } from '../../src/rehearsal/report.js'
 import { launchChromium } from './chromium.js'
 
 /**

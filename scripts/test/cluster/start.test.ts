@@ -7,9 +7,9 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, TEST_REDIS_URL } from '@tms/testing'
 import t, { type Test } from 'tap'
-import { REPO_ROOT } from '../src/cluster/cluster-definition.js'
-import { PortAllocator } from '../src/cluster/ports.js'
-import { isRunning, type RecordedProcess, readClusterState, writeClusterState } from '../src/cluster/supervision.js'
+import { REPO_ROOT } from '../../src/cluster/cluster-definition.js'
+import { PortAllocator } from '../../src/cluster/ports.js'
+import { isRunning, type RecordedProcess, readClusterState, writeClusterState } from '../../src/cluster/supervision.js'
 
 /**
  * `npm start` as a process (scripts/dist/start.js, what `npm start` runs after its build), on
@@ -17,7 +17,7 @@ import { isRunning, type RecordedProcess, readClusterState, writeClusterState } 
  * lines go to stderr; "TMS is up at" says it serves.
  */
 const START = `${REPO_ROOT}scripts/dist/start.js`
-/** Generous: a cluster start on a busy two-core machine (CI runs other tests beside it). */
+/** Generous: the bound only ends a test that would otherwise hang. */
 const UP_WITHIN_MS = 180_000
 
 interface Supervisor {
