@@ -8,8 +8,9 @@ import { ADMIN, isolatedEnv, startApiProcess } from './support.js'
 const address = { name: 'Ada', street: 'Main 1', city: 'Linz', postalCode: '4020', country: 'AT' }
 
 t.test('claims across two API processes', async (t) => {
-  // Long enough for the checks made while the claim holds, on a busy machine; it lapses after.
-  const env = await isolatedEnv(t, { PACKING_CLAIM_TTL_SECONDS: '5' })
+  // Long enough for the race and the checks made while the claim holds, on a busy machine (the
+  // 50 claims alone took seconds there); the test waits for it to lapse after.
+  const env = await isolatedEnv(t, { PACKING_CLAIM_TTL_SECONDS: '10' })
   const apis = [await startApiProcess(t, env, 'api-a'), await startApiProcess(t, env, 'api-b')]
   const [a, b] = apis.map((api) => api.url) as [string, string]
   const admin = cookieFrom(await http(a, 'POST', '/auth/login', { body: ADMIN }))
