@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http'
-import { Redis } from 'ioredis'
+import { connect } from 'node:net'
 import type { Test } from 'tap'
 
 /** The session id inside a signed cookie `tms.sid=<id>.<signature>`. */
@@ -10,14 +10,42 @@ export function sessionIdOf(cookie: string): string {
 
 /**
  * Every command Redis executes that touches `key`, read with MONITOR (commands run inside our
- * Lua scripts included), so a test can prove what was and was not written.
+ * Lua scripts included), so a test can prove what was and was not written. Over a plain socket:
+ * ioredis's monitor mode took the first monitor lines, when they arrived in the same read as
+ * MONITOR's +OK, for replies to commands it had not sent ("Command queue state error", thrown
+ * as an uncaught exception; seen in CI with other tests' traffic on the same Redis).
  */
 export async function watchKey(t: Test, url: string, key: string) {
-  const client = new Redis(url)
-  const monitor = await client.monitor()
+  const { hostname, port } = new URL(url)
+  const socket = connect(Number(port || 6379), hostname)
+  t.teardown(() => {
+    socket.destroy()
+  })
   const seen: string[][] = []
   const waiters: Array<{ count: number; command: string; resolve: () => void }> = []
-  monitor.on('monitor', (_time: string, args: string[]) => {
+  let monitoring!: () => void
+  let refused!: (error: Error) => void
+  const started = new Promise<void>((resolve, reject) => {
+    monitoring = resolve
+    refused = reject
+  })
+  socket.on('error', refused)
+  let buffer = ''
+  socket.setEncoding('utf8')
+  socket.on('data', (chunk: string) => {
+    buffer += chunk
+    for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+      const line = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      if (line === '+OK') monitoring()
+      else if (line.startsWith('-')) refused(new Error(`MONITOR refused: ${line}`))
+      else onCommand(monitorArgs(line))
+    }
+  })
+  socket.write('MONITOR\r\n')
+  await started
+
+  function onCommand(args: string[]): void {
     if (!args.includes(key)) return
     seen.push(args)
     for (const w of [...waiters]) {
@@ -26,11 +54,7 @@ export async function watchKey(t: Test, url: string, key: string) {
         w.resolve()
       }
     }
-  })
-  t.teardown(() => {
-    monitor.disconnect()
-    client.disconnect()
-  })
+  }
   return {
     commands: () => seen.map((a) => a[0]!.toUpperCase()),
     /** Resolves once `command` has run on the key `count` times in total. */
@@ -40,6 +64,11 @@ export async function watchKey(t: Test, url: string, key: string) {
         else waiters.push({ count, command, resolve })
       }),
   }
+}
+
+/** `+1339518083.107412 [0 127.0.0.1:60866] "GETEX" "key" "EX" "28800"` -> its quoted arguments. */
+function monitorArgs(line: string): string[] {
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(["\\])/g, '$1'))
 }
 
 /**
