@@ -12,7 +12,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Redis } from 'ioredis'
 import type { ApiConfig } from './config.js'
 import { authentication } from './plugins/authentication.js'
-import { errorHandling } from './plugins/error-handler.js'
+import { answerFrameworkError, errorHandling } from './plugins/error-handler.js'
 import { LoginThrottle } from './plugins/login-throttle.js'
 import { openapi } from './plugins/openapi.js'
 import { requestLog } from './plugins/request-log.js'
@@ -71,6 +71,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     // the instance id that every log line carries. (randomUUID cost more than it told.)
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: answerFrameworkError,
   })
   app.server.headersTimeout = config.KEEP_ALIVE_TIMEOUT_MS + 1000
 

@@ -1,6 +1,6 @@
 import { apiTokens, shipmentRequests, shipments, users } from '@tms/warehouse'
 import t from 'tap'
-import { buildTestApi, loginCookie } from './support.js'
+import { buildTestApi, loginCookie, userCookie } from './support.js'
 
 const ID = '11111111-1111-4111-8111-111111111111'
 const address = { name: 'Ada', street: 'Main 1', city: 'Linz', postalCode: '4020', country: 'AT' }
@@ -268,4 +268,43 @@ t.test(`${cases.length} malformed requests: each a 4xx that says what is wrong, 
     if (c.field) t.match(body.message, c.field, `${c.name}: the message names the problem`)
   }
   t.same(await counts(), before, 'no table gained a row')
+})
+
+t.test('a large hostile body costs a bounded answer', async (t) => {
+  const api = await buildTestApi(t)
+  const cookie = await loginCookie(api.app)
+  // 60 KB of 20,000 empty items: every one of them invalid.
+  const hostile = JSON.stringify({ items: Array.from({ length: 20_000 }, () => ({})) })
+  t.ok(hostile.length > 59_000 && hostile.length < 64 * 1024, 'under the body limit, so it is read')
+  const send = (headers: Record<string, string>) =>
+    api.app.inject({
+      method: 'POST',
+      url: '/shipment-requests',
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: hostile,
+    })
+
+  const anonymous = await send({})
+  t.equal(anonymous.statusCode, 401, 'anonymous: refused before the body is validated')
+  t.ok(anonymous.body.length < 1024, `401 in ${anonymous.body.length} bytes`)
+
+  const agent = await userCookie(api.app, cookie, ['agent'])
+  const forbidden = await send({ cookie: agent.cookie })
+  t.equal(forbidden.statusCode, 403, 'an agent may not post requests: refused before validation too')
+
+  const operator = await send({ cookie })
+  t.equal(operator.statusCode, 400, 'a caller who may use the route gets the validation error')
+  t.ok(operator.body.length < 4096, `400 in ${operator.body.length} bytes`)
+  t.ok(operator.json<{ details: unknown[] }>().details.length <= 10, 'at most 10 details')
+})
+
+t.test('a huge URL gets a bounded answer, not an echo', async (t) => {
+  const api = await buildTestApi(t)
+  const cookie = await loginCookie(api.app)
+  for (const url of [`/shipments/${'a'.repeat(60_000)}`, `/shipments/${'a'.repeat(300)}/pack`, `/x${'b'.repeat(60_000)}`]) {
+    const response = await api.app.inject({ method: 'GET', url, headers: { cookie } })
+    t.ok(response.statusCode >= 400 && response.statusCode < 500, `${url.length}-character URL: ${response.statusCode}`)
+    t.ok(response.body.length < 1024, `answered in ${response.body.length} bytes`)
+    t.match(response.json(), { statusCode: response.statusCode, error: String, message: String }, 'the one error shape')
+  }
 })

@@ -1,5 +1,5 @@
 import { type Accounts, hasRole, type Principal, type Role } from '@tms/warehouse'
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { httpError } from './http-errors.js'
 
@@ -8,8 +8,12 @@ declare module 'fastify' {
     principal: Principal | null
   }
   interface FastifyInstance {
-    /** A preHandler that lets through callers holding `role` (or a higher one), else 401/403. */
-    requireRole(role: Role): preHandlerAsyncHookHandler
+    /**
+     * An onRequest hook that lets through callers holding `role` (or a higher one), else 401/403.
+     * onRequest, not preHandler: it runs before the body is parsed and validated, so a caller
+     * who may not use a route cannot make the instance parse and validate what it sent.
+     */
+    requireRole(role: Role): onRequestAsyncHookHandler
   }
 }
 

@@ -28,6 +28,7 @@ const REASONS: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
@@ -35,11 +36,23 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 }
 
+/** Every error answer is bounded, whatever the request held: a few KB at most. */
+export const ERROR_LIMITS = { messageChars: 500, details: 10, detailChars: 200 } as const
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
+
 const body = (statusCode: number, message: string, details?: FieldProblem[]): ErrorBody => ({
   statusCode,
   error: REASONS[statusCode] ?? 'Error',
-  message,
-  ...(details ? { details } : {}),
+  message: clip(message, ERROR_LIMITS.messageChars),
+  ...(details
+    ? {
+        details: details.slice(0, ERROR_LIMITS.details).map((d) => ({
+          field: clip(d.field, ERROR_LIMITS.detailChars),
+          message: clip(d.message, ERROR_LIMITS.detailChars),
+        })),
+      }
+    : {}),
 })
 
 interface AjvError {
@@ -96,6 +109,21 @@ function classify(error: FastifyError): { statusCode: number; message: string; d
   return { statusCode: 500, message: 'an unexpected error occurred; it has been logged', log: true }
 }
 
+const FRAMEWORK_MESSAGES: Record<string, string> = {
+  FST_ERR_BAD_URL: 'the URL is not valid',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path parameter is too long',
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors raised before routing (a malformed URL, a path parameter
+ * over the router's limit). Fastify's own answer echoes the whole path (60 KB in, 60 KB out);
+ * ours is the one error shape, bounded.
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const statusCode = error.statusCode === 414 ? 414 : 400
+  void reply.code(statusCode).send(body(statusCode, FRAMEWORK_MESSAGES[error.code] ?? 'the request is not valid'))
+}
+
 /** One JSON error shape for everything, including unknown routes; no stack traces leave the server. */
 export const errorHandling = fp(
   async (app: FastifyInstance) => {
@@ -106,7 +134,8 @@ export const errorHandling = fp(
       return reply.code(statusCode).send(body(statusCode, message, details))
     })
     app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-      return reply.code(404).send(body(404, `no route for ${request.method} ${request.url.split('?')[0]}`))
+      const path = request.url.split('?')[0]!
+      return reply.code(404).send(body(404, `no route for ${request.method} ${clip(path, 100)}`))
     })
   },
   { name: 'tms-error-handling', fastify: '5.x' },

@@ -2,7 +2,12 @@ import { Ajv, type Options } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { FastifyInstance, FastifySchema } from 'fastify'
 
-const common: Options = { allErrors: true, useDefaults: true, strict: false }
+/**
+ * `allErrors: false`: validation stops at the first problem. Listing every problem let a 60 KB
+ * body of 20,000 empty items cost 0.3 s of CPU and a 3.8 MB answer; a client fixes one field at
+ * a time at no real loss.
+ */
+const common: Options = { allErrors: false, useDefaults: true, strict: false }
 
 /**
  * Bodies are validated strictly: no type coercion ("5" is not 5) and no silent removal of

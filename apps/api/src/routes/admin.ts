@@ -6,7 +6,7 @@ export async function adminRoutes(app: FastifyInstance, { caches }: { caches: Ca
   app.get(
     '/admin/cache',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: {
         tags: ['admin'],
         description: "This instance's cache counters since it started: hits, misses, loads, remote errors, fallbacks.",

@@ -58,7 +58,7 @@ export async function authRoutes(app: FastifyInstance, options: { accounts: Acco
   app.patch(
     '/auth/me/preferences',
     {
-      preHandler: app.requireRole('agent'),
+      onRequest: app.requireRole('agent'),
       schema: {
         tags: ['auth'],
         description: "The agent's packing station and label printer for this shift, kept in the session.",
@@ -82,7 +82,7 @@ export async function authRoutes(app: FastifyInstance, options: { accounts: Acco
     },
   )
 
-  app.get('/auth/me/preferences', { preHandler: app.requireRole('agent'), schema: { tags: ['auth'] } }, async (request) => ({
+  app.get('/auth/me/preferences', { onRequest: app.requireRole('agent'), schema: { tags: ['auth'] } }, async (request) => ({
     packingStation: request.session?.packingStation ?? null,
     labelPrinter: request.session?.labelPrinter ?? null,
   }))

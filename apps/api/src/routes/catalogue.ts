@@ -6,7 +6,7 @@ export async function catalogueRoutes(app: FastifyInstance, { catalogue }: { cat
   app.get(
     '/catalogue/products',
     {
-      preHandler: app.requireRole('agent'),
+      onRequest: app.requireRole('agent'),
       schema: {
         tags: ['catalogue'],
         description: "The products shipments may contain, from this instance's memory cache.",

@@ -39,7 +39,7 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
   app.get(
     '/admin/jobs',
     {
-      preHandler: operator,
+      onRequest: operator,
       schema: {
         tags: ['jobs'],
         description: 'Each schedule: its interval, paused or not, next run, the run in progress, the last run.',
@@ -77,7 +77,7 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
   app.get(
     '/admin/jobs/:id/runs',
     {
-      preHandler: operator,
+      onRequest: operator,
       schema: {
         tags: ['jobs'],
         params: scheduleParams,
@@ -100,7 +100,7 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
     app.post(
       `/admin/jobs/:id/${action}`,
       {
-        preHandler: operator,
+        onRequest: operator,
         schema: { tags: ['jobs'], params: scheduleParams, response: { 204: { type: 'null' }, ...authErrors, 404: errorBody } },
       },
       async (request, reply) => {
@@ -113,7 +113,7 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
   app.post(
     '/admin/jobs/:id/run',
     {
-      preHandler: operator,
+      onRequest: operator,
       schema: {
         tags: ['jobs'],
         description: 'Runs the job now on exactly one worker; while one such run waits or runs, the same job id is returned.',
@@ -127,7 +127,7 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
   app.post(
     '/orders/sync',
     {
-      preHandler: operator,
+      onRequest: operator,
       schema: {
         tags: ['jobs'],
         description:

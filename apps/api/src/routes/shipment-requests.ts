@@ -6,7 +6,7 @@ export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: 
   app.post(
     '/shipment-requests',
     {
-      preHandler: app.requireRole('operator'),
+      onRequest: app.requireRole('operator'),
       schema: {
         tags: ['shipment requests'],
         description:
@@ -33,7 +33,7 @@ export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: 
   app.get(
     '/shipment-requests/:id',
     {
-      preHandler: app.requireRole('operator'),
+      onRequest: app.requireRole('operator'),
       schema: {
         tags: ['shipment requests'],
         params: idParams,
@@ -46,7 +46,7 @@ export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: 
   app.get(
     '/shipment-requests',
     {
-      preHandler: app.requireRole('operator'),
+      onRequest: app.requireRole('operator'),
       schema: {
         tags: ['shipment requests'],
         querystring: {

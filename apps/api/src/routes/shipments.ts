@@ -19,7 +19,7 @@ export async function shipmentRoutes(
   app.get(
     '/shipments',
     {
-      preHandler: app.requireRole('agent'),
+      onRequest: app.requireRole('agent'),
       schema: {
         tags: ['shipments'],
         querystring: {
@@ -42,7 +42,7 @@ export async function shipmentRoutes(
   app.get(
     '/shipments/counts',
     {
-      preHandler: app.requireRole('agent'),
+      onRequest: app.requireRole('agent'),
       schema: {
         tags: ['shipments'],
         description: 'Shipments per status, from the remote cache shared by all instances.',
@@ -61,7 +61,7 @@ export async function shipmentRoutes(
   app.post(
     '/shipments/:id/claim',
     {
-      preHandler: app.requireRole('agent'),
+      onRequest: app.requireRole('agent'),
       schema: {
         tags: ['shipments'],
         description:
@@ -76,7 +76,7 @@ export async function shipmentRoutes(
   app.post(
     '/shipments/:id/claim/extend',
     {
-      preHandler: app.requireRole('agent'),
+      onRequest: app.requireRole('agent'),
       schema: {
         tags: ['shipments'],
         params: idParams,
@@ -89,7 +89,7 @@ export async function shipmentRoutes(
   app.delete(
     '/shipments/:id/claim',
     {
-      preHandler: app.requireRole('agent'),
+      onRequest: app.requireRole('agent'),
       schema: { tags: ['shipments'], params: idParams, response: { 204: { type: 'null' }, ...authErrors } },
     },
     async (request, reply) => {
@@ -100,14 +100,14 @@ export async function shipmentRoutes(
 
   app.get(
     '/shipments/:id',
-    { preHandler: app.requireRole('agent'), schema: { tags: ['shipments'], params: idParams, response: one } },
+    { onRequest: app.requireRole('agent'), schema: { tags: ['shipments'], params: idParams, response: one } },
     async (request) => shipments.get(idOf(request)),
   )
 
   app.post(
     '/shipments/:id/pack',
     {
-      preHandler: app.requireRole('agent'),
+      onRequest: app.requireRole('agent'),
       schema: {
         tags: ['shipments'],
         description: "Needs the caller's live claim; releases it.",
@@ -121,7 +121,7 @@ export async function shipmentRoutes(
   app.post(
     '/shipments/:id/ship',
     {
-      preHandler: app.requireRole('agent'),
+      onRequest: app.requireRole('agent'),
       schema: {
         tags: ['shipments'],
         params: idParams,
@@ -151,7 +151,7 @@ export async function shipmentRoutes(
   app.post(
     '/shipments/bulk',
     {
-      preHandler: app.requireRole('operator'),
+      onRequest: app.requireRole('operator'),
       schema: {
         tags: ['shipments'],
         description:

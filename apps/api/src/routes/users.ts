@@ -7,7 +7,7 @@ export async function userRoutes(app: FastifyInstance, { accounts }: { accounts:
   app.post(
     '/users',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: {
         tags: ['users'],
         body: {
@@ -28,7 +28,7 @@ export async function userRoutes(app: FastifyInstance, { accounts }: { accounts:
   app.post(
     '/api-tokens',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: {
         tags: ['users'],
         description: 'A token for a machine client. The token is in this response only; it is stored hashed.',
@@ -62,7 +62,7 @@ export async function userRoutes(app: FastifyInstance, { accounts }: { accounts:
   app.delete(
     '/api-tokens/:id',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: { tags: ['users'], params: idParams, response: { 204: { type: 'null' }, ...authErrors, 404: errorBody } },
     },
     async (request, reply) => {
