@@ -113,8 +113,10 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
   app.addHook('onClose', () => jobsQueue.close())
   const jobs = new JobsAdmin(jobsQueue, new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX), new JobRuns(storage))
   const throttle = new LoginThrottle(redis, keyspace.child('login-failures'), {
-    perAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-    perIp: config.LOGIN_MAX_FAILURES_PER_IP,
+    perAccountAndAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+    perAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    slowDownAfter: config.LOGIN_SLOW_DOWN_AFTER,
+    maxDelaySeconds: config.LOGIN_MAX_DELAY_SECONDS,
     windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
   })
 

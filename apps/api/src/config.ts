@@ -21,9 +21,13 @@ export function apiEnv(ctx: EnvContext) {
     ...redisEnv(),
     ...databaseEnv(),
     ...sessionEnv(ctx),
-    /** Failed logins allowed per account, and per client address, in one window. */
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt({ default: 5 }),
-    LOGIN_MAX_FAILURES_PER_IP: positiveInt({ default: 50 }),
+    /** Failed logins of one account from one client address in a window; then that pair waits the window out. */
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: positiveInt({ default: 5 }),
+    /** Failed logins from one client address over all accounts in a window. */
+    LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt({ default: 50 }),
+    /** Failed logins of one account over all addresses after which each attempt waits (1 s, doubling). */
+    LOGIN_SLOW_DOWN_AFTER: positiveInt({ default: 20 }),
+    LOGIN_MAX_DELAY_SECONDS: positiveInt({ default: 60 }),
     LOGIN_FAILURE_WINDOW_SECONDS: positiveInt({ default: 900 }),
     /** How long an agent holds a shipment at the packing station without extending the claim. */
     PACKING_CLAIM_TTL_SECONDS: positiveInt({ default: 120 }),

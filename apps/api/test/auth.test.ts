@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { ADMIN, buildTestApi, isolatedEnv, loginCookie, userCookie } from './support.js'
 
@@ -83,34 +84,59 @@ t.test('API tokens: a machine client works by Bearer token until the token is re
   )
 })
 
-t.test('failed logins are limited per account and per address, across instances', async (t) => {
-  const env = await isolatedEnv(t, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '6' })
+const login = (api: { app: import('fastify').FastifyInstance }, email: string, password: string, ip = '10.0.0.1') =>
+  api.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password }, remoteAddress: ip })
+
+t.test('100 wrong passwords at once on two instances: at most the limit is checked, the owner still gets in', async (t) => {
+  const env = await isolatedEnv(t, { LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '5' })
   const one = await buildTestApi(t, env)
   const two = await buildTestApi(t, env)
-  const attempt = (api: typeof one, email: string, password: string, ip = '10.0.0.1') =>
-    api.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password }, remoteAddress: ip })
+  const answers = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => login(i % 2 ? one : two, ADMIN.email, `guess-${i}`, '10.0.0.66')),
+  )
+  const statuses = answers.map((a) => a.statusCode)
+  t.equal(statuses.filter((s) => s === 401).length, 5, 'exactly 5 passwords were checked (401)')
+  t.equal(statuses.filter((s) => s === 429).length, 95, 'the other 95 were refused unchecked (429)')
+  const refused = answers.find((a) => a.statusCode === 429)!
+  t.ok(Number(refused.headers['retry-after']) > 0, 'a 429 says when to try again')
+  t.match(refused.json().message, /too many failed logins/)
 
-  t.equal((await attempt(one, ADMIN.email, 'wrong-1')).statusCode, 401)
-  t.equal((await attempt(two, ADMIN.email, 'wrong-2')).statusCode, 401)
-  t.equal((await attempt(one, ADMIN.email, 'wrong-3')).statusCode, 401)
-  const blocked = await attempt(two, ADMIN.email, ADMIN.password)
-  t.equal(blocked.statusCode, 429, 'the 4th attempt is refused on the other instance, even with the right password')
-  t.ok(Number(blocked.headers['retry-after']) > 0)
-  t.match(blocked.json().message, /too many failed logins/)
-
-  for (let i = 0; i < 3; i++) await attempt(one, `nobody${i}@test.local`, 'x')
-  t.equal((await attempt(two, 'someone@test.local', 'x')).statusCode, 429, 'the address is blocked after 6 failures')
-  t.equal((await attempt(two, 'someone@test.local', 'x', '10.0.0.2')).statusCode, 401, 'another address is not')
+  t.equal((await login(one, ADMIN.email, ADMIN.password, '10.0.0.66')).statusCode, 429, 'the guessing address stays refused')
+  t.equal((await login(two, ADMIN.email, ADMIN.password, '10.0.0.7')).statusCode, 200, 'the owner, from another address, gets in')
 })
 
-t.test('a successful login clears the account counter', async (t) => {
-  const { app } = await buildTestApi(t, await isolatedEnv(t, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' }))
-  const attempt = (password: string) =>
-    app.inject({ method: 'POST', url: '/auth/login', payload: { email: ADMIN.email, password } })
-  await attempt('wrong')
-  await attempt('wrong')
-  t.equal((await attempt(ADMIN.password)).statusCode, 200)
-  await attempt('wrong')
-  await attempt('wrong')
-  t.equal((await attempt(ADMIN.password)).statusCode, 200)
+t.test('one address is limited over all accounts', async (t) => {
+  const env = await isolatedEnv(t, { LOGIN_MAX_FAILURES_PER_ADDRESS: '6' })
+  const one = await buildTestApi(t, env)
+  const two = await buildTestApi(t, env)
+  for (let i = 0; i < 6; i++) t.equal((await login(i % 2 ? one : two, `nobody${i}@test.local`, 'x')).statusCode, 401)
+  t.equal((await login(two, 'someone@test.local', 'x')).statusCode, 429, 'the address is refused after 6 failures')
+  t.equal((await login(one, 'someone@test.local', 'x', '10.0.0.2')).statusCode, 401, 'another address is not')
+})
+
+t.test('failures on one account from many addresses slow it down, doubling, and never lock it', async (t) => {
+  const { app } = await buildTestApi(t, await isolatedEnv(t, { LOGIN_SLOW_DOWN_AFTER: '3' }))
+  const api = { app }
+  for (let i = 0; i < 3; i++) t.equal((await login(api, ADMIN.email, 'wrong', `10.1.0.${i}`)).statusCode, 401)
+  // Past the threshold: one attempt, then a wait of 1 s before the next, then 2 s, then 4 s.
+  for (const expectedWait of [1, 2, 4]) {
+    t.equal((await login(api, ADMIN.email, 'wrong', '10.1.1.1')).statusCode, 401, 'one attempt goes through')
+    const slowed = await login(api, ADMIN.email, ADMIN.password, '10.1.2.2')
+    t.equal(slowed.statusCode, 429, 'the next must wait, from any address, right password or not')
+    const wait = Number(slowed.headers['retry-after'])
+    t.ok(wait >= 1 && wait <= expectedWait, `retry-after ${wait} s (delay ${expectedWait} s)`)
+    await sleep(expectedWait * 1000 + 100)
+  }
+  t.equal((await login(api, ADMIN.email, ADMIN.password, '10.1.2.2')).statusCode, 200, 'after the wait, the owner gets in')
+})
+
+t.test('a successful login takes its attempt back and clears its pair', async (t) => {
+  const api = await buildTestApi(t, await isolatedEnv(t, { LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3' }))
+  for (let round = 1; round <= 3; round++) {
+    t.equal((await login(api, ADMIN.email, 'wrong')).statusCode, 401)
+    t.equal((await login(api, ADMIN.email, 'wrong')).statusCode, 401)
+    t.equal((await login(api, ADMIN.email, ADMIN.password)).statusCode, 200, `round ${round}: the right password gets in`)
+  }
+  const address = await api.redis.get(`${api.keyspace.prefix}login-failures:address:10.0.0.1`)
+  t.equal(address, '6', 'the address counts its 6 failures, not the 3 successes')
 })

@@ -1,7 +1,17 @@
 import { hostname } from 'node:os'
 import { EnvError, makeValidator, str } from 'envalid'
 import type { EnvContext } from './load-config.js'
-import { email, LOG_LEVELS, nonNegativeInt, parseSecretList, portNumber, positiveInt, trustProxy, url } from './validators.js'
+import {
+  email,
+  LOG_LEVELS,
+  nonNegativeInt,
+  parseSecretList,
+  portNumber,
+  positiveInt,
+  parseTrustProxy,
+  type TrustProxy,
+  url,
+} from './validators.js'
 
 /** Well-known development values. Production refuses them, so a copied .env cannot leak into a real deploy. */
 export const DEV_DEFAULTS = {
@@ -41,7 +51,18 @@ export function httpEnv(ctx: EnvContext, defaults: { port: number }) {
   return {
     HOST: str({ default: ctx.production ? '0.0.0.0' : '127.0.0.1' }),
     PORT: portNumber({ default: defaults.port }),
-    TRUST_PROXY: trustProxy({ default: false }),
+    /**
+     * Which proxies' X-Forwarded-For to believe: a hop count or their addresses. `true` believes
+     * any, so every client could choose the address its login failures are counted under;
+     * production refuses it.
+     */
+    TRUST_PROXY: makeValidator<TrustProxy>((raw) => {
+      const value = parseTrustProxy(raw)
+      if (value === true && ctx.production) {
+        throw new EnvError('true lets any client choose its address; give a hop count or the proxies’ addresses')
+      }
+      return value
+    })({ default: false }),
     /** How long a stopping instance keeps serving after readiness turns 503, so the load balancer moves away. */
     DRAIN_DELAY_MS: nonNegativeInt({ default: 5000 }),
     /** Upper bound for the whole shutdown; past it the process exits 1 naming what was still open. */

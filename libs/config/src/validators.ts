@@ -50,14 +50,15 @@ export const secretList = makeValidator<string[]>(parseSecretList)
 export type TrustProxy = boolean | number | string
 
 /** Same forms Fastify accepts: true/false, a hop count, or a comma list of addresses/CIDRs. */
-export const trustProxy = makeValidator<TrustProxy>((raw) => {
+export function parseTrustProxy(raw: string): TrustProxy {
   const value = raw.trim()
   if (value === 'true') return true
   if (value === 'false' || value === '') return false
   if (/^\d+$/.test(value)) return Number(value)
   if (/^[0-9a-fA-F.:/,\s]+$/.test(value)) return value
   throw new EnvError('must be true, false, a hop count or a comma-separated list of addresses')
-})
+}
+export const trustProxy = makeValidator<TrustProxy>(parseTrustProxy)
 
 export const email = makeValidator<string>((raw) => {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw) || raw.length > 254) throw new EnvError('must be an email address')

@@ -77,3 +77,23 @@ t.test('durations', async (t) => {
   t.equal(cfg.EVERY, 300_000)
   t.throws(() => loadConfig(() => ({ EVERY: duration({ default: 1000 }) }), { EVERY: 'weekly' }), /EVERY: must be a duration/)
 })
+
+t.test('TRUST_PROXY: production takes a hop count or addresses, never true', async (t) => {
+  const production = (TRUST_PROXY: string) =>
+    loadConfig(spec, {
+      NODE_ENV: 'production',
+      SESSION_SECRETS: 's'.repeat(40),
+      ADMIN_EMAIL: 'a@b.io',
+      ADMIN_PASSWORD: 'a production password',
+      TRUST_PROXY,
+    })
+  t.equal(production('1').TRUST_PROXY, 1)
+  t.equal(production('10.0.0.0/8, 127.0.0.1').TRUST_PROXY, '10.0.0.0/8, 127.0.0.1')
+  const refused = t.throws(() => production('true')) as ConfigError
+  t.same(
+    refused.problems.map((p) => p.variable),
+    ['TRUST_PROXY'],
+  )
+  t.match(refused.message, /TRUST_PROXY: true lets any client choose its address/)
+  t.equal(loadConfig(spec, { TRUST_PROXY: 'true' }).TRUST_PROXY, true, 'development may (behind a local proxy)')
+})

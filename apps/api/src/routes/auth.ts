@@ -24,14 +24,21 @@ export async function authRoutes(app: FastifyInstance, options: { accounts: Acco
     },
     async (request) => {
       const { email: address, password } = request.body as { email: string; password: string }
-      const wait = await throttle.retryAfter(address, request.ip)
-      if (wait > 0) throw httpError(429, `too many failed logins; try again in ${wait} s`, { 'retry-after': String(wait) })
-      const user = await accounts.authenticate(address, password)
-      if (!user) {
-        await throttle.recordFailure(address, request.ip)
-        throw httpError(401, 'wrong email or password')
+      const attempt = await throttle.reserve(address, request.ip)
+      if (!attempt.allowed) {
+        const wait = attempt.retryAfterSeconds
+        throw httpError(429, `too many failed logins; try again in ${wait} s`, { 'retry-after': String(wait) })
       }
-      await throttle.recordSuccess(address)
+      let user: Awaited<ReturnType<Accounts['authenticate']>>
+      try {
+        user = await accounts.authenticate(address, password)
+      } catch (error) {
+        // Not a failed login: nobody checked the password. Best effort; the reservation expires anyway.
+        await throttle.notChecked(attempt.reservation).catch(() => undefined)
+        throw error
+      }
+      if (!user) throw httpError(401, 'wrong email or password')
+      await throttle.succeeded(attempt.reservation)
       // A new id at login, and the old one deleted: a session id planted before login is worthless.
       await request.session.regenerate()
       request.session.user = user
