@@ -103,7 +103,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     logger: deps.logger,
   })
   app.addHook('onClose', () => caches.close())
-  const accounts = new Accounts(storage)
+  const accounts = new Accounts(storage, { passwordCost: { logN: config.PASSWORD_SCRYPT_LOG_N } })
   const catalogue = new Catalogue(storage, caches.memory)
   const requests = new ShipmentRequests(storage, catalogue)
   const shipments = new Shipments(storage, { cache: inProcess ? caches.memory : caches.remote, locks })

@@ -4,6 +4,7 @@ import {
   demonstrationSwitch,
   type EnvContext,
   httpEnv,
+  integerBetween,
   loadConfigOrExit,
   nonNegativeInt,
   positiveInt,
@@ -11,6 +12,7 @@ import {
   runtimeEnv,
   sessionEnv,
 } from '@tms/config'
+import { DEFAULT_SCRYPT_LOG_N, MIN_PRODUCTION_SCRYPT_LOG_N } from '@tms/warehouse'
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
 
@@ -29,6 +31,16 @@ export function apiEnv(ctx: EnvContext) {
     LOGIN_SLOW_DOWN_AFTER: positiveInt({ default: 20 }),
     LOGIN_MAX_DELAY_SECONDS: positiveInt({ default: 60 }),
     LOGIN_FAILURE_WINDOW_SECONDS: positiveInt({ default: 900 }),
+    /**
+     * scrypt's cost, log2(N), for new password hashes; logins rehash older ones. Each step
+     * doubles a login's CPU and memory (17: 128 MiB). Tests use less; production refuses less
+     * than 17.
+     */
+    PASSWORD_SCRYPT_LOG_N: integerBetween(10, 20, (value) =>
+      ctx.production && value < MIN_PRODUCTION_SCRYPT_LOG_N
+        ? `production needs at least ${MIN_PRODUCTION_SCRYPT_LOG_N}`
+        : undefined,
+    )({ default: DEFAULT_SCRYPT_LOG_N }),
     /** How long an agent holds a shipment at the packing station without extending the claim. */
     PACKING_CLAIM_TTL_SECONDS: positiveInt({ default: 120 }),
     /** Requests an instance sends itself before it reports ready, so it joins the balancer warm (warm-up.ts); 0: none. */

@@ -35,7 +35,8 @@ try {
   await storage.migrate([...WAREHOUSE_COLLECTIONS, jobRuns])
   await Catalogue.seed(storage)
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-    const outcome = await new Accounts(storage).ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+    const accounts = new Accounts(storage, { passwordCost: { logN: config.PASSWORD_SCRYPT_LOG_N } })
+    const outcome = await accounts.ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
     if (outcome === 'created') logger.info({ email: config.ADMIN_EMAIL }, 'first admin created')
   }
   const app = await buildApp({ config, logger, redis, subscriber, jobsConnection, storage, lifecycle })

@@ -38,3 +38,15 @@ t.test('production refuses the in-process state demonstration switch, naming it'
   t.match(child.logs.find((l) => l.level === 'fatal')?.msg, /TMS_DEMO_IN_PROCESS_STATE: is a demonstration switch/)
   t.notOk(child.logs.some((l) => l.msg === 'listening'))
 })
+
+t.test('production refuses a password cost below OWASP guidance and TRUST_PROXY=true, naming both', async (t) => {
+  const child = startChildService(t, {
+    name: 'prod-weak',
+    script: MAIN,
+    env: { NODE_ENV: 'production', PASSWORD_SCRYPT_LOG_N: '14', TRUST_PROXY: 'true' },
+  })
+  t.equal((await child.exited).code, 1)
+  const fatal = child.logs.find((l) => l.level === 'fatal')?.msg
+  t.match(fatal, /PASSWORD_SCRYPT_LOG_N: production needs at least 17/)
+  t.match(fatal, /TRUST_PROXY: true lets any client choose its address/)
+})

@@ -31,6 +31,8 @@ export async function isolatedEnv(t: Test, extra: Record<string, string> = {}): 
     // A speed-up, not behaviour: 600 requests of CPU per instance started. warm-up.test.ts and
     // the rehearsal run it.
     WARM_UP_REQUESTS: '0',
+    // Production's cost (2^17) is ~1 s of CPU a login; the tests log in hundreds of times.
+    PASSWORD_SCRYPT_LOG_N: '14',
     ...extra,
   }
 }
@@ -56,7 +58,10 @@ export async function buildTestApi(t: Test, env?: Record<string, string>): Promi
   const storage = openStorage(config.DATABASE_URL)
   await storage.migrate([...WAREHOUSE_COLLECTIONS, jobRuns])
   await Catalogue.seed(storage)
-  await new Accounts(storage).ensureFirstAdmin(ADMIN.email, ADMIN.password)
+  await new Accounts(storage, { passwordCost: { logN: config.PASSWORD_SCRYPT_LOG_N } }).ensureFirstAdmin(
+    ADMIN.email,
+    ADMIN.password,
+  )
   const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: 10_000 })
   const app = await buildApp({ config, logger, redis, subscriber, jobsConnection, storage, lifecycle })
   addHttpShutdownSteps(lifecycle, app, 0)

@@ -16,6 +16,7 @@ export { type Env, type EnvContext, loadConfig, loadConfigOrExit } from './load-
 export {
   duration,
   email,
+  integerBetween,
   LOG_LEVELS,
   nonNegativeInt,
   portNumber,

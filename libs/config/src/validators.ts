@@ -1,14 +1,20 @@
 import { EnvError, makeValidator } from 'envalid'
 import { parseDuration } from './duration.js'
 
-function integer(min: number, max: number, what: string) {
+function integer(min: number, max: number, what: string, problem?: (value: number) => string | undefined) {
   return makeValidator<number>((raw) => {
     if (!/^\s*-?\d+\s*$/.test(raw)) throw new EnvError(`must be ${what} (got "${raw}")`)
     const value = Number(raw)
     if (value < min || value > max) throw new EnvError(`must be ${what} (got "${raw}")`)
+    const refused = problem?.(value)
+    if (refused) throw new EnvError(refused)
     return value
   })
 }
+
+/** An integer in [min, max]; `problem` may refuse a value in range for a reason of its own (its message). */
+export const integerBetween = (min: number, max: number, problem?: (value: number) => string | undefined) =>
+  integer(min, max, `an integer from ${min} to ${max}`, problem)
 
 export const positiveInt = integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer')
 export const nonNegativeInt = integer(0, Number.MAX_SAFE_INTEGER, 'an integer >= 0')

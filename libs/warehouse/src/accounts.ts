@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import { DuplicateKeyError, type Storage, type Stored } from '@tms/storage'
+import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type ApiToken, apiTokens, type Role, type User, users } from './collections.js'
 import { conflict, WarehouseError } from './errors.js'
-import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
+import { burnPasswordCheck, DEFAULT_SCRYPT_LOG_N, hashPassword, type PasswordCost, verifyPassword } from './passwords.js'
 
 /** Who is calling: a person with a session, or a machine client with an API token. */
 export interface Principal {
@@ -41,8 +41,20 @@ export function hasRole(principal: Pick<Principal, 'roles'>, required: Role): bo
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest()
 
+export interface AccountsOptions {
+  /** scrypt's cost for new hashes; a login with a hash of another cost stores a new one. */
+  passwordCost?: PasswordCost
+}
+
 export class Accounts {
-  constructor(private readonly storage: Storage) {}
+  readonly #cost: PasswordCost
+
+  constructor(
+    private readonly storage: Storage,
+    options: AccountsOptions = {},
+  ) {
+    this.#cost = options.passwordCost ?? { logN: DEFAULT_SCRYPT_LOG_N }
+  }
 
   async createUser(input: { email: string; password: string; roles: Role[] }): Promise<UserView> {
     return this.#insertUser(randomUUID(), input)
@@ -51,7 +63,7 @@ export class Accounts {
   async #insertUser(id: string, input: { email: string; password: string; roles: Role[] }): Promise<UserView> {
     const data: User = {
       email: input.email.toLowerCase(),
-      passwordHash: await hashPassword(input.password),
+      passwordHash: await hashPassword(input.password, this.#cost),
       roles: [...new Set(input.roles)],
     }
     try {
@@ -62,11 +74,24 @@ export class Accounts {
     }
   }
 
-  /** The user, if the password is right; null otherwise, in the same time either way. */
+  /**
+   * The user, if the password is right; null otherwise, in the same time either way. A hash made
+   * at another cost is replaced while the password is at hand, so raising the cost reaches every
+   * account that logs in.
+   */
   async authenticate(email: string, password: string): Promise<UserView | null> {
     const user = await this.storage.findOne(users, { email: email.toLowerCase() })
-    if (!user) return burnPasswordCheck(password).then(() => null)
-    return (await verifyPassword(password, user.data.passwordHash)) ? userView(user) : null
+    if (!user) return burnPasswordCheck(password, this.#cost).then(() => null)
+    const check = await verifyPassword(password, user.data.passwordHash, this.#cost)
+    if (!check.ok) return null
+    if (check.needsRehash) {
+      const passwordHash = await hashPassword(password, this.#cost)
+      await this.storage.update(users, user, { passwordHash }).catch((error: unknown) => {
+        // Changed meanwhile (another login rehashed it first): that write stands.
+        if (!(error instanceof VersionConflictError)) throw error
+      })
+    }
+    return userView(user)
   }
 
   async getUser(id: string): Promise<UserView | null> {

@@ -1,4 +1,12 @@
-export { Accounts, FIRST_ADMIN_ID, hasRole, type IssuedApiToken, type Principal, type UserView } from './accounts.js'
+export {
+  Accounts,
+  type AccountsOptions,
+  FIRST_ADMIN_ID,
+  hasRole,
+  type IssuedApiToken,
+  type Principal,
+  type UserView,
+} from './accounts.js'
 export { Catalogue, DEFAULT_PRODUCTS } from './catalogue.js'
 export {
   type Address,
@@ -23,7 +31,14 @@ export {
 export { isKnownCountry } from './countries.js'
 export { conflict, notFound, WarehouseError } from './errors.js'
 export { type Agent, type Claim, PackingClaims, SHIPMENT_CLAIM } from './packing-claims.js'
-export { hashPassword, verifyPassword } from './passwords.js'
+export {
+  DEFAULT_SCRYPT_LOG_N,
+  hashPassword,
+  MIN_PRODUCTION_SCRYPT_LOG_N,
+  type PasswordCheck,
+  type PasswordCost,
+  verifyPassword,
+} from './passwords.js'
 export {
   findDataProblems,
   type ShipmentRequestInput,

@@ -1,35 +1,63 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto'
 
-const PARAMS = { N: 16_384, r: 8, p: 1 } as const
+/**
+ * scrypt's cost as log2(N). OWASP's current guidance for scrypt is N=2^17, r=8, p=1 (128 MiB per
+ * hash); tests and the local cluster's test runs may lower it, production refuses less.
+ */
+export const DEFAULT_SCRYPT_LOG_N = 17
+export const MIN_PRODUCTION_SCRYPT_LOG_N = 17
+const R = 8
+const P = 1
 const KEY_LENGTH = 32
 
-function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
+export interface PasswordCost {
+  /** log2 of scrypt's N. */
+  logN: number
+}
+
+function derive(password: string, salt: Buffer, options: Required<Pick<ScryptOptions, 'N' | 'r' | 'p'>>): Promise<Buffer> {
+  // scrypt needs 128·N·r bytes; Node refuses anything over maxmem (32 MiB by default).
+  const maxmem = 2 * 128 * options.N * options.r
   return new Promise((resolve, reject) => {
-    scrypt(password, salt, KEY_LENGTH, { ...options, maxmem: 64 * 1024 * 1024 }, (error, key) =>
-      error ? reject(error) : resolve(key),
-    )
+    scrypt(password, salt, KEY_LENGTH, { ...options, maxmem }, (error, key) => (error ? reject(error) : resolve(key)))
   })
 }
 
-/** scrypt with a per-user random salt; parameters are stored with the hash so they can be raised later. */
-export async function hashPassword(password: string): Promise<string> {
+/** scrypt with a per-user random salt; the parameters are stored with the hash so they can be raised later. */
+export async function hashPassword(password: string, cost: PasswordCost = { logN: DEFAULT_SCRYPT_LOG_N }): Promise<string> {
   const salt = randomBytes(16)
-  const key = await derive(password, salt, PARAMS)
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$')
+  const N = 2 ** cost.logN
+  const key = await derive(password, salt, { N, r: R, p: P })
+  return ['scrypt', N, R, P, salt.toString('base64url'), key.toString('base64url')].join('$')
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+export interface PasswordCheck {
+  ok: boolean
+  /** The hash was made with other parameters than `cost`: store a new one while the password is at hand. */
+  needsRehash: boolean
+}
+
+export async function verifyPassword(
+  password: string,
+  stored: string,
+  cost: PasswordCost = { logN: DEFAULT_SCRYPT_LOG_N },
+): Promise<PasswordCheck> {
   const [scheme, n, r, p, salt, hash] = stored.split('$')
-  if (scheme !== 'scrypt' || !salt || !hash) return false
+  const params = { N: Number(n), r: Number(r), p: Number(p) }
+  if (scheme !== 'scrypt' || !salt || !hash || !Object.values(params).every(Number.isSafeInteger)) {
+    return { ok: false, needsRehash: false }
+  }
   const expected = Buffer.from(hash, 'base64url')
-  const actual = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) })
-  return actual.length === expected.length && timingSafeEqual(actual, expected)
+  const actual = await derive(password, Buffer.from(salt, 'base64url'), params)
+  const ok = actual.length === expected.length && timingSafeEqual(actual, expected)
+  return { ok, needsRehash: ok && (params.N !== 2 ** cost.logN || params.r !== R || params.p !== P) }
 }
 
 /** Spends the same time as a real check, so a missing account is not told apart by latency. */
-let dummyHash: Promise<string> | undefined
-export async function burnPasswordCheck(password: string): Promise<false> {
-  dummyHash ??= hashPassword('not a real password')
-  await verifyPassword(password, await dummyHash)
+const dummyHashes = new Map<number, Promise<string>>()
+export async function burnPasswordCheck(password: string, cost: PasswordCost = { logN: DEFAULT_SCRYPT_LOG_N }): Promise<false> {
+  let dummy = dummyHashes.get(cost.logN)
+  if (!dummy) dummyHashes.set(cost.logN, (dummy = hashPassword('not a real password', cost)))
+  await verifyPassword(password, await dummy, cost)
   return false
 }
