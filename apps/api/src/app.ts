@@ -16,7 +16,7 @@ import { answerFrameworkError, errorHandling } from './plugins/error-handler.js'
 import { LoginThrottle } from './plugins/login-throttle.js'
 import { openapi } from './plugins/openapi.js'
 import { requestLog } from './plugins/request-log.js'
-import { responseHeaders } from './plugins/response-headers.js'
+import { requestIdOf, responseHeaders } from './plugins/response-headers.js'
 import { sessions } from './plugins/sessions.js'
 import { useStrictValidation } from './plugins/validation.js'
 import { adminRoutes } from './routes/admin.js'
@@ -67,9 +67,11 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     // the drain has already moved traffic away, and a 503 here is exactly a dropped request.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    // An upstream id (the load balancer's) wins; otherwise Fastify's counter, unique together with
-    // the instance id that every log line carries. (randomUUID cost more than it told.)
-    requestIdHeader: 'x-request-id',
+    // An upstream id (the load balancer's) wins when it looks like one; otherwise a counter,
+    // unique together with the instance id that every log line carries. (randomUUID cost more
+    // than it told.) A client's id goes into every log line of the request: it is checked.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: answerFrameworkError,
   })

@@ -1,4 +1,5 @@
 import { apiTokens, shipmentRequests, shipments, users } from '@tms/warehouse'
+import { sqlClient } from '@tms/testing'
 import t from 'tap'
 import { buildTestApi, loginCookie, userCookie } from './support.js'
 
@@ -306,5 +307,42 @@ t.test('a huge URL gets a bounded answer, not an echo', async (t) => {
     t.ok(response.statusCode >= 400 && response.statusCode < 500, `${url.length}-character URL: ${response.statusCode}`)
     t.ok(response.body.length < 1024, `answered in ${response.body.length} bytes`)
     t.match(response.json(), { statusCode: response.statusCode, error: String, message: String }, 'the one error shape')
+  }
+})
+
+t.test('a storage error of ours is a 500 that names nothing inside', async (t) => {
+  const api = await buildTestApi(t)
+  const cookie = await loginCookie(api.app)
+  const created = await api.app.inject({
+    method: 'POST',
+    url: '/shipment-requests',
+    headers: { cookie },
+    payload: request({ orderId: 'o-unreadable' }),
+  })
+  const id = created.json<{ id: string }>().id
+  // A record in a shape no version of this code reads (as if written by a far newer release).
+  const sql = await sqlClient(t, api.env.DATABASE_URL!)
+  await sql.query('UPDATE shipment_requests SET schema_version = -7 WHERE id = $1', [id])
+  const response = await api.app.inject({ method: 'GET', url: `/shipment-requests/${id}`, headers: { cookie } })
+  t.equal(response.statusCode, 500)
+  t.equal(response.json().message, 'an unexpected error occurred; it has been logged')
+  t.notMatch(response.body, /schema|shipment_requests|version -7/, 'no table, field or version named')
+})
+
+t.test('x-request-id: a well-formed upstream id is kept, anything else replaced', async (t) => {
+  const api = await buildTestApi(t)
+  const idOf = async (header?: string) =>
+    (
+      await api.app.inject({
+        method: 'GET',
+        url: '/health/live',
+        headers: header === undefined ? {} : { 'x-request-id': header },
+      })
+    ).headers['x-request-id']
+  t.equal(await idOf('lb-1f2e3d:42'), 'lb-1f2e3d:42', "the load balancer's id")
+  t.match(await idOf(), /^req-[0-9a-z]+$/, 'none sent: our own')
+  for (const hostile of ['a'.repeat(65), 'x" injected="1', '{"level":60}', 'with space', '']) {
+    const id = await idOf(hostile)
+    t.match(id, /^req-[0-9a-z]+$/, `${JSON.stringify(hostile.slice(0, 20))} replaced by ${id}`)
   }
 })

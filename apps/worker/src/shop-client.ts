@@ -74,7 +74,9 @@ export class ShopClient {
     }
     const reason =
       (lastError as Error)?.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (lastError as Error)?.message
-    throw new ShopError(`the shop at ${this.baseUrl} failed ${this.attempts} times: ${reason}`)
+    // Not the URL: this message is logged, stored with the run and shown to operators, and the
+    // URL may hold credentials or an internal host name.
+    throw new ShopError(`the shop failed ${this.attempts} times: ${reason}`)
   }
 
   /**

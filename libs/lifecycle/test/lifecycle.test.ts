@@ -102,7 +102,7 @@ t.test('health: live always, ready only when ready and every check answers in ti
   redisUp = false
   const down = await get('/health/ready')
   t.equal(down.statusCode, 503)
-  t.same(down.json(), { status: 'degraded', checks: { redis: 'down: ECONNREFUSED', database: 'ok' } })
+  t.same(down.json(), { status: 'degraded', checks: { redis: 'down', database: 'ok' } })
   redisUp = true
   t.notOk((await get('/health/live')).headers.connection === 'close')
   const stopping = lifecycle.shutdown('test')
@@ -122,6 +122,6 @@ t.test('a check that never answers counts as down after the timeout', async (t) 
   const started = Date.now()
   const ready = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(ready.statusCode, 503)
-  t.same(ready.json().checks, { database: 'down: no answer within 50 ms' })
+  t.same(ready.json().checks, { database: 'down' }, 'down, and why only in the log')
   t.ok(Date.now() - started < generousBound(50), 'answered within the check timeout, not left hanging')
 })

@@ -1,7 +1,13 @@
 import { UnknownScheduleError } from '@tms/jobs'
 import { LockBusyError, LockLostError, LockTimeoutError } from '@tms/locks'
 import { isRedisUnavailable } from '@tms/redis'
-import { FencingTokenRejectedError, StorageError, StorageUnavailableError } from '@tms/storage'
+import {
+  DuplicateKeyError,
+  FencingTokenRejectedError,
+  StorageError,
+  StorageUnavailableError,
+  VersionConflictError,
+} from '@tms/storage'
 import { WarehouseError } from '@tms/warehouse'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -79,6 +85,8 @@ export function fieldProblems(context: string, errors: AjvError[]): FieldProblem
   })
 }
 
+const INTERNAL = 'an unexpected error occurred; it has been logged'
+
 function classify(error: FastifyError): { statusCode: number; message: string; details?: FieldProblem[]; log: boolean } {
   if (error.validation) {
     const details = fieldProblems(error.validationContext ?? 'request', error.validation as unknown as AjvError[])
@@ -103,10 +111,18 @@ function classify(error: FastifyError): { statusCode: number; message: string; d
   // A fenced write from a claim that another agent has since taken over.
   if (error instanceof FencingTokenRejectedError)
     return { statusCode: 409, message: 'your claim was taken over meanwhile; nothing was changed', log: false }
-  if (error instanceof StorageError) return { statusCode: 409, message: error.message, log: false }
+  if (error instanceof DuplicateKeyError) {
+    return { statusCode: 409, message: `a record with this ${error.field} already exists`, log: false }
+  }
+  if (error instanceof VersionConflictError) {
+    return { statusCode: 409, message: 'it was changed by someone else meanwhile; reload it and try again', log: false }
+  }
+  // Any other storage error (a record of a shape this version cannot read, a failed migration)
+  // is ours, not the caller's: a 500 that names nothing inside, and the details in our log.
+  if (error instanceof StorageError) return { statusCode: 500, message: INTERNAL, log: true }
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500) return { statusCode: status, message: error.message, log: false }
-  return { statusCode: 500, message: 'an unexpected error occurred; it has been logged', log: true }
+  return { statusCode: 500, message: INTERNAL, log: true }
 }
 
 const FRAMEWORK_MESSAGES: Record<string, string> = {
