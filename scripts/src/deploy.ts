@@ -29,7 +29,8 @@ if (values.strategy && !['rolling', 'recreate'].includes(values.strategy)) fail(
 if (values['stop-order'] && !['lb-first', 'signal-first'].includes(values['stop-order']))
   fail('--stop-order must be lb-first or signal-first')
 const state = readClusterState(`${localClusterDir()}/state.json`)
-if (!state || !isRunning(state.supervisor)) fail('no local cluster is running: run `npm start`, and deploy once it prints its URL')
+if (!state || !isRunning(state.supervisor))
+  fail('no local cluster is running: run `npm start`, and deploy once it prints its URL')
 const control = state!.control ?? fail('the local cluster is still starting: deploy once `npm start` prints its URL')
 
 const version = `0.1.0+${gitDescribe()}.${new Date().toISOString().slice(11, 19).replaceAll(':', '')}`

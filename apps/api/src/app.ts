@@ -109,7 +109,10 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
   const catalogue = new Catalogue(storage, caches.memory)
   const requests = new ShipmentRequests(storage, catalogue)
   const shipments = new Shipments(storage, { cache: inProcess ? caches.memory : caches.remote, locks })
-  const claims = new PackingClaims(locks, shipments, config.PACKING_CLAIM_TTL_SECONDS * 1000)
+  const claims = new PackingClaims(locks, shipments, {
+    ttlMs: config.PACKING_CLAIM_TTL_SECONDS * 1000,
+    maxClaimsPerAgent: config.MAX_CLAIMS_PER_AGENT,
+  })
   const jobsQueue = new Queue(JOBS_QUEUE, { connection: deps.jobsConnection, prefix: `${config.REDIS_KEY_PREFIX}bull` })
   jobsQueue.on('error', (error) => deps.logger.warn({ err: error.message }, 'job queue error'))
   app.addHook('onClose', () => jobsQueue.close())

@@ -43,6 +43,8 @@ export function apiEnv(ctx: EnvContext) {
     )({ default: DEFAULT_SCRYPT_LOG_N }),
     /** How long an agent holds a shipment at the packing station without extending the claim. */
     PACKING_CLAIM_TTL_SECONDS: positiveInt({ default: 120 }),
+    /** Shipments one agent may hold claimed at once (a packing station works on one or two). */
+    MAX_CLAIMS_PER_AGENT: positiveInt({ default: 3 }),
     /** Requests an instance sends itself before it reports ready, so it joins the balancer warm (warm-up.ts); 0: none. */
     WARM_UP_REQUESTS: nonNegativeInt({ default: 600 }),
     /**

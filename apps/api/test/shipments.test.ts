@@ -1,5 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startTcpProxy } from '@tms/testing'
+import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import { buildTestApi, loginCookie, userCookie } from './support.js'
+import { buildTestApi, isolatedEnv, loginCookie, userCookie } from './support.js'
 
 const address = { name: 'Ada', street: 'Main 1', city: 'Linz', postalCode: '4020', country: 'AT' }
 
@@ -72,4 +75,74 @@ t.test('every response names its version and instance; OpenAPI is served', async
   for (const path of ['/auth/login', '/shipments/{id}/pack', '/shipment-requests', '/api-tokens/{id}', '/health/ready']) {
     t.ok(doc.paths[path], `documents ${path}`)
   }
+})
+
+/** `count` pending shipments, made by the operator through the API. */
+async function pendingShipments(app: FastifyInstance, operator: string, count: number): Promise<string[]> {
+  for (let i = 0; i < count; i++) {
+    await app.inject({
+      method: 'POST',
+      url: '/shipment-requests',
+      headers: { cookie: operator },
+      payload: { orderId: `o-${i}`, items: [{ sku: 'TRK-DOG-4', quantity: 1 }], address },
+    })
+  }
+  await app.inject({ method: 'POST', url: '/shipments/bulk', headers: { cookie: operator } })
+  const list = await app.inject({ method: 'GET', url: `/shipments?status=PENDING&limit=${count}`, headers: { cookie: operator } })
+  return list.json<{ items: Array<{ id: string }> }>().items.map((s) => s.id)
+}
+
+t.test('POST /shipments/:id/ship: by the agent who packed it or an operator, nobody else', async (t) => {
+  const { app } = await buildTestApi(t)
+  const admin = await loginCookie(app)
+  const operator = (await userCookie(app, admin, ['operator'])).cookie
+  const [packer, other] = [(await userCookie(app, admin, ['agent'])).cookie, (await userCookie(app, admin, ['agent'])).cookie]
+  const [mine, theirs] = (await pendingShipments(app, operator, 2)) as [string, string]
+  for (const id of [mine, theirs]) {
+    await app.inject({ method: 'POST', url: `/shipments/${id}/claim`, headers: { cookie: packer } })
+    t.equal((await app.inject({ method: 'POST', url: `/shipments/${id}/pack`, headers: { cookie: packer } })).statusCode, 200)
+  }
+  const ship = (cookie: string, id: string) =>
+    app.inject({
+      method: 'POST',
+      url: `/shipments/${id}/ship`,
+      headers: { cookie },
+      payload: { trackingNumber: `TRK-${id.slice(0, 8)}` },
+    })
+  const refused = await ship(other, mine)
+  t.equal(refused.statusCode, 403, 'another agent may not ship it')
+  t.match(refused.json().message, /packed by someone else/)
+  t.equal((await ship(packer, mine)).statusCode, 200, 'the packer ships it')
+  t.equal((await ship(operator, theirs)).statusCode, 200, 'an operator ships any')
+})
+
+t.test('POST /shipments/:id/claim: an agent holds at most MAX_CLAIMS_PER_AGENT', async (t) => {
+  const { app } = await buildTestApi(t, await isolatedEnv(t, { MAX_CLAIMS_PER_AGENT: '2' }))
+  const admin = await loginCookie(app)
+  const agent = (await userCookie(app, admin, ['agent'])).cookie
+  const ids = await pendingShipments(app, admin, 4)
+  const claims = await Promise.all(
+    ids.map((id) => app.inject({ method: 'POST', url: `/shipments/${id}/claim`, headers: { cookie: agent } })),
+  )
+  t.same(claims.map((c) => c.statusCode).sort(), [200, 200, 409, 409], 'two of four parallel claims are held, the others refused')
+  t.match(claims.find((c) => c.statusCode === 409)!.json().message, /already hold 2 claims/)
+  const pending = await app.inject({ method: 'GET', url: '/shipments?status=PENDING', headers: { cookie: admin } })
+  t.equal(pending.json().items.length, 2, 'the two unclaimed are still offered to others')
+})
+
+t.test('POST /shipments/:id/pack: answered 200 when Redis goes away after the write', async (t) => {
+  const proxy = await startTcpProxy(t, '127.0.0.1', 6379)
+  const { app } = await buildTestApi(t, await isolatedEnv(t, { REDIS_URL: `redis://127.0.0.1:${proxy.port}` }))
+  const admin = await loginCookie(app)
+  const agent = (await userCookie(app, admin, ['agent'])).cookie
+  const [id] = await pendingShipments(app, admin, 1)
+  t.equal((await app.inject({ method: 'POST', url: `/shipments/${id}/claim`, headers: { cookie: agent } })).statusCode, 200)
+  // The pack reads the session and the claim, writes the database, then releases the claim by
+  // script: Redis is refused from exactly that command on.
+  const cut = proxy.refuseWhen((chunk) => /evalsha/i.test(chunk.toString('latin1')))
+  const packed = await app.inject({ method: 'POST', url: `/shipments/${id}/pack`, headers: { cookie: agent } })
+  t.ok(await Promise.race([cut.then(() => true), sleep(1000).then(() => false)]), 'Redis was cut at the release')
+  t.equal(packed.statusCode, 200, 'the write is the truth: 200, not 503')
+  t.equal(packed.json().status, 'PACKED')
+  proxy.restore() // so that the app closes its connections cleanly
 })

@@ -20,8 +20,8 @@ t.test('shipped shipments are told to the shop by exactly one worker each, once'
   await until(onDemandDone('create-shipments'))
   t.equal(await look.storage.count(shipmentsCollection), 20)
   for (const shipment of await shipments.list({ status: 'PENDING', limit: 20 })) {
-    await shipments.pack(shipment.id, 'agent')
-    const shipped = await shipments.ship(shipment.id, `TRK-${shipment.id.slice(0, 8)}`)
+    await shipments.pack(shipment.id, { id: 'agent-1', name: 'agent' })
+    const shipped = await shipments.ship(shipment.id, `TRK-${shipment.id.slice(0, 8)}`, { id: 'agent-1', mayShipAny: false })
     await look.admin.notifyShop({ shipmentId: shipped.id, orderId: shipped.orderId, trackingNumber: shipped.trackingNumber! })
   }
   const stats = async () =>

@@ -107,8 +107,8 @@ async function throughput(workerCount: number): Promise<number> {
     await shipments.createForReadyRequests()
     const shipped = []
     for (const s of await shipments.list({ status: 'PENDING', limit: jobCount })) {
-      await shipments.pack(s.id, 'bench')
-      shipped.push(await shipments.ship(s.id, `TRK-${i(shipped.length)}`))
+      await shipments.pack(s.id, { id: 'bench', name: 'bench' })
+      shipped.push(await shipments.ship(s.id, `TRK-${i(shipped.length)}`, { id: 'bench', mayShipAny: false }))
     }
     await w.start(workerCount, {})
     const started = Date.now()

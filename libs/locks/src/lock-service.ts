@@ -34,6 +34,9 @@ export interface ObjectLock {
   expiresAt: Date
 }
 
+/** A holder's list of objects lives at least this long after its last lock, whatever the locks' TTL. */
+const HELD_LIST_MIN_TTL_MS = 60_000
+
 /** A pattern with `<id>` where the object's id goes, e.g. `shipment:<id>:claim`. */
 export type ObjectPattern = `${string}<id>${string}`
 
@@ -102,6 +105,10 @@ export class LockService {
   async lockObject(pattern: ObjectPattern, objectId: string, holder: string, ttlMs: number): Promise<ObjectLock> {
     assertHolder(holder)
     const key = objectKey(pattern, objectId)
+    // Noted before the attempt, so a lock is never held without its holder's list naming it;
+    // a note whose attempt failed is dropped by heldObjectIds, which checks every entry.
+    const held = this.#heldKey(pattern, holder)
+    await this.#redis.multi().sadd(held, objectId).pexpire(held, Math.max(ttlMs, HELD_LIST_MIN_TTL_MS)).exec()
     for (let attempt = 0; attempt < 3; attempt++) {
       const current = await this.getObjectLock(pattern, objectId)
       if (current?.holder === holder) return this.extendObjectLock(pattern, objectId, holder, ttlMs)
@@ -121,13 +128,31 @@ export class LockService {
     const key = objectKey(pattern, objectId)
     const value = await this.#index(pattern).extend(this.#keys(key).lock, objectId, holder, ttlMs)
     if (!value) throw new NotLockHolderError(key, holder)
+    await this.#redis.pexpire(this.#heldKey(pattern, holder), Math.max(ttlMs, HELD_LIST_MIN_TTL_MS), 'GT')
     return { objectId, holder, fencingToken: tokenOf(value), expiresAt: new Date(Date.now() + ttlMs) }
   }
 
   /** Releases the holder's lock; false when it was not (or no longer) theirs. */
   async releaseObjectLock(pattern: ObjectPattern, objectId: string, holder: string): Promise<boolean> {
     assertHolder(holder)
-    return this.#index(pattern).release(this.#keys(objectKey(pattern, objectId)).lock, objectId, holder)
+    const released = await this.#index(pattern).release(this.#keys(objectKey(pattern, objectId)).lock, objectId, holder)
+    await this.#redis.srem(this.#heldKey(pattern, holder), objectId)
+    return released
+  }
+
+  /**
+   * The objects of `pattern` that `holder` holds now: its list, each entry checked against the
+   * lock itself (entries whose lock expired, went to someone else or was never taken are
+   * dropped). Costs what the holder holds, not what everyone holds.
+   */
+  async heldObjectIds(pattern: ObjectPattern, holder: string): Promise<string[]> {
+    assertHolder(holder)
+    const key = this.#heldKey(pattern, holder)
+    const ids = await this.#redis.smembers(key)
+    const locks = await Promise.all(ids.map((id) => this.getObjectLock(pattern, id)))
+    const stale = ids.filter((_, i) => locks[i]?.holder !== holder)
+    if (stale.length > 0) await this.#redis.srem(key, ...stale)
+    return ids.filter((_, i) => locks[i]?.holder === holder)
   }
 
   async getObjectLock(pattern: ObjectPattern, objectId: string): Promise<ObjectLock | null> {
@@ -200,6 +225,10 @@ export class LockService {
 
   #index(pattern: ObjectPattern): ObjectLockIndex {
     return new ObjectLockIndex(this.#redis, `${this.#prefix}index:${pattern}`)
+  }
+
+  #heldKey(pattern: ObjectPattern, holder: string): string {
+    return `${this.#prefix}held:${pattern}:${holder}`
   }
 
   #keys(key: string): LockKeys {

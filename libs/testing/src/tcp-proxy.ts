@@ -5,12 +5,15 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
  * Redis or PostgreSQL without touching the shared servers themselves.
  *  - `refuse()`: close every connection and refuse new ones (the server "went away");
  *  - `blackhole()`: keep connections open but drop every byte (the network went silent);
+ *  - `refuseWhen(trigger)`: refuse from the moment our process sends a matching command;
  *  - `restore()`: pass traffic again.
  */
 export class TcpProxy {
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
   #mode: 'pass' | 'refuse' | 'blackhole' = 'pass'
+  #trigger: ((chunk: Buffer) => boolean) | undefined
+  #triggered: (() => void) | undefined
   port = 0
 
   constructor(
@@ -37,10 +40,30 @@ export class TcpProxy {
       socket.on('close', () => this.#sockets.delete(socket))
       socket.on('error', () => socket.destroy())
     }
-    client.on('data', (chunk) => this.#mode === 'pass' && upstream.write(chunk))
+    client.on('data', (chunk: Buffer) => {
+      if (this.#mode === 'pass' && this.#trigger?.(chunk)) {
+        this.#trigger = undefined
+        this.refuse()
+        this.#triggered?.()
+        return
+      }
+      if (this.#mode === 'pass') upstream.write(chunk)
+    })
     upstream.on('data', (chunk) => this.#mode === 'pass' && client.write(chunk))
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => client.destroy())
+  }
+
+  /**
+   * Passes traffic until a chunk from our process matches `trigger` (say, the first EVALSHA),
+   * then refuses, that chunk included: the server went away at exactly that command. Resolves
+   * when it happened.
+   */
+  refuseWhen(trigger: (chunk: Buffer) => boolean): Promise<void> {
+    this.#trigger = trigger
+    return new Promise((resolve) => {
+      this.#triggered = resolve
+    })
   }
 
   refuse(): void {

@@ -61,7 +61,10 @@ export interface Shipment {
   items: Item[]
   address: Address
   status: ShipmentStatus
+  /** The packing agent's name, for people. */
   packedBy: string | null
+  /** The packing agent's id: who may ship it besides an operator. Absent on records packed before it existed. */
+  packedById?: string | null
   packedAt: string | null
   trackingNumber: string | null
   shippedAt: string | null

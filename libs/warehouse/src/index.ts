@@ -30,7 +30,15 @@ export {
 } from './collections.js'
 export { isKnownCountry } from './countries.js'
 export { conflict, notFound, WarehouseError } from './errors.js'
-export { type Agent, type Claim, PackingClaims, SHIPMENT_CLAIM } from './packing-claims.js'
+export {
+  type Agent,
+  type Claim,
+  PackingClaims,
+  type PackingClaimsOptions,
+  releaseStaleClaims,
+  SHIPMENT_CLAIM,
+  type StaleClaimsReport,
+} from './packing-claims.js'
 export {
   DEFAULT_SCRYPT_LOG_N,
   hashPassword,

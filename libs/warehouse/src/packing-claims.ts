@@ -1,5 +1,5 @@
 import { type LockService, NotLockHolderError, ObjectLockedError, type ObjectPattern } from '@tms/locks'
-import { conflict } from './errors.js'
+import { conflict, WarehouseError } from './errors.js'
 import type { Shipments, ShipmentView } from './shipments.js'
 
 export const SHIPMENT_CLAIM: ObjectPattern = 'shipment:<id>:claim'
@@ -16,19 +16,56 @@ export interface Agent {
   name: string
 }
 
+export interface PackingClaimsOptions {
+  /** How long a claim lives without being extended. */
+  ttlMs: number
+  /** Claims one agent may hold at once: nobody can take every pending shipment off the list. */
+  maxClaimsPerAgent: number
+}
+
+/** What housekeeping did with the claims it looked at. */
+export interface StaleClaimsReport {
+  released: number
+  /** Claims whose shipment could not be read (the database blipped): left alone, looked at next time. */
+  unchecked: number
+}
+
 /**
  * The packing station's flow: an agent claims a shipment for a while, packs it under that
  * claim, and nobody else is offered it meanwhile. Claims are object locks in Redis, so every
  * instance sees them; packing writes with the claim's fencing token.
  */
 export class PackingClaims {
+  private readonly ttlMs: number
+
   constructor(
     private readonly locks: LockService,
     private readonly shipments: Shipments,
-    private readonly ttlMs: number,
-  ) {}
+    private readonly options: PackingClaimsOptions,
+  ) {
+    this.ttlMs = options.ttlMs
+  }
 
+  /**
+   * Holds the shipment for the agent. At most `maxClaimsPerAgent` at once: the count and the new
+   * claim happen under one lock per agent, so fifty parallel claims by one agent, on any number
+   * of instances, end with exactly the limit held.
+   */
   async claim(shipmentId: string, agent: Agent): Promise<Claim> {
+    return this.locks.runWithLock(`agent:${agent.id}:claims`, () => this.#claim(shipmentId, agent), {
+      ttlMs: 10_000,
+      acquireTimeoutMs: 10_000,
+    })
+  }
+
+  async #claim(shipmentId: string, agent: Agent): Promise<Claim> {
+    const held = await this.locks.heldObjectIds(SHIPMENT_CLAIM, agent.id)
+    if (!held.includes(shipmentId) && held.length >= this.options.maxClaimsPerAgent) {
+      throw new WarehouseError(
+        'conflict',
+        `you already hold ${held.length} claims (the most one agent may hold); pack or release one first`,
+      )
+    }
     let lock: { expiresAt: Date }
     try {
       lock = await this.locks.lockObject(SHIPMENT_CLAIM, shipmentId, agent.id, this.ttlMs)
@@ -71,14 +108,47 @@ export class PackingClaims {
     const claim = await this.locks.getObjectLock(SHIPMENT_CLAIM, shipmentId)
     if (!claim) throw conflict(`claim shipment ${shipmentId} before packing it`)
     if (claim.holder !== agent.id) throw conflict(`shipment ${shipmentId} is claimed by another agent`)
-    const packed = await this.shipments.pack(shipmentId, agent.name, { fencingToken: claim.fencingToken })
-    await this.locks.releaseObjectLock(SHIPMENT_CLAIM, shipmentId, agent.id)
+    const packed = await this.shipments.pack(shipmentId, agent, { fencingToken: claim.fencingToken })
+    // The write is the truth: the shipment is packed. If the release fails now (Redis blips),
+    // answering an error would make the agent retry into a 409; the claim expires on its own,
+    // and housekeeping releases claims on shipments that are no longer PENDING.
+    await this.locks.releaseObjectLock(SHIPMENT_CLAIM, shipmentId, agent.id).catch(() => undefined)
     return packed
   }
 
-  /** The talk's findPendingShipments: pending shipments nobody has claimed. */
+  /** Pending shipments nobody has claimed. */
   async pending(limit: number): Promise<ShipmentView[]> {
     const claimed = await this.locks.getLockedObjectIds(SHIPMENT_CLAIM)
     return this.shipments.list({ status: 'PENDING', limit, excludeIds: claimed })
   }
+}
+
+/**
+ * Housekeeping: releases claims on shipments known not to be PENDING any more (packed by other
+ * means, shipped, gone). A shipment that cannot be read keeps its claim: dropping it on a
+ * database blip would let another agent take a parcel someone is packing.
+ */
+export async function releaseStaleClaims(
+  deps: { locks: LockService; shipments: Shipments },
+  signal?: AbortSignal,
+): Promise<StaleClaimsReport> {
+  const { locks, shipments } = deps
+  const report: StaleClaimsReport = { released: 0, unchecked: 0 }
+  for (const id of await locks.getLockedObjectIds(SHIPMENT_CLAIM)) {
+    signal?.throwIfAborted()
+    let pending: boolean
+    try {
+      pending = (await shipments.get(id)).status === 'PENDING'
+    } catch (error) {
+      if (!(error instanceof WarehouseError && error.kind === 'not-found')) {
+        report.unchecked++
+        continue
+      }
+      pending = false
+    }
+    if (pending) continue
+    const claim = await locks.getObjectLock(SHIPMENT_CLAIM, id)
+    if (claim && (await locks.releaseObjectLock(SHIPMENT_CLAIM, id, claim.holder))) report.released++
+  }
+  return report
 }

@@ -56,8 +56,7 @@ export async function verifyPassword(
 /** Spends the same time as a real check, so a missing account is not told apart by latency. */
 const dummyHashes = new Map<number, Promise<string>>()
 export async function burnPasswordCheck(password: string, cost: PasswordCost = { logN: DEFAULT_SCRYPT_LOG_N }): Promise<false> {
-  let dummy = dummyHashes.get(cost.logN)
-  if (!dummy) dummyHashes.set(cost.logN, (dummy = hashPassword('not a real password', cost)))
-  await verifyPassword(password, await dummy, cost)
+  if (!dummyHashes.has(cost.logN)) dummyHashes.set(cost.logN, hashPassword('not a real password', cost))
+  await verifyPassword(password, await dummyHashes.get(cost.logN)!, cost)
   return false
 }

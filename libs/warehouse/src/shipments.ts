@@ -3,7 +3,7 @@ import type { Cache } from '@tms/cache'
 import type { LockService } from '@tms/locks'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type Shipment, type ShipmentStatus, shipmentRequests, shipments } from './collections.js'
-import { conflict, notFound } from './errors.js'
+import { conflict, notFound, WarehouseError } from './errors.js'
 
 export interface ShipmentView {
   id: string
@@ -13,6 +13,7 @@ export interface ShipmentView {
   items: Shipment['items']
   address: Shipment['address']
   packedBy: string | null
+  packedById: string | null
   packedAt: string | null
   trackingNumber: string | null
   shippedAt: string | null
@@ -79,6 +80,7 @@ export class Shipments {
               address,
               status: 'PENDING',
               packedBy: null,
+              packedById: null,
               packedAt: null,
               trackingNumber: null,
               shippedAt: null,
@@ -157,20 +159,36 @@ export class Shipments {
   }
 
   /** PENDING → PACKED. With a fencing token, a claim holder that lost its claim cannot overwrite its successor. */
-  async pack(id: string, by: string, fence: WriteFence = {}): Promise<ShipmentView> {
-    return this.#transition(id, 'PENDING', { status: 'PACKED', packedBy: by, packedAt: new Date().toISOString() }, fence)
+  async pack(id: string, by: { id: string; name: string }, fence: WriteFence = {}): Promise<ShipmentView> {
+    const patch = { status: 'PACKED' as const, packedBy: by.name, packedById: by.id, packedAt: new Date().toISOString() }
+    return this.#transition(id, 'PACKED', patch, fence)
   }
 
-  /** PACKED → SHIPPED. */
-  async ship(id: string, trackingNumber: string): Promise<ShipmentView> {
-    return this.#transition(id, 'PACKED', { status: 'SHIPPED', trackingNumber, shippedAt: new Date().toISOString() }, {})
+  /**
+   * PACKED → SHIPPED, by the agent who packed it or by someone who may ship any (an operator):
+   * an agent cannot send off a parcel someone else packed.
+   */
+  async ship(id: string, trackingNumber: string, by: { id: string; mayShipAny: boolean }): Promise<ShipmentView> {
+    const patch = { status: 'SHIPPED' as const, trackingNumber, shippedAt: new Date().toISOString() }
+    return this.#transition(id, 'SHIPPED', patch, {}, (current) => {
+      if (by.mayShipAny || current.data.packedById === by.id) return
+      throw new WarehouseError('forbidden', `shipment ${id} was packed by someone else; they or an operator ship it`)
+    })
   }
 
-  async #transition(id: string, from: ShipmentStatus, patch: Partial<Shipment>, fence: WriteFence): Promise<ShipmentView> {
+  async #transition(
+    id: string,
+    to: 'PACKED' | 'SHIPPED',
+    patch: Partial<Shipment>,
+    fence: WriteFence,
+    allowed?: (current: Stored<Shipment>) => void,
+  ): Promise<ShipmentView> {
+    const from: ShipmentStatus = to === 'PACKED' ? 'PENDING' : 'PACKED'
     const current = await this.#load(id)
     if (current.data.status !== from) {
       throw conflict(`shipment ${id} is ${current.data.status}, not ${from}`)
     }
+    allowed?.(current)
     try {
       const updated = shipmentView(await this.storage.update(shipments, current, patch, fence))
       await this.#countsChanged()
@@ -190,6 +208,7 @@ export class Shipments {
 
 export function shipmentView(stored: Stored<Shipment>): ShipmentView {
   const { requestId, orderId, status, items, address, packedBy, packedAt, trackingNumber, shippedAt } = stored.data
+  const packedById = stored.data.packedById ?? null
   return {
     id: stored.id,
     requestId,
@@ -198,6 +217,7 @@ export function shipmentView(stored: Stored<Shipment>): ShipmentView {
     items,
     address,
     packedBy,
+    packedById,
     packedAt,
     trackingNumber,
     shippedAt,

@@ -55,11 +55,20 @@ t.test('pack and ship follow PENDING → PACKED → SHIPPED', async (t) => {
   const service = new Shipments(storage)
   await service.createForReadyRequests()
   const [pending] = await service.list({ status: 'PENDING' })
-  await t.rejects(service.ship(pending!.id, 'TRK1'), WarehouseError, 'cannot ship before packing')
-  const packed = await service.pack(pending!.id, 'agent-1')
-  t.match(packed, { status: 'PACKED', packedBy: 'agent-1' })
-  await t.rejects(service.pack(pending!.id, 'agent-2'), { kind: 'conflict', message: /is PACKED, not PENDING/ })
-  t.match(await service.ship(pending!.id, 'TRK1'), { status: 'SHIPPED', trackingNumber: 'TRK1' })
+  const packer = { id: 'agent-1', mayShipAny: false }
+  await t.rejects(service.ship(pending!.id, 'TRK1', packer), WarehouseError, 'cannot ship before packing')
+  const packed = await service.pack(pending!.id, { id: 'agent-1', name: 'Agent One' })
+  t.match(packed, { status: 'PACKED', packedBy: 'Agent One', packedById: 'agent-1' })
+  await t.rejects(service.pack(pending!.id, { id: 'agent-2', name: 'Agent Two' }), {
+    kind: 'conflict',
+    message: /is PACKED, not PENDING/,
+  })
+  await t.rejects(
+    service.ship(pending!.id, 'TRK1', { id: 'agent-2', mayShipAny: false }),
+    { kind: 'forbidden', message: /packed by someone else/ },
+    'another agent may not ship it',
+  )
+  t.match(await service.ship(pending!.id, 'TRK1', packer), { status: 'SHIPPED', trackingNumber: 'TRK1' })
   t.same(await service.countByStatus(), { PENDING: 0, PACKED: 0, SHIPPED: 1 })
   await t.rejects(service.get('00000000-0000-4000-8000-00000000ffff'), { kind: 'not-found', message: /does not exist/ })
 })
@@ -72,6 +81,8 @@ t.test('a pack with an older fencing token is rejected', async (t) => {
   const [pending] = await service.list({ status: 'PENDING' })
   const current = (await storage.get(shipments, pending!.id))!
   await storage.update(shipments, current, {}, { fencingToken: 10 })
-  await t.rejects(service.pack(pending!.id, 'paused-agent', { fencingToken: 9 }), FencingTokenRejectedError)
-  t.match(await service.pack(pending!.id, 'current-agent', { fencingToken: 10 }), { packedBy: 'current-agent' })
+  await t.rejects(service.pack(pending!.id, { id: 'p', name: 'paused-agent' }, { fencingToken: 9 }), FencingTokenRejectedError)
+  t.match(await service.pack(pending!.id, { id: 'c', name: 'current-agent' }, { fencingToken: 10 }), {
+    packedBy: 'current-agent',
+  })
 })

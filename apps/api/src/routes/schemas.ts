@@ -95,6 +95,7 @@ export const shipmentView = {
     items: { type: 'array', items: item },
     address,
     packedBy: nullableString,
+    packedById: nullableString,
     packedAt: nullableString,
     trackingNumber: nullableString,
     shippedAt: nullableString,

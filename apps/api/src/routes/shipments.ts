@@ -1,5 +1,5 @@
 import type { JobsAdmin } from '@tms/jobs'
-import type { Agent, PackingClaims, ShipmentStatus, Shipments } from '@tms/warehouse'
+import { type Agent, hasRole, type PackingClaims, type ShipmentStatus, type Shipments } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { authErrors, errorBody, idParams, limitQuery, shipmentStatus, shipmentView } from './schemas.js'
 
@@ -65,7 +65,7 @@ export async function shipmentRoutes(
       schema: {
         tags: ['shipments'],
         description:
-          'Holds the shipment for the calling agent for PACKING_CLAIM_TTL_SECONDS. Claiming again by the holder keeps the claim.',
+          'Holds the shipment for the calling agent for PACKING_CLAIM_TTL_SECONDS. Claiming again by the holder keeps the claim. An agent holds at most MAX_CLAIMS_PER_AGENT claims (409 beyond).',
         params: idParams,
         response: { 200: claim, ...authErrors, 404: errorBody, 409: errorBody },
       },
@@ -124,6 +124,7 @@ export async function shipmentRoutes(
       onRequest: app.requireRole('agent'),
       schema: {
         tags: ['shipments'],
+        description: 'By the agent who packed it, or an operator.',
         params: idParams,
         body: {
           type: 'object',
@@ -136,7 +137,11 @@ export async function shipmentRoutes(
     },
     async (request) => {
       const { trackingNumber } = request.body as { trackingNumber: string }
-      const shipped = await shipments.ship(idOf(request), trackingNumber)
+      const principal = request.principal!
+      const shipped = await shipments.ship(idOf(request), trackingNumber, {
+        id: principal.id,
+        mayShipAny: hasRole(principal, 'operator'),
+      })
       // The shop is told by a worker. If queueing fails now, housekeeping queues it later.
       await jobs.notifyShop({ shipmentId: shipped.id, orderId: shipped.orderId, trackingNumber }).catch((error: unknown) => {
         request.log.warn(

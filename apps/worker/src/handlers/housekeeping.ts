@@ -1,11 +1,11 @@
 import type { JobRuns, JobsAdmin } from '@tms/jobs'
 import type { LockService } from '@tms/locks'
-import { SHIPMENT_CLAIM, type Shipments } from '@tms/warehouse'
+import { releaseStaleClaims, type Shipments } from '@tms/warehouse'
 import type { JobHandler } from './job-context.js'
 
 /**
  * housekeeping: what nobody else cleans up.
- *  - claims on shipments that are no longer PENDING (packed by other means, or cancelled);
+ *  - claims on shipments known to be no longer PENDING (packed by other means, or gone);
  *  - runs left "running" by a process that was killed (BullMQ runs the job again elsewhere);
  *  - run records older than the retention;
  *  - shipped shipments the shop has not been told about.
@@ -19,14 +19,7 @@ export function housekeeping(deps: {
   staleRunMs: number
 }): JobHandler {
   return async ({ signal }) => {
-    let staleClaims = 0
-    for (const id of await deps.locks.getLockedObjectIds(SHIPMENT_CLAIM)) {
-      signal.throwIfAborted()
-      const shipment = await deps.shipments.get(id).catch(() => null)
-      if (shipment && shipment.status === 'PENDING') continue
-      const claim = await deps.locks.getObjectLock(SHIPMENT_CLAIM, id)
-      if (claim && (await deps.locks.releaseObjectLock(SHIPMENT_CLAIM, id, claim.holder))) staleClaims++
-    }
+    const claims = await releaseStaleClaims(deps, signal)
     const abandonedRuns = await deps.runs.abandonStale(deps.staleRunMs)
     const trimmedRuns = await deps.runs.trim(deps.retentionDays)
     // Shipped, but the shop was never told (the queueing failed, or the job ran out of attempts).
@@ -35,6 +28,12 @@ export function housekeeping(deps: {
       await deps.jobs.notifyShop({ shipmentId: shipment.id, orderId: shipment.orderId, trackingNumber: shipment.trackingNumber! })
       shopNotificationsRequeued++
     }
-    return { staleClaims, abandonedRuns, trimmedRuns, shopNotificationsRequeued }
+    return {
+      staleClaims: claims.released,
+      claimsUnchecked: claims.unchecked,
+      abandonedRuns,
+      trimmedRuns,
+      shopNotificationsRequeued,
+    }
   }
 }
