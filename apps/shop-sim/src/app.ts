@@ -1,15 +1,16 @@
 import { healthPlugin, type Lifecycle } from '@tms/lifecycle'
 import type { Logger } from '@tms/logging'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify'
 import type { OrderBook } from './orders.js'
 
 export type FaultMode = 'ok' | 'error' | 'timeout' | 'slow'
 
 /**
  * GET /orders?after=<seq>&limit=<n>: the web shop's order API.
- * POST /faults {mode, requests, delayMs}: the next `requests` order calls fail with a 500,
- * never answer, or answer after `delayMs` (only when faults are enabled): how tests show the
- * sync job's retries, and hold a job running for a while.
+ * POST /faults {mode, requests, delayMs, target}: the next `requests` calls to the order API
+ * (target `orders`) or to the shipment webhook (`notifications`) fail with a 500, never answer,
+ * or answer after `delayMs` (only when faults are enabled): how tests show the jobs' retries,
+ * and hold a job running for a while.
  */
 export async function buildShop(options: {
   orders: OrderBook
@@ -23,7 +24,25 @@ export async function buildShop(options: {
     return503OnClosing: false,
   })
   await app.register(healthPlugin, { lifecycle: options.lifecycle, checks: {} })
-  let fault: { mode: FaultMode; remaining: number; delayMs: number } = { mode: 'ok', remaining: 0, delayMs: 0 }
+  type Fault = { mode: FaultMode; remaining: number; delayMs: number }
+  const healthy = (): Fault => ({ mode: 'ok', remaining: 0, delayMs: 0 })
+  let fault = healthy()
+  let notificationFault = healthy()
+  /**
+   * Applies the fault, if any is left. True when it answered (an error) or never will (a
+   * timeout): the route must not answer again. (A boolean, not the reply: a reply is thenable.)
+   */
+  const inject = async (current: Fault, reply: FastifyReply): Promise<boolean> => {
+    if (current.remaining <= 0) return false
+    current.remaining--
+    if (current.mode === 'error') {
+      void reply.code(500).send({ error: 'injected failure' })
+      return true
+    }
+    if (current.mode === 'timeout') return new Promise(() => {}) // never answers
+    if (current.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, current.delayMs))
+    return false
+  }
   let served = 0
 
   app.get(
@@ -42,12 +61,7 @@ export async function buildShop(options: {
     },
     async (request, reply) => {
       served++
-      if (fault.remaining > 0) {
-        fault.remaining--
-        if (fault.mode === 'error') return reply.code(500).send({ error: 'injected failure' })
-        if (fault.mode === 'timeout') return new Promise(() => {}) // never answers
-        if (fault.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
-      }
+      if (await inject(fault, reply)) return reply
       const { after, limit } = request.query as { after: number; limit: number }
       return options.orders.page(after, limit)
     },
@@ -57,6 +71,7 @@ export async function buildShop(options: {
   // same shipment told twice is counted once (and the repeat is counted, for tests to see).
   const shipped = new Map<string, string>()
   let repeats = 0
+  let notificationsReceived = 0
   app.post(
     '/orders/:id/shipment',
     {
@@ -70,6 +85,8 @@ export async function buildShop(options: {
       },
     },
     async (request, reply) => {
+      notificationsReceived++
+      if (await inject(notificationFault, reply)) return reply
       const { id } = request.params as { id: string }
       const { trackingNumber } = request.body as { trackingNumber: string }
       if (shipped.has(id)) repeats++
@@ -82,6 +99,8 @@ export async function buildShop(options: {
     orders: options.orders.count(),
     served,
     fault,
+    notificationFault,
+    notificationsReceived,
     shipped: shipped.size,
     repeatedNotifications: repeats,
   }))
@@ -97,6 +116,7 @@ export async function buildShop(options: {
               mode: { type: 'string', enum: ['ok', 'error', 'timeout', 'slow'] },
               requests: { type: 'integer', minimum: 0, default: 1 },
               delayMs: { type: 'integer', minimum: 0, maximum: 600_000, default: 5000 },
+              target: { type: 'string', enum: ['orders', 'notifications'], default: 'orders' },
             },
             required: ['mode'],
             additionalProperties: false,
@@ -104,9 +124,16 @@ export async function buildShop(options: {
         },
       },
       async (request) => {
-        const { mode, requests, delayMs } = request.body as { mode: FaultMode; requests: number; delayMs: number }
-        fault = { mode, remaining: mode === 'ok' ? 0 : requests, delayMs }
-        return fault
+        const { mode, requests, delayMs, target } = request.body as {
+          mode: FaultMode
+          requests: number
+          delayMs: number
+          target: 'orders' | 'notifications'
+        }
+        const next = { mode, remaining: mode === 'ok' ? 0 : requests, delayMs }
+        if (target === 'notifications') notificationFault = next
+        else fault = next
+        return next
       },
     )
   }

@@ -38,6 +38,11 @@ export function workerEnv(ctx: EnvContext) {
     JOB_SCHEDULE_VERSION: positiveInt({ default: undefined }),
     SHOP_API_URL: url(['http', 'https'])({ default: 'http://127.0.0.1:3100' }),
     SHOP_TIMEOUT_MS: positiveInt({ default: 5000 }),
+    /**
+     * How long a shipped shipment may wait for its shop notification before housekeeping sends
+     * it again (longer than a notification's own retries take, about 15 s).
+     */
+    SHOP_NOTIFICATION_GRACE_MS: positiveInt({ default: 120_000 }),
     /** Finished run records older than this are deleted by housekeeping. */
     RUN_HISTORY_DAYS: positiveInt({ default: 14 }),
   }

@@ -98,6 +98,7 @@ try {
         jobs: new JobsAdmin(queue, registry, runs),
         retentionDays: config.RUN_HISTORY_DAYS,
         staleRunMs: Math.max(...table.map((s) => s.maxRunTimeMs)) + 60_000,
+        notificationGraceMs: config.SHOP_NOTIFICATION_GRACE_MS,
       }),
     },
     registry,

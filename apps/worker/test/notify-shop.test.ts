@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Shipments, shipments as shipmentsCollection } from '@tms/warehouse'
 import t from 'tap'
-import { inspector, isolatedEnv, startShop, startWorker } from './support.js'
+import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from './support.js'
 
 t.test('shipped shipments are told to the shop by exactly one worker each, once', async (t) => {
   const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '20', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0' })
@@ -43,4 +43,47 @@ t.test('shipped shipments are told to the shop by exactly one worker each, once'
   t.equal((await look.runs.all('notify-shop')).length, 20, 'queueing the same shipment again adds no job')
   t.equal((await stats()).repeatedNotifications, 0)
   await Promise.all(workers.map((w) => w.stop()))
+})
+
+t.test('a notification that used up its attempts reaches the shop once it recovers', async (t) => {
+  const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '3', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0' })
+  // The webhook fails every call until told otherwise: every try of every attempt.
+  await shopFault(shop.url, { mode: 'error', requests: 10_000, target: 'notifications' })
+  const env = await isolatedEnv(t, { SHOP_API_URL: shop.url, SHOP_NOTIFICATION_GRACE_MS: '1000' })
+  const look = await inspector(t, env)
+  const worker = await startWorker(t, env)
+  const shipments = new Shipments(look.storage)
+  const done = (id: string, nth: number) => async () =>
+    (await look.runs.all(id)).filter((r) => r.trigger === 'on-demand' && r.outcome === 'succeeded')[nth - 1]
+  await look.admin.runNow('sync-orders')
+  await until(done('sync-orders', 1))
+  await look.admin.runNow('create-shipments')
+  await until(done('create-shipments', 1))
+  const agent = { id: 'agent-1', name: 'agent' }
+  for (const shipment of await shipments.list({ status: 'PENDING', limit: 3 })) {
+    await shipments.pack(shipment.id, agent)
+    const shipped = await shipments.ship(shipment.id, `TRK-${shipment.id.slice(0, 8)}`, { id: agent.id, mayShipAny: false })
+    await look.admin.notifyShop({ shipmentId: shipped.id, orderId: shipped.orderId, trackingNumber: shipped.trackingNumber! })
+  }
+  await until(async () => (await look.queue.getJobCounts('failed')).failed === 3, 120_000)
+  const stats = async () =>
+    (await (await fetch(`${shop.url}/stats`)).json()) as { shipped: number; notificationsReceived: number }
+  t.equal(
+    (await stats()).shipped,
+    0,
+    `every attempt of all three failed; the shop knows of none (${JSON.stringify(await stats())})`,
+  )
+  t.ok((await stats()).notificationsReceived >= 3 * 5, `the webhook was called ${(await stats()).notificationsReceived} times`)
+
+  await shopFault(shop.url, { mode: 'ok', target: 'notifications' })
+  await look.admin.runNow('housekeeping')
+  const first = await until(done('housekeeping', 1))
+  t.match(first.result, { shopNotificationsRequeued: 3 }, 'housekeeping sends all three again')
+  await until(async () => (await stats()).shipped === 3)
+  t.equal((await stats()).shipped, 3, 'the shop heard of all three')
+  await until(async () => (await shipments.list({ status: 'SHIPPED', limit: 3 })).every((s) => s.shopNotifiedAt))
+  await look.admin.runNow('housekeeping')
+  const second = await until(done('housekeeping', 2))
+  t.match(second.result, { shopNotificationsRequeued: 0 }, 'and the next run has nothing to send')
+  t.same(await worker.stop(), { code: 0, signal: null })
 })

@@ -17,6 +17,9 @@ export interface JobSummary {
   version: number
 }
 
+/** One notify-shop job per shipment: queueing it again while BullMQ knows it adds nothing. */
+const notifyShopJobId = (shipmentId: string) => `${NOTIFY_SHOP_JOB}-${shipmentId}`
+
 export class UnknownScheduleError extends Error {
   override name = 'UnknownScheduleError'
   constructor(readonly id: string) {
@@ -114,13 +117,41 @@ export class JobsAdmin {
    */
   async notifyShop(data: NotifyShopData): Promise<{ jobId: string }> {
     const job = await this.queue.add(NOTIFY_SHOP_JOB, data, {
-      jobId: `${NOTIFY_SHOP_JOB}-${data.shipmentId}`,
+      jobId: notifyShopJobId(data.shipmentId),
       attempts: 5,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { count: 10_000 },
       removeOnFail: { count: 10_000 },
     })
     return { jobId: job.id! }
+  }
+
+  /**
+   * For a shipment the shop has not heard of: queues its notification again, whatever became of
+   * the first. `notifyShop` alone adds nothing while BullMQ still keeps a job of that id, and it
+   * keeps failed jobs: one that used up its attempts (the shop was down) would never run again.
+   *  - no job: queued anew;
+   *  - failed, or completed without the shipment being marked (the mark failed): run again with
+   *    fresh attempts;
+   *  - waiting, delayed or running: left alone, it is still on its way.
+   */
+  async resendShopNotification(data: NotifyShopData): Promise<'queued' | 'retried' | 'already-queued'> {
+    const job = await this.queue.getJob(notifyShopJobId(data.shipmentId))
+    if (!job) {
+      await this.notifyShop(data)
+      return 'queued'
+    }
+    const state = await job.getState()
+    if (state !== 'failed' && state !== 'completed') return 'already-queued'
+    try {
+      await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true })
+      return 'retried'
+    } catch (error) {
+      // Another process moved it first (a retry, or BullMQ removing it): it is on its way again,
+      // or gone, in which case the next housekeeping run queues it anew.
+      if ((await job.getState()) !== state) return 'already-queued'
+      throw error
+    }
   }
 
   async #known(id: string): Promise<void> {

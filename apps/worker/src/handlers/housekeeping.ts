@@ -17,6 +17,8 @@ export function housekeeping(deps: {
   jobs: JobsAdmin
   retentionDays: number
   staleRunMs: number
+  /** How long a shipped shipment may wait for its notification before it is sent again. */
+  notificationGraceMs: number
 }): JobHandler {
   return async ({ signal }) => {
     const claims = await releaseStaleClaims(deps, signal)
@@ -24,9 +26,15 @@ export function housekeeping(deps: {
     const trimmedRuns = await deps.runs.trim(deps.retentionDays)
     // Shipped, but the shop was never told (the queueing failed, or the job ran out of attempts).
     let shopNotificationsRequeued = 0
-    for (const shipment of await deps.shipments.awaitingShopNotification(new Date(Date.now() - 120_000))) {
-      await deps.jobs.notifyShop({ shipmentId: shipment.id, orderId: shipment.orderId, trackingNumber: shipment.trackingNumber! })
-      shopNotificationsRequeued++
+    const shippedBefore = new Date(Date.now() - deps.notificationGraceMs)
+    for (const shipment of await deps.shipments.awaitingShopNotification(shippedBefore)) {
+      signal.throwIfAborted()
+      const outcome = await deps.jobs.resendShopNotification({
+        shipmentId: shipment.id,
+        orderId: shipment.orderId,
+        trackingNumber: shipment.trackingNumber!,
+      })
+      if (outcome !== 'already-queued') shopNotificationsRequeued++
     }
     return {
       staleClaims: claims.released,
