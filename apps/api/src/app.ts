@@ -6,7 +6,7 @@ import { LockService } from '@tms/locks'
 import { type Logger, lazyChildLogger } from '@tms/logging'
 import { Keyspace } from '@tms/redis'
 import type { Storage } from '@tms/storage'
-import { Accounts, Catalogue, PackingClaims, ShipmentRequests, Shipments } from '@tms/warehouse'
+import { Accounts, Catalogue, PackingClaims, QuarantinedOrders, ShipmentRequests, Shipments } from '@tms/warehouse'
 import { Queue } from 'bullmq'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Redis } from 'ioredis'
@@ -25,6 +25,7 @@ import { catalogueRoutes } from './routes/catalogue.js'
 import { jobRoutes } from './routes/jobs.js'
 import { shipmentRequestRoutes } from './routes/shipment-requests.js'
 import { shipmentRoutes } from './routes/shipments.js'
+import { shopOrderRoutes } from './routes/shop-orders.js'
 import { userRoutes } from './routes/users.js'
 
 export interface ApiDependencies {
@@ -144,6 +145,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     await api.register(catalogueRoutes, { catalogue })
     await api.register(adminRoutes, { caches })
     await api.register(jobRoutes, { jobs })
+    await api.register(shopOrderRoutes, { jobs, quarantine: new QuarantinedOrders(storage) })
     issueSession = api.issueSession
   })
   // The warm-up's session (see warm-up.ts), from the context that owns sessions.

@@ -2,6 +2,7 @@ import { JOBS_QUEUE, ScheduleRegistry } from '@tms/jobs'
 import { LockService } from '@tms/locks'
 import { connectRedis, createRedis } from '@tms/redis'
 import { Queue } from 'bullmq'
+import { QuarantinedOrders } from '@tms/warehouse'
 import t from 'tap'
 import { buildTestApi, loginCookie, userCookie } from './support.js'
 
@@ -44,4 +45,24 @@ t.test('operators watch and steer jobs through the API', async (t) => {
   t.same((await call('GET', '/admin/jobs/sync-orders/runs?limit=5')).json(), { items: [] }, 'no worker ran anything yet')
   t.equal((await call('POST', '/admin/jobs/no-such-job/pause')).statusCode, 404)
   t.equal((await call('GET', '/admin/jobs/BAD_ID!/runs')).statusCode, 400)
+})
+
+t.test('GET /quarantined-orders: operators see what the sync could not store', async (t) => {
+  const api = await buildTestApi(t)
+  const admin = await loginCookie(api.app)
+  const agent = (await userCookie(api.app, admin, ['agent'])).cookie
+  // As the worker's sync does when an order arrives without lines.
+  await new QuarantinedOrders(api.storage).record({
+    source: 'shop:4',
+    orderId: 'SHOP-42-4',
+    problems: ["order must have required property 'lines'"],
+    payload: { seq: 4, id: 'SHOP-42-4', shipTo: { name: 'Ada' } },
+  })
+  const get = (cookie: string) => api.app.inject({ method: 'GET', url: '/quarantined-orders', headers: { cookie } })
+  t.equal((await get(agent)).statusCode, 403, 'operators only')
+  const listed = await get(admin)
+  t.equal(listed.statusCode, 200)
+  t.match(listed.json().items, [
+    { source: 'shop:4', orderId: 'SHOP-42-4', problems: [/lines/], payload: /"shipTo":\{"name":"Ada"\}/ },
+  ])
 })

@@ -3,7 +3,7 @@ import { bool, httpEnv, loadConfigOrExit, nonNegativeInt, runtimeEnv, str } from
 import { addHttpShutdownSteps, Lifecycle } from '@tms/lifecycle'
 import { createLogger, flushLogger } from '@tms/logging'
 import { buildShop } from './app.js'
-import { OrderBook } from './orders.js'
+import { OrderBook, parseMalformed } from './orders.js'
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
 const config = loadConfigOrExit('shop-sim', (ctx) => ({
@@ -14,6 +14,8 @@ const config = loadConfigOrExit('shop-sim', (ctx) => ({
   SHOP_ORDERS_PER_MINUTE: nonNegativeInt({ default: 6 }),
   SHOP_PROBLEM_RATE: str({ default: '0.1' }),
   SHOP_FAULTS: bool({ default: !ctx.production }),
+  /** Orders that arrive malformed: `<seq>:<kind>,…` (kinds in orders.ts MALFORMATIONS). */
+  SHOP_MALFORMED: str({ default: '' }),
 }))
 const logger = createLogger({
   app: 'shop-sim',
@@ -29,6 +31,7 @@ const orders = new OrderBook({
   initial: config.SHOP_INITIAL_ORDERS,
   perMinute: config.SHOP_ORDERS_PER_MINUTE,
   problemRate: Number(config.SHOP_PROBLEM_RATE),
+  malformed: parseMalformed(config.SHOP_MALFORMED),
   startedAt: Date.now(),
 })
 const app = await buildShop({ orders, logger, lifecycle, faults: config.SHOP_FAULTS })

@@ -20,6 +20,36 @@ const CITIES: Array<[string, string, string]> = [
   ['Milano', '20121', 'IT'],
 ]
 
+/** How an order can arrive broken, as a real shop's bug or a manual edit would break it. */
+export const MALFORMATIONS = {
+  // Storable: an operator fixes the address on the request.
+  'no-name': (o: ShopOrder) => void delete (o.shipTo as Partial<ShopOrder['shipTo']>).name,
+  'no-city': (o: ShopOrder) => void delete (o.shipTo as Partial<ShopOrder['shipTo']>).city,
+  // Not storable: quarantined.
+  'no-lines': (o: ShopOrder) => void delete (o as Partial<ShopOrder>).lines,
+  'bad-quantity': (o: ShopOrder) => void Object.assign(o.lines[0]!, { quantity: 'two' }),
+  'huge-name': (o: ShopOrder) => void Object.assign(o.shipTo, { name: 'N'.repeat(10_000) }),
+  'no-ship-to': (o: ShopOrder) => void Object.assign(o, { shipTo: null }),
+  'bad-id': (o: ShopOrder) => void Object.assign(o, { id: '../../etc/passwd' }),
+} as const
+export type Malformation = keyof typeof MALFORMATIONS
+
+/** `"2:no-name,4:no-lines"`: which orders arrive broken, and how. */
+export function parseMalformed(spec: string): Map<number, Malformation> {
+  const malformed = new Map<number, Malformation>()
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [seq, kind] = part.split(':')
+    if (!Number.isSafeInteger(Number(seq)) || !Object.hasOwn(MALFORMATIONS, kind ?? '')) {
+      throw new Error(`"${part}" is not <seq>:<${Object.keys(MALFORMATIONS).join('|')}>`)
+    }
+    malformed.set(Number(seq), kind as Malformation)
+  }
+  return malformed
+}
+
 export interface OrderBookOptions {
   seed: number
   /** Orders that exist when the shop starts. */
@@ -29,6 +59,8 @@ export interface OrderBookOptions {
   /** Share of orders with a data problem an operator must fix (missing zip, unknown country or SKU). */
   problemRate: number
   startedAt: number
+  /** Orders that arrive malformed (see MALFORMATIONS). */
+  malformed?: ReadonlyMap<number, Malformation>
 }
 
 export class OrderBook {
@@ -62,6 +94,8 @@ export class OrderBook {
       if (problem === 1) order.shipTo.country = 'XX'
       if (problem === 2) order.lines[0]!.sku = 'DISCONTINUED-1'
     }
+    const malformation = this.options.malformed?.get(seq)
+    if (malformation) MALFORMATIONS[malformation](order)
     return order
   }
 

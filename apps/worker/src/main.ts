@@ -5,7 +5,7 @@ import { LockService } from '@tms/locks'
 import { createLogger, flushLogger } from '@tms/logging'
 import { closeRedis, connectRedis, createRedis, Keyspace } from '@tms/redis'
 import { openStorage } from '@tms/storage'
-import { Catalogue, ShipmentRequests, Shipments, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
+import { Catalogue, QuarantinedOrders, ShipmentRequests, Shipments, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
 import { Queue } from 'bullmq'
 import { readWorkerConfig } from './config.js'
 import { createShipments } from './handlers/create-shipments.js'
@@ -85,6 +85,7 @@ try {
       'sync-orders': syncOrders({
         shop,
         requests,
+        quarantine: new QuarantinedOrders(storage),
         cache: caches.remote,
         redis,
         cursorKey: keys.key('sync-orders', 'cursor'),

@@ -1,19 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { checkPage, type OrdersPage } from './shop-orders.js'
 
-/** An order as the web shop sends it (its words, not ours: `zip`, `lines`). */
-export interface ShopOrder {
-  seq: number
-  id: string
-  createdAt: string
-  lines: Array<{ sku: string; quantity: number }>
-  shipTo: { name: string; street: string; city: string; zip?: string; country: string }
-}
-
-export interface OrdersPage {
-  items: ShopOrder[]
-  /** The cursor for the next page: the last `seq` returned (or the one asked for if none). */
-  next: number
-}
+/** The most a page of orders may weigh: 100 orders of 200 lines are far below it. */
+const MAX_PAGE_BYTES = 4 * 1024 * 1024
 
 export class ShopError extends Error {
   override name = 'ShopError'
@@ -37,7 +26,16 @@ export class ShopClient {
     return this.#withRetries(signal, async (attemptSignal) => {
       const response = await fetch(url, { signal: attemptSignal })
       this.#check(response)
-      return (await response.json()) as OrdersPage
+      let raw: unknown
+      try {
+        raw = JSON.parse(await readBounded(response, MAX_PAGE_BYTES))
+      } catch (error) {
+        if (error instanceof ShopError) throw error
+        throw permanent(new ShopError('the shop answered with something that is not JSON'))
+      }
+      const checked = checkPage(raw)
+      if (!checked.ok) throw permanent(new ShopError(`the shop answered a malformed page: ${checked.problems.join('; ')}`))
+      return checked.page
     })
   }
 
@@ -57,7 +55,7 @@ export class ShopClient {
 
   #check(response: Response): void {
     if (response.status >= 500) throw new ShopError(`shop answered ${response.status}`)
-    if (!response.ok) throw Object.assign(new ShopError(`shop answered ${response.status}`), { permanent: true })
+    if (!response.ok) throw permanent(new ShopError(`shop answered ${response.status}`))
   }
 
   async #withRetries<T>(signal: AbortSignal, attempt: (attemptSignal: AbortSignal) => Promise<T>): Promise<T> {
@@ -104,4 +102,24 @@ export class ShopClient {
       attemptSignal.removeEventListener('abort', onAbort!)
     }
   }
+}
+
+/** An error that a retry would only repeat. */
+const permanent = (error: ShopError) => Object.assign(error, { permanent: true })
+
+/** The body as text, or a ShopError once it passes `maxBytes` (read no further). */
+async function readBounded(response: Response, maxBytes: number): Promise<string> {
+  const tooLarge = () => permanent(new ShopError(`the shop answered more than ${maxBytes} bytes`))
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+    await response.body?.cancel()
+    throw tooLarge()
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength
+    if (size > maxBytes) throw tooLarge() // leaving the loop cancels the stream
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }

@@ -1,4 +1,4 @@
-import { shipmentRequests } from '@tms/warehouse'
+import { QuarantinedOrders, shipmentRequests } from '@tms/warehouse'
 import t from 'tap'
 import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from './support.js'
 
@@ -46,3 +46,47 @@ t.test('a shop that answers 500 or does not answer: a recorded failure, a retry,
   t.ok(worker.running, 'the worker is still up')
   t.same(await worker.stop(), { code: 0, signal: null })
 })
+
+t.test(
+  'malformed shop orders: the storable become requests with problems, the rest are quarantined, the sync moves on',
+  async (t) => {
+    const shop = await startShop(t, {
+      SHOP_INITIAL_ORDERS: '10',
+      SHOP_ORDERS_PER_MINUTE: '0',
+      SHOP_PROBLEM_RATE: '0',
+      SHOP_MALFORMED: '2:no-name,4:no-lines,5:bad-quantity,7:no-city,9:huge-name',
+    })
+    const env = await isolatedEnv(t, { SHOP_API_URL: shop.url })
+    const look = await inspector(t, env)
+    const worker = await startWorker(t, env)
+    await look.admin.runNow('sync-orders')
+    // The first run to end (the schedule's own first tick, or this one) met every order.
+    const first = await until(async () => (await look.runs.all('sync-orders')).find((r) => r.outcome !== 'running'))
+    t.match(first, { outcome: 'succeeded', result: { created: 7, quarantined: 3, cursor: 10 } }, 'the run succeeds past them')
+    const requests = await look.storage.find(shipmentRequests, { limit: 100 })
+    t.equal(requests.length, 7)
+    const problemsOf = (orderId: string) => requests.find((r) => r.data.orderId === orderId)?.data.errors.map((e) => e.field)
+    t.same(problemsOf('SHOP-42-2'), ['address.name'], 'a missing name is a data problem to fix')
+    t.same(problemsOf('SHOP-42-7'), ['address.city'])
+    const quarantined = await new QuarantinedOrders(look.storage).list()
+    t.same(quarantined.map((q) => q.source).sort(), ['shop:4', 'shop:5', 'shop:9'])
+    t.match(
+      quarantined.find((q) => q.source === 'shop:5'),
+      { orderId: 'SHOP-42-5', problems: [/order\.lines\.0\.quantity must be integer/] },
+    )
+    t.ok(
+      quarantined.every((q) => q.payload.length <= 4096),
+      'payloads kept bounded (the 10 KB name is cut)',
+    )
+
+    // From the start again: nothing new, nothing quarantined twice.
+    await look.redis.set(`${env.REDIS_KEY_PREFIX}sync-orders:cursor`, '0')
+    const ended = async () => (await look.runs.all('sync-orders')).filter((r) => r.outcome !== 'running')
+    const before = (await until(async () => (await ended()).length >= 2 && ended())).length
+    await look.admin.runNow('sync-orders')
+    const again = await until(async () => (await ended())[before])
+    t.match(again, { outcome: 'succeeded', result: { created: 0, quarantined: 0, cursor: 10 } }, 'a rerun from 0 adds nothing')
+    t.equal((await new QuarantinedOrders(look.storage).list()).length, 3)
+    t.same(await worker.stop(), { code: 0, signal: null })
+  },
+)

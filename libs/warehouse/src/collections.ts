@@ -72,6 +72,14 @@ export interface Shipment {
   shopNotifiedAt?: string | null
 }
 
+/** An order from the web shop that no shipment request could be made of (see QuarantinedOrders). */
+export interface QuarantinedOrder {
+  source: string
+  orderId: string | null
+  problems: string[]
+  payload: string
+}
+
 export interface Product {
   sku: string
   name: string
@@ -95,6 +103,18 @@ export const shipments: CollectionSpec<Shipment> = {
 }
 
 export const products: CollectionSpec<Product> = { name: 'products', schemaVersion: 1, unique: ['sku'] }
+export const quarantinedOrders: CollectionSpec<QuarantinedOrder> = {
+  name: 'quarantined_orders',
+  schemaVersion: 1,
+  unique: ['source'],
+}
 
 /** Everything the warehouse stores; each app migrates these at start. */
-export const WAREHOUSE_COLLECTIONS: ReadonlyArray<CollectionSchema> = [users, apiTokens, shipmentRequests, shipments, products]
+export const WAREHOUSE_COLLECTIONS: ReadonlyArray<CollectionSchema> = [
+  users,
+  apiTokens,
+  shipmentRequests,
+  shipments,
+  products,
+  quarantinedOrders,
+]

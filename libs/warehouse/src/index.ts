@@ -16,6 +16,8 @@ export {
   type Item,
   type Product,
   products,
+  type QuarantinedOrder,
+  quarantinedOrders,
   ROLES,
   type Role,
   type Shipment,
@@ -62,3 +64,14 @@ export {
   shipmentView,
   type WriteFence,
 } from './shipments.js'
+export { QUARANTINE_LIMITS, QuarantinedOrders, type QuarantinedOrderView } from './quarantined-orders.js'
+export {
+  ADDRESS_LIMITS,
+  addressSchema,
+  itemSchema,
+  MAX_ITEMS,
+  MAX_QUANTITY,
+  ORDER_ID_PATTERN,
+  SKU_PATTERN,
+  shipmentRequestInputSchema,
+} from './request-schemas.js'

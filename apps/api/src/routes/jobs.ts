@@ -123,18 +123,4 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
     },
     async (request, reply) => reply.code(202).send(await jobs.runNow(idOf(request))),
   )
-
-  app.post(
-    '/orders/sync',
-    {
-      onRequest: operator,
-      schema: {
-        tags: ['jobs'],
-        description:
-          'Syncs web-shop orders now (the sync-orders job, on one worker), deduplicated while one is waiting or running.',
-        response: { 202: jobId, ...authErrors, 404: errorBody },
-      },
-    },
-    async (_request, reply) => reply.code(202).send(await jobs.runNow('sync-orders')),
-  )
 }

@@ -1,4 +1,4 @@
-import { ROLES } from '@tms/warehouse'
+import { addressSchema, itemSchema, ROLES } from '@tms/warehouse'
 
 /** Shared JSON schemas: request validation, response serialization and the OpenAPI document. */
 
@@ -40,30 +40,9 @@ export const errorBody = {
   required: ['statusCode', 'error', 'message'],
 } as const
 
-const text = (maxLength: number) => ({ type: 'string', maxLength }) as const
-
-export const item = {
-  type: 'object',
-  properties: {
-    sku: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
-    quantity: { type: 'integer', minimum: 1, maximum: 10_000 },
-  },
-  required: ['sku', 'quantity'],
-  additionalProperties: false,
-} as const
-
-export const address = {
-  type: 'object',
-  properties: {
-    name: text(200),
-    street: text(200),
-    city: text(100),
-    postalCode: text(20),
-    country: text(56),
-  },
-  required: ['name', 'street', 'city', 'country'],
-  additionalProperties: false,
-} as const
+/** Item and address: defined with the domain, whose bounds the worker applies to the web shop's orders too. */
+export const item = itemSchema
+export const address = addressSchema
 
 const problem = { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } as const
 const nullableString = { type: ['string', 'null'] } as const

@@ -1,6 +1,11 @@
-import type { ShipmentRequestInput, ShipmentRequestStatus, ShipmentRequests } from '@tms/warehouse'
+import {
+  type ShipmentRequestInput,
+  type ShipmentRequestStatus,
+  type ShipmentRequests,
+  shipmentRequestInputSchema,
+} from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
-import { address, authErrors, errorBody, idParams, item, limitQuery, shipmentRequestView } from './schemas.js'
+import { authErrors, errorBody, idParams, limitQuery, shipmentRequestView } from './schemas.js'
 
 export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: { requests: ShipmentRequests }) {
   app.post(
@@ -11,16 +16,7 @@ export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: 
         tags: ['shipment requests'],
         description:
           'Records what an order needs shipped. Data problems (missing postal code, unknown country) are recorded in `errors` for an operator to fix. The order id is an idempotency key: posting it again answers 200 with the stored request.',
-        body: {
-          type: 'object',
-          properties: {
-            orderId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' },
-            items: { type: 'array', items: item, minItems: 1, maxItems: 200 },
-            address,
-          },
-          required: ['orderId', 'items', 'address'],
-          additionalProperties: false,
-        },
+        body: shipmentRequestInputSchema,
         response: { 200: shipmentRequestView, 201: shipmentRequestView, ...authErrors },
       },
     },
