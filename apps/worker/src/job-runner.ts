@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { JOBS_QUEUE, type JobRuns, type ScheduleDefinition, type ScheduleRegistry, tickOf } from '@tms/jobs'
 import type { LockService } from '@tms/locks'
 import type { Logger } from '@tms/logging'
+import { VersionConflictError } from '@tms/storage'
 import { type Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { JobHandler } from './handlers/job-context.js'
@@ -26,6 +27,9 @@ export interface JobRunnerOptions {
 /** 1 for the first attempt; a retry, or a re-run after the worker died, counts up. */
 const attemptOf = (job: Job) => Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1)
 
+/** The last wait between tries to record a run's end (1 s, 2 s, … 32 s: about a minute in all). */
+const RECORD_RETRY_MAX_MS = 32_000
+
 class RunAborted extends Error {
   override name = 'RunAborted'
 }
@@ -41,6 +45,8 @@ export class JobRunner {
   readonly #worker: Worker
   readonly #schedules: Map<string, ScheduleDefinition>
   readonly #active = new Map<string, AbortController>()
+  /** Ends of runs still being recorded after a database outage. */
+  readonly #recordings = new Set<Promise<void>>()
 
   constructor(options: JobRunnerOptions) {
     this.#options = options
@@ -74,6 +80,8 @@ export class JobRunner {
   async stop(timeoutMs: number): Promise<void> {
     const closing = this.#worker.close()
     const finished = await Promise.race([closing.then(() => true), sleep(timeoutMs).then(() => false)])
+    // Records still being retried get a few seconds more; past that, housekeeping marks them abandoned.
+    await Promise.race([Promise.all(this.#recordings), sleep(5000)])
     if (finished) return
     this.#options.logger.warn(
       { running: this.#active.size, timeoutMs },
@@ -145,6 +153,7 @@ export class JobRunner {
     this.#active.set(job.id!, controller)
     const runLogger = logger.child({ scheduleId, jobId: job.id, attempt: attemptOf(job) })
     const started = Date.now()
+    let result: Record<string, unknown>
     try {
       const aborted = new Promise<never>((_, reject) =>
         controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
@@ -160,16 +169,11 @@ export class JobRunner {
         logger: runLogger,
       })
       work.catch(() => {})
-      const result = (await Promise.race([work, aborted])) ?? {}
-      await runs.finish(run, 'succeeded', { result })
-      runLogger.info({ ms: Date.now() - started, result }, 'job succeeded')
-      return result
+      result = (await Promise.race([work, aborted])) ?? {}
     } catch (error) {
       const shutdown = controller.signal.reason instanceof RunAborted
       const message = (error as Error).message
-      await runs.finish(run, shutdown ? 'aborted' : 'failed', { error: message }).catch((e: unknown) => {
-        runLogger.error({ err: (e as Error).message }, 'could not record the run')
-      })
+      await this.#recordEnd(run, shutdown ? 'aborted' : 'failed', { error: message }, runLogger)
       runLogger.warn({ ms: Date.now() - started, err: message, outcome: shutdown ? 'aborted' : 'failed' }, 'job did not succeed')
       throw error
     } finally {
@@ -177,6 +181,44 @@ export class JobRunner {
       lockSignal.removeEventListener('abort', onLockLost)
       this.#active.delete(job.id!)
     }
+    // The work is done whether or not its record can be written now.
+    await this.#recordEnd(run, 'succeeded', { result }, runLogger)
+    runLogger.info({ ms: Date.now() - started, result }, 'job succeeded')
+    return result
+  }
+
+  /**
+   * Records how a run ended. If the database is away (the outage that may have failed the run),
+   * the record is tried again in the background, 1 s doubling to 32 s, so that no run stays
+   * "running" after the database is back; the job itself does not wait for it.
+   */
+  async #recordEnd(
+    run: Awaited<ReturnType<JobRuns['start']>>,
+    outcome: 'succeeded' | 'failed' | 'aborted',
+    details: { error?: string; result?: Record<string, unknown> },
+    logger: Logger,
+  ): Promise<void> {
+    const attempt = async () => {
+      try {
+        await this.#options.runs.finish(run, outcome, details)
+        return true
+      } catch (error) {
+        // An earlier try did land (its answer was lost): the record is written.
+        if (error instanceof VersionConflictError) return true
+        logger.warn({ err: (error as Error).message, outcome }, 'could not record the end of the run; trying again')
+        return false
+      }
+    }
+    if (await attempt()) return
+    const retrying = (async () => {
+      for (let delay = 1000; delay <= RECORD_RETRY_MAX_MS; delay *= 2) {
+        await sleep(delay)
+        if (await attempt()) return
+      }
+      logger.error({ outcome }, 'gave up recording the end of the run; housekeeping will mark it abandoned')
+    })()
+    this.#recordings.add(retrying)
+    void retrying.finally(() => this.#recordings.delete(retrying))
   }
 
   async #recordSkip(job: Job, scheduleId: string, reason: string): Promise<void> {
