@@ -46,6 +46,8 @@ if mayTry and redis.call('SET', lock, holder, 'PX', ttl, 'NX') then
     redis.call('ZREM', queue, ticket)
     redis.call('HDEL', alive, ticket)
   end
+  -- An empty queue leaves nothing behind (its zset and hash vanish with their last member).
+  if not redis.call('ZRANGE', queue, 0, 0)[1] then redis.call('DEL', seq) end
   -- Numbers in Redis' Lua are doubles printed with 14 digits; tokens have 16, so format them
   -- as integers wherever they become strings.
   if redis.call('EXISTS', fence) == 0 then
@@ -76,6 +78,7 @@ return 0`
 const LEAVE = `
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[3]) end
 return 1`
 
 export interface LockKeys {
@@ -95,7 +98,7 @@ export type AttemptResult = { acquired: true; token: number } | { acquired: fals
 
 const ACQUIRE_SCRIPT = new LuaScript('tms-lock-acquire', ACQUIRE, 5)
 const ACQUIRE_INDEXED_SCRIPT = new LuaScript('tms-lock-acquire-indexed', ACQUIRE, 6)
-const LEAVE_SCRIPT = new LuaScript('tms-lock-leave', LEAVE, 2)
+const LEAVE_SCRIPT = new LuaScript('tms-lock-leave', LEAVE, 3)
 
 /**
  * redis-semaphore's Mutex, acquiring through the FIFO queue and taking a fencing token.
@@ -141,7 +144,7 @@ export class FencedMutex extends Mutex {
   }
 
   async leaveQueue(ticket: string): Promise<void> {
-    await LEAVE_SCRIPT.run(this.#redis, [this.#keys.queue, this.#keys.alive], [ticket])
+    await LEAVE_SCRIPT.run(this.#redis, [this.#keys.queue, this.#keys.alive, this.#keys.seq], [ticket])
   }
 
   /** Extends the lock if this holder still holds it; false when it does not. */

@@ -286,3 +286,10 @@ t.test("a connection's first lock, queued behind a pipeline in flight, works", a
   t.equal(value, null)
   t.ok(token > 0, 'the lock was taken and the action ran')
 })
+
+t.test('a queue that empties leaves nothing behind but the fencing counter', async (t) => {
+  const { prefix, redis, locks } = await setup(t)
+  // Twenty at once: all but the first wait in the queue.
+  await Promise.all(Array.from({ length: 20 }, () => locks.runWithLock('busy', () => sleep(5))))
+  t.same(await redis.keys(`${prefix}*`), [`${prefix}fence`])
+})
