@@ -1,9 +1,9 @@
+import { REQUEST_TIMEOUT_MS } from '@tms/lifecycle'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
 
 export const DEPLOY = fileURLToPath(new URL('../', import.meta.url))
-const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are free-form documents, checked field by field
 export type Doc = any
@@ -19,15 +19,9 @@ export function readJson(file: string): Doc {
   return JSON.parse(readFileSync(`${DEPLOY}${file}`, 'utf8'))
 }
 
-/**
- * The longest request the API lets run (Fastify's requestTimeout in apps/api/src/app.ts). Read
- * from the source, so raising it there makes these rules ask for longer grace periods here.
- */
+/** The longest request the API lets run: its requestTimeout, defined once in @tms/lifecycle. */
 export function longestRequestMs(): number {
-  const source = readFileSync(`${REPO}apps/api/src/app.ts`, 'utf8')
-  const match = /requestTimeout:\s*([\d_]+)/.exec(source)
-  if (!match) throw new Error('requestTimeout not found in apps/api/src/app.ts')
-  return Number(match[1]!.replaceAll('_', ''))
+  return REQUEST_TIMEOUT_MS
 }
 
 /** A deep copy to break on purpose. */

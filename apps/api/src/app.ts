@@ -1,24 +1,23 @@
 import fastifyRedis from '@fastify/redis'
 import { createCaches } from '@tms/cache'
-import { JOBS_QUEUE, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
-import { healthPlugin, type Lifecycle } from '@tms/lifecycle'
-import { LockService } from '@tms/locks'
+import { JobRuns, JobsAdmin, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
+import { healthPlugin, type Lifecycle, REQUEST_TIMEOUT_MS } from '@tms/lifecycle'
+import { LockService, locksPrefix } from '@tms/locks'
 import { type Logger, lazyChildLogger } from '@tms/logging'
 import { Keyspace } from '@tms/redis'
 import type { Storage } from '@tms/storage'
 import { Accounts, Catalogue, PackingClaims, QuarantinedOrders, ShipmentRequests, Shipments } from '@tms/warehouse'
-import { Queue } from 'bullmq'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { ApiConfig } from './config.js'
 import { authentication } from './plugins/authentication.js'
 import { answerFrameworkError, errorHandling } from './plugins/error-handler.js'
-import { LoginThrottle } from './plugins/login-throttle.js'
+import { LoginThrottle } from './sessions/login-throttle.js'
 import { openapi } from './plugins/openapi.js'
 import { requestLog } from './plugins/request-log.js'
 import { requestIdOf, responseHeaders } from './plugins/response-headers.js'
 import { sessions } from './plugins/sessions.js'
-import { useStrictValidation } from './plugins/validation.js'
+import { useStrictValidation } from './http/validation.js'
 import { adminRoutes } from './routes/admin.js'
 import { authRoutes } from './routes/auth.js'
 import { catalogueRoutes } from './routes/catalogue.js'
@@ -41,12 +40,6 @@ export interface ApiDependencies {
   lifecycle: Lifecycle
 }
 
-/**
- * Bump when the shape of anything in the remote cache changes: old and new versions then use
- * separate keys during a rolling deploy instead of reading each other's values.
- */
-export const CACHE_SCHEMA_VERSION = 1
-
 /** Builds the API without listening: the entry point listens, tests inject or listen on port 0. */
 export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> {
   const { config, redis, storage, lifecycle } = deps
@@ -63,7 +56,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     // Above the load balancer's idle timeout: the balancer, never us, closes idle connections,
     // so it never sends a request on a connection we are closing at that very moment.
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-    requestTimeout: 60_000,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     // During shutdown, requests on connections that are still open are served, not refused:
     // the drain has already moved traffic away, and a 503 here is exactly a dropped request.
     return503OnClosing: false,
@@ -96,13 +89,12 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
   // lock), the shared cache replaced by this process's memory, and sessions in memory (below).
   const inProcess = config.TMS_DEMO_IN_PROCESS_STATE
   if (inProcess) deps.logger.warn("TMS_DEMO_IN_PROCESS_STATE: sessions, caches and locks are this process's own")
-  const lockSpace = inProcess ? keyspace.child(`lock:${config.INSTANCE_ID}`) : keyspace.child('lock')
-  const locks = new LockService({ redis, prefix: lockSpace.prefix, logger: deps.logger })
+  const lockPrefix = locksPrefix(inProcess ? `${config.REDIS_KEY_PREFIX}${config.INSTANCE_ID}:` : config.REDIS_KEY_PREFIX)
+  const locks = new LockService({ redis, prefix: lockPrefix, logger: deps.logger })
   const caches = createCaches({
     redis,
     subscriber: deps.subscriber,
     prefix: config.REDIS_KEY_PREFIX,
-    schemaVersion: CACHE_SCHEMA_VERSION,
     logger: deps.logger,
   })
   app.addHook('onClose', () => caches.close())
@@ -114,7 +106,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     ttlMs: config.PACKING_CLAIM_TTL_SECONDS * 1000,
     maxClaimsPerAgent: config.MAX_CLAIMS_PER_AGENT,
   })
-  const jobsQueue = new Queue(JOBS_QUEUE, { connection: deps.jobsConnection, prefix: `${config.REDIS_KEY_PREFIX}bull` })
+  const jobsQueue = openJobsQueue(deps.jobsConnection, config.REDIS_KEY_PREFIX)
   jobsQueue.on('error', (error) => deps.logger.warn({ err: error.message }, 'job queue error'))
   app.addHook('onClose', () => jobsQueue.close())
   const jobs = new JobsAdmin(jobsQueue, new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX), new JobRuns(storage))

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, InjectOptions } from 'fastify'
+import { WARM_UP_HEADER, WARM_UP_MARK } from './http/warm-up-mark.js'
 import type { IssuedSession } from './plugins/sessions.js'
 
 export interface WarmUpOptions {
@@ -15,13 +15,6 @@ export interface WarmUpResult {
   /** Answers by status code: 200, and the 4xx the mix asks for on purpose (400, 404, 409). */
   statuses: Record<string, number>
 }
-
-/**
- * Marks the warm-up's own requests, so the request log writes them at debug, not info (an
- * operator reads one 'warmed up' line, not 600). Random per process: no client can send it.
- */
-export const WARM_UP_HEADER = 'x-tms-warm-up'
-export const WARM_UP_MARK = randomUUID()
 
 /** Not a shipment or request that exists: the write paths run and change nothing. */
 const NOBODY = '00000000-0000-4000-8000-00000000a11a'

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { LockService } from '@tms/locks'
+import { LockService, locksPrefix } from '@tms/locks'
 import { connectRedis, createRedis } from '@tms/redis'
 import t from 'tap'
 import { cookieFrom, http } from './http-client.js'
@@ -85,7 +85,7 @@ t.test('bulk creation runs under the cluster-wide service lock', async (t) => {
   t.teardown(() => redis.disconnect())
   await connectRedis(redis)
   // Someone else (another instance, or the worker's job) is creating shipments right now.
-  const locks = new LockService({ redis, prefix: `${env.REDIS_KEY_PREFIX}lock:` })
+  const locks = new LockService({ redis, prefix: locksPrefix(env.REDIS_KEY_PREFIX!) })
   let release!: () => void
   let holding!: () => void
   const held = new Promise<void>((resolve) => (holding = resolve))

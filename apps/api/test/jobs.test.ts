@@ -1,7 +1,6 @@
-import { JOBS_QUEUE, ScheduleRegistry } from '@tms/jobs'
-import { LockService } from '@tms/locks'
+import { openJobsQueue, ScheduleRegistry } from '@tms/jobs'
+import { LockService, locksPrefix } from '@tms/locks'
 import { connectRedis, createRedis } from '@tms/redis'
-import { Queue } from 'bullmq'
 import { QuarantinedOrders } from '@tms/warehouse'
 import t from 'tap'
 import { buildTestApi, loginCookie, userCookie } from './support.js'
@@ -16,11 +15,11 @@ t.test('operators watch and steer jobs through the API', async (t) => {
   const redis = createRedis(api.env.REDIS_URL!, { connectionName: 'jobs-api-test', role: 'blocking' })
   t.teardown(() => redis.disconnect())
   await connectRedis(redis)
-  const queue = new Queue(JOBS_QUEUE, { connection: redis, prefix: `${api.env.REDIS_KEY_PREFIX}bull` })
+  const queue = openJobsQueue(redis, api.env.REDIS_KEY_PREFIX!)
   t.teardown(() => queue.close())
   await new ScheduleRegistry(redis, api.env.REDIS_KEY_PREFIX!).sync({
     queue,
-    locks: new LockService({ redis, prefix: `${api.env.REDIS_KEY_PREFIX}lock:` }),
+    locks: new LockService({ redis, prefix: locksPrefix(api.env.REDIS_KEY_PREFIX!) }),
     table: [{ id: 'sync-orders', every: 300_000, maxRunTimeMs: 60_000 }],
     version: 1,
     instance: 'test',

@@ -5,10 +5,9 @@
  */
 import { parseArgs } from 'node:util'
 import { databaseEnv, loadConfigOrExit, redisEnv } from '@tms/config'
-import { JOBS_QUEUE, JobRuns, JobsAdmin, ScheduleRegistry, UnknownScheduleError } from '@tms/jobs'
+import { openJobsQueue, JobRuns, JobsAdmin, ScheduleRegistry, UnknownScheduleError } from '@tms/jobs'
 import { closeRedis, connectRedis, createRedis } from '@tms/redis'
 import { openStorage } from '@tms/storage'
-import { Queue } from 'bullmq'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -24,7 +23,7 @@ if (!command || (command !== 'list' && !id)) {
 const config = loadConfigOrExit('jobs-cli', () => ({ ...redisEnv(), ...databaseEnv() }))
 const redis = createRedis(config.REDIS_URL, { connectionName: 'jobs-cli', role: 'blocking' })
 const storage = openStorage(config.DATABASE_URL)
-const queue = new Queue(JOBS_QUEUE, { connection: redis, prefix: `${config.REDIS_KEY_PREFIX}bull` })
+const queue = openJobsQueue(redis, config.REDIS_KEY_PREFIX)
 const admin = new JobsAdmin(queue, new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX), new JobRuns(storage))
 
 const time = (iso: string | null | undefined) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-')

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { JOBS_QUEUE, type JobRuns, type ScheduleDefinition, type ScheduleRegistry, tickOf } from '@tms/jobs'
+import { JOBS_QUEUE, type JobRuns, jobsQueuePrefix, type ScheduleDefinition, type ScheduleRegistry, tickOf } from '@tms/jobs'
 import type { LockService } from '@tms/locks'
 import type { Logger } from '@tms/logging'
 import { VersionConflictError } from '@tms/storage'
@@ -9,8 +9,8 @@ import type { JobHandler } from './handlers/job-context.js'
 
 export interface JobRunnerOptions {
   connection: Redis
-  /** BullMQ key prefix (`<app prefix>bull`). */
-  prefix: string
+  /** The app's Redis key prefix; the jobs queue's own is derived from it (jobsQueuePrefix). */
+  redisKeyPrefix: string
   table: ReadonlyArray<ScheduleDefinition>
   handlers: Record<string, JobHandler>
   registry: ScheduleRegistry
@@ -53,7 +53,7 @@ export class JobRunner {
     this.#schedules = new Map(options.table.map((s) => [s.id, s]))
     this.#worker = new Worker(JOBS_QUEUE, (job) => this.#process(job), {
       connection: options.connection,
-      prefix: options.prefix,
+      prefix: jobsQueuePrefix(options.redisKeyPrefix),
       concurrency: options.concurrency,
       lockDuration: options.lockMs,
       stalledInterval: options.stalledCheckMs,

@@ -1,12 +1,11 @@
 import { createCaches } from '@tms/cache'
-import { Broadcast, JOBS_QUEUE, JobRuns, JobsAdmin, jobRuns, NOTIFY_SHOP_JOB, ScheduleRegistry } from '@tms/jobs'
+import { Broadcast, JobRuns, JobsAdmin, jobRuns, NOTIFY_SHOP_JOB, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
 import { Lifecycle } from '@tms/lifecycle'
-import { LockService } from '@tms/locks'
+import { LockService, locksPrefix } from '@tms/locks'
 import { createLogger, flushLogger } from '@tms/logging'
 import { closeRedis, connectRedis, createRedis, Keyspace } from '@tms/redis'
 import { openStorage } from '@tms/storage'
 import { Catalogue, QuarantinedOrders, ShipmentRequests, Shipments, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
-import { Queue } from 'bullmq'
 import { readWorkerConfig } from './config.js'
 import { createShipments } from './handlers/create-shipments.js'
 import { housekeeping } from './handlers/housekeeping.js'
@@ -47,16 +46,15 @@ try {
   await storage.migrate([...WAREHOUSE_COLLECTIONS, jobRuns])
   await Catalogue.seed(storage)
 
-  const locks = new LockService({ redis, prefix: keys.child('lock').prefix, logger })
-  const caches = createCaches({ redis, subscriber, prefix: config.REDIS_KEY_PREFIX, schemaVersion: 1, logger })
+  const locks = new LockService({ redis, prefix: locksPrefix(config.REDIS_KEY_PREFIX), logger })
+  const caches = createCaches({ redis, subscriber, prefix: config.REDIS_KEY_PREFIX, logger })
   const catalogue = new Catalogue(storage, caches.memory)
   const requests = new ShipmentRequests(storage, catalogue)
   const shipments = new Shipments(storage, { cache: caches.remote, locks })
   const runs = new JobRuns(storage)
   const registry = new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX)
   const table = scheduleTable(config)
-  const bullPrefix = `${config.REDIS_KEY_PREFIX}bull`
-  const queue = new Queue(JOBS_QUEUE, { connection: bullConnection, prefix: bullPrefix })
+  const queue = openJobsQueue(bullConnection, config.REDIS_KEY_PREFIX)
   queue.on('error', (error) => logger.warn({ err: error.message }, 'job queue error'))
 
   const report = await registry.sync({
@@ -79,7 +77,7 @@ try {
   const shop = new ShopClient(config.SHOP_API_URL, config.SHOP_TIMEOUT_MS)
   const runner = new JobRunner({
     connection: bullConnection,
-    prefix: bullPrefix,
+    redisKeyPrefix: config.REDIS_KEY_PREFIX,
     table,
     handlers: {
       'sync-orders': syncOrders({

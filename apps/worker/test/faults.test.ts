@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { jobRuns } from '@tms/jobs'
-import { LockService } from '@tms/locks'
+import { LockService, locksPrefix } from '@tms/locks'
 import { startTcpProxy } from '@tms/testing'
 import { PackingClaims, SHIPMENT_CLAIM, Shipments, shipmentRequests } from '@tms/warehouse'
 import t from 'tap'
@@ -36,7 +36,7 @@ t.test('PostgreSQL, then Redis, cut for 10 s each under sync, bulk creation and 
   await until(async () => (await shipments.list({ status: 'PENDING', limit: 2 })).length === 2)
 
   // An agent packing one shipment (a live claim), and a claim left on one packed meanwhile (stale).
-  const locks = new LockService({ redis: look.redis, prefix: `${direct.REDIS_KEY_PREFIX}lock:` })
+  const locks = new LockService({ redis: look.redis, prefix: locksPrefix(direct.REDIS_KEY_PREFIX!) })
   const claims = new PackingClaims(locks, shipments, { ttlMs: 120_000, maxClaimsPerAgent: 3 })
   const agent = { id: 'agent-live', name: 'Ada' }
   // PostgreSQL goes away exactly when housekeeping reads a claimed shipment.

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { JOBS_QUEUE, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
+import { openJobsQueue, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
 import { connectRedis, createRedis } from '@tms/redis'
 import { openStorage, type Storage } from '@tms/storage'
 import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'
-import { Queue } from 'bullmq'
 import type { Test } from 'tap'
 
 export const WORKER = fileURLToPath(new URL('../dist/main.js', import.meta.url))
@@ -49,7 +48,7 @@ export async function inspector(t: Test, env: Record<string, string>) {
   const redis = createRedis(env.REDIS_URL!, { connectionName: 'worker-test', role: 'blocking' })
   await connectRedis(redis)
   const storage: Storage = openStorage(env.DATABASE_URL!)
-  const queue = new Queue(JOBS_QUEUE, { connection: redis, prefix: `${env.REDIS_KEY_PREFIX}bull` })
+  const queue = openJobsQueue(redis, env.REDIS_KEY_PREFIX!)
   const registry = new ScheduleRegistry(redis, env.REDIS_KEY_PREFIX!)
   const runs = new JobRuns(storage)
   t.teardown(async () => {

@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { JOBS_QUEUE, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
+import { openJobsQueue, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
 import { connectRedis, createRedis } from '@tms/redis'
 import { openStorage } from '@tms/storage'
 import {
@@ -20,7 +20,6 @@ import {
   uniqueName,
 } from '@tms/testing'
 import { ShipmentRequests, Shipments, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
-import { Queue } from 'bullmq'
 import { percentile } from '../machine.js'
 
 const { values } = parseArgs({
@@ -50,7 +49,7 @@ async function world(name: string) {
   const redis = createRedis(TEST_REDIS_URL, { connectionName: `bench-${name}`, role: 'blocking' })
   await connectRedis(redis)
   const storage = openStorage(url.toString())
-  const queue = new Queue(JOBS_QUEUE, { connection: redis, prefix: `${prefix}bull` })
+  const queue = openJobsQueue(redis, prefix)
   const runs = new JobRuns(storage)
   const env = (extra: Record<string, string>) => ({
     LOG_LEVEL: 'warn',

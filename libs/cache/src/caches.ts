@@ -28,6 +28,14 @@ export interface Cache {
   delete(key: string): Promise<void>
 }
 
+/**
+ * Part of every cache key and of the bus channel. Bump it when the shape of anything cached
+ * changes: during a rolling deploy old and new versions then use separate keys instead of
+ * reading each other's values. One constant for every app, so the API and the workers never
+ * disagree about which namespace they share.
+ */
+export const CACHE_SCHEMA_VERSION = 1
+
 export interface CachesOptions {
   /** The request-path connection: remote reads and writes, and bus publishes. */
   redis: Redis
@@ -35,11 +43,8 @@ export interface CachesOptions {
   subscriber: Redis
   /** The app's key prefix, e.g. `tms:`. */
   prefix: string
-  /**
-   * Part of every key and of the bus channel: two app versions that encode a cached value
-   * differently use different numbers and never read each other's entries.
-   */
-  schemaVersion: number
+  /** CACHE_SCHEMA_VERSION unless a test needs another. */
+  schemaVersion?: number
   logger: CacheLogger
   /** Per-instance memory cache bounds. */
   memory?: { maxItems?: number; maxSize?: string }
@@ -68,9 +73,10 @@ export function createCaches(options: CachesOptions): Caches {
       remoteHealthy = true
     },
   })
-  const memoryName = `memory@${options.prefix}v${options.schemaVersion}`
-  const remoteName = `remote@${options.prefix}v${options.schemaVersion}`
-  const namespace = `${options.prefix}cache:v${options.schemaVersion}`
+  const version = options.schemaVersion ?? CACHE_SCHEMA_VERSION
+  const memoryName = `memory@${options.prefix}v${version}`
+  const remoteName = `remote@${options.prefix}v${version}`
+  const namespace = `${options.prefix}cache:v${version}`
   const bento = new BentoCache({
     default: remoteName,
     prefix: namespace,

@@ -1,9 +1,11 @@
+export { openJobsQueue } from './jobs-queue.js'
 export { Broadcast, type BroadcastMessage } from './broadcast.js'
 export { type JobRun, JobRuns, jobRuns, type RunOutcome, type RunView } from './job-runs.js'
 export { type JobSummary, JobsAdmin, UnknownScheduleError } from './jobs-admin.js'
 export {
   describeSchedule,
   JOBS_QUEUE,
+  jobsQueuePrefix,
   NOTIFY_SHOP_JOB,
   type NotifyShopData,
   type ScheduleDefinition,

@@ -14,6 +14,9 @@ export interface ScheduleDefinition {
 /** The BullMQ queue all TMS jobs go through (competing consumers: one worker per job). */
 export const JOBS_QUEUE = 'tms-jobs'
 
+/** BullMQ's key prefix under the app's: every process that queues or works jobs must use it. */
+export const jobsQueuePrefix = (redisKeyPrefix: string) => `${redisKeyPrefix}bull`
+
 /** How a schedule is written in the registry, to compare with what an instance wants. */
 export function describeSchedule(schedule: ScheduleDefinition): string {
   return schedule.every !== undefined

@@ -1,24 +1,24 @@
-import { LockService } from '@tms/locks'
+import { LockService, locksPrefix } from '@tms/locks'
 import { connectRedis, createRedis } from '@tms/redis'
 import { openStorage } from '@tms/storage'
 import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, TEST_REDIS_URL } from '@tms/testing'
-import { Queue } from 'bullmq'
 import t, { type Test } from 'tap'
 import { JobRuns, jobRuns } from '../src/job-runs.js'
-import { JOBS_QUEUE, tickOf } from '../src/schedule.js'
+import { openJobsQueue } from '../src/jobs-queue.js'
+import { tickOf } from '../src/schedule.js'
 import { ScheduleRegistry } from '../src/schedule-registry.js'
 
 async function setup(t: Test) {
   const prefix = isolatedRedisPrefix(t)
   const redis = createRedis(TEST_REDIS_URL, { connectionName: 'registry-test', role: 'blocking' })
   await connectRedis(redis)
-  const queue = new Queue(JOBS_QUEUE, { connection: redis, prefix: `${prefix}bull` })
+  const queue = openJobsQueue(redis, prefix)
   t.teardown(async () => {
     await queue.close()
     redis.disconnect()
   })
   const registry = new ScheduleRegistry(redis, prefix)
-  const locks = new LockService({ redis, prefix: `${prefix}lock:` })
+  const locks = new LockService({ redis, prefix: locksPrefix(prefix) })
   const sync = (table: Array<{ id: string; every: number }>, version: number, instance = 'i') =>
     registry.sync({ queue, locks, version, instance, table: table.map((s) => ({ ...s, maxRunTimeMs: 1000 })) })
   return { queue, registry, sync }

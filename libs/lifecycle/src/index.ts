@@ -1,5 +1,5 @@
 export { type HealthPluginOptions, healthPlugin, type ReadinessCheck } from './health-plugin.js'
-export { addHttpShutdownSteps } from './http-shutdown.js'
+export { addHttpShutdownSteps, REQUEST_TIMEOUT_MS } from './http-shutdown.js'
 export {
   Lifecycle,
   type LifecycleLogger,

@@ -6,6 +6,7 @@ export {
   type LockedAction,
   LockService,
   type LockServiceOptions,
+  locksPrefix,
   type ObjectLock,
   type ObjectPattern,
 } from './lock-service.js'

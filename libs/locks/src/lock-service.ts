@@ -34,6 +34,12 @@ export interface ObjectLock {
   expiresAt: Date
 }
 
+/**
+ * Where every process puts its locks under the app's key prefix: the API's claims, the
+ * workers' job guards and the bulk-creation lock must meet in one place to exclude each other.
+ */
+export const locksPrefix = (redisKeyPrefix: string) => `${redisKeyPrefix}lock:`
+
 /** A holder's list of objects lives at least this long after its last lock, whatever the locks' TTL. */
 const HELD_LIST_MIN_TTL_MS = 60_000
 

@@ -1,7 +1,7 @@
 import { type Accounts, hasRole, type Principal, type Role } from '@tms/warehouse'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { httpError } from './http-errors.js'
+import { httpError } from '../http/http-errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,5 +45,5 @@ export const authentication = fp<{ accounts: Accounts }>(
       }
     })
   },
-  { name: 'tms-authentication', fastify: '5.x' },
+  { name: 'tms-authentication', fastify: '5.x', dependencies: ['tms-sessions'] },
 )

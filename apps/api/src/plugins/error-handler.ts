@@ -11,7 +11,7 @@ import {
 import { WarehouseError } from '@tms/warehouse'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { HttpError } from './http-errors.js'
+import { HttpError } from '../http/http-errors.js'
 
 export interface FieldProblem {
   field: string

@@ -1,7 +1,7 @@
 import type { Logger } from '@tms/logging'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { WARM_UP_HEADER, WARM_UP_MARK } from '../warm-up.js'
+import { WARM_UP_HEADER, WARM_UP_MARK } from '../http/warm-up-mark.js'
 
 /**
  * One line per request, after the response, with status and duration (Fastify's default logs

@@ -5,8 +5,8 @@ import type { Keyspace } from '@tms/redis'
 import type { FastifyInstance, FastifyReply, FastifyRequest, Session } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
-import { CachingSigner } from './cookie-signer.js'
-import { RedisSessionStore } from './redis-session-store.js'
+import { CachingSigner } from '../sessions/cookie-signer.js'
+import { RedisSessionStore } from '../sessions/redis-session-store.js'
 
 export const SESSION_COOKIE = 'tms.sid'
 

@@ -1,7 +1,7 @@
 import type { Accounts } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
-import { httpError } from '../plugins/http-errors.js'
-import type { LoginThrottle } from '../plugins/login-throttle.js'
+import { httpError } from '../http/http-errors.js'
+import type { LoginThrottle } from '../sessions/login-throttle.js'
 import { SESSION_COOKIE } from '../plugins/sessions.js'
 import { email, errorBody, userView } from './schemas.js'
 

@@ -1,6 +1,6 @@
 import type { Accounts, Role } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
-import { httpError } from '../plugins/http-errors.js'
+import { httpError } from '../http/http-errors.js'
 import { authErrors, email, errorBody, idParams, roles, userView } from './schemas.js'
 
 export async function userRoutes(app: FastifyInstance, { accounts }: { accounts: Accounts }) {
