@@ -53,14 +53,12 @@ export {
   findDataProblems,
   type ShipmentRequestInput,
   ShipmentRequests,
-  type ShipmentRequestView,
   shipmentRequestView,
 } from './shipment-requests.js'
 export {
   BULK_SHIPMENT_CREATION,
   Shipments,
   type ShipmentsOptions,
-  type ShipmentView,
   shipmentView,
   type WriteFence,
 } from './shipments.js'
@@ -75,3 +73,11 @@ export {
   SKU_PATTERN,
   shipmentRequestInputSchema,
 } from './request-schemas.js'
+export {
+  dataProblemSchema,
+  type ShipmentRequestView,
+  type ShipmentView,
+  shipmentRequestViewSchema,
+  shipmentStatusSchema,
+  shipmentViewSchema,
+} from './views.js'

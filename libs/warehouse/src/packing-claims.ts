@@ -1,6 +1,7 @@
 import { type LockService, NotLockHolderError, ObjectLockedError, type ObjectPattern } from '@tms/locks'
 import { conflict, WarehouseError } from './errors.js'
-import type { Shipments, ShipmentView } from './shipments.js'
+import type { Shipments } from './shipments.js'
+import type { ShipmentView } from './views.js'
 
 export const SHIPMENT_CLAIM: ObjectPattern = 'shipment:<id>:claim'
 

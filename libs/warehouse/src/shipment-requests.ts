@@ -11,6 +11,7 @@ import {
 } from './collections.js'
 import { isKnownCountry } from './countries.js'
 import { notFound } from './errors.js'
+import type { ShipmentRequestView } from './views.js'
 
 export interface ShipmentRequestInput {
   orderId: string
@@ -18,16 +19,6 @@ export interface ShipmentRequestInput {
   address: Address
 }
 
-export interface ShipmentRequestView {
-  id: string
-  orderId: string
-  status: ShipmentRequestStatus
-  items: Item[]
-  address: Address
-  errors: DataProblem[]
-  shipmentId: string | null
-  createdAt: string
-}
 
 /** Problems an operator must fix before shipping; they are recorded on the request, not rejected. */
 export function findDataProblems(input: ShipmentRequestInput, knownSkus?: ReadonlySet<string>): DataProblem[] {

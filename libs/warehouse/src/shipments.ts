@@ -4,23 +4,8 @@ import type { LockService } from '@tms/locks'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type Shipment, type ShipmentStatus, shipmentRequests, shipments } from './collections.js'
 import { conflict, notFound, WarehouseError } from './errors.js'
+import type { ShipmentView } from './views.js'
 
-export interface ShipmentView {
-  id: string
-  requestId: string
-  orderId: string
-  status: ShipmentStatus
-  items: Shipment['items']
-  address: Shipment['address']
-  packedBy: string | null
-  packedById: string | null
-  packedAt: string | null
-  trackingNumber: string | null
-  shippedAt: string | null
-  shopNotifiedAt: string | null
-  createdAt: string
-  version: number
-}
 
 export interface WriteFence {
   /** The fencing token of the lock the writer holds (see @tms/locks). */

@@ -1,8 +1,10 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Caches } from '@tms/cache'
 import type { FastifyInstance } from 'fastify'
 import { authErrors } from './schemas.js'
 
-export async function adminRoutes(app: FastifyInstance, { caches }: { caches: Caches }) {
+export async function adminRoutes(parent: FastifyInstance, { caches }: { caches: Caches }) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   app.get(
     '/admin/cache',
     {
@@ -20,6 +22,8 @@ export async function adminRoutes(app: FastifyInstance, { caches }: { caches: Ca
               remoteErrors: { type: 'integer' },
               fallbacks: { type: 'integer' },
             },
+            required: ['hits', 'misses', 'loads', 'remoteErrors', 'fallbacks'],
+            additionalProperties: false,
           },
           ...authErrors,
         },

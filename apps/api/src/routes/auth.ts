@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Accounts } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import { httpError } from '../http/http-errors.js'
@@ -5,7 +6,8 @@ import type { LoginThrottle } from '../sessions/login-throttle.js'
 import { SESSION_COOKIE } from '../plugins/sessions.js'
 import { email, errorBody, userView } from './schemas.js'
 
-export async function authRoutes(app: FastifyInstance, options: { accounts: Accounts; throttle: LoginThrottle }) {
+export async function authRoutes(parent: FastifyInstance, options: { accounts: Accounts; throttle: LoginThrottle }) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   const { accounts, throttle } = options
 
   app.post(
@@ -23,7 +25,7 @@ export async function authRoutes(app: FastifyInstance, options: { accounts: Acco
       },
     },
     async (request) => {
-      const { email: address, password } = request.body as { email: string; password: string }
+      const { email: address, password } = request.body
       const attempt = await throttle.reserve(address, request.ip)
       if (!attempt.allowed) {
         const wait = attempt.retryAfterSeconds
@@ -49,7 +51,7 @@ export async function authRoutes(app: FastifyInstance, options: { accounts: Acco
   app.post('/auth/logout', { schema: { tags: ['auth'], response: { 204: { type: 'null' } } } }, async (request, reply) => {
     if (request.session?.user) await request.session.destroy()
     reply.clearCookie(SESSION_COOKIE, { path: '/' })
-    return reply.code(204).send()
+    return reply.code(204).send(null)
   })
 
   app.get(
@@ -81,7 +83,7 @@ export async function authRoutes(app: FastifyInstance, options: { accounts: Acco
       },
     },
     async (request) => {
-      const body = request.body as { packingStation?: string; labelPrinter?: string }
+      const body = request.body
       if (request.principal?.kind !== 'user') throw httpError(403, 'preferences belong to a logged-in user')
       if (body.packingStation !== undefined) request.session.packingStation = body.packingStation
       if (body.labelPrinter !== undefined) request.session.labelPrinter = body.labelPrinter

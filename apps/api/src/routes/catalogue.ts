@@ -1,8 +1,10 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Catalogue } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import { authErrors } from './schemas.js'
 
-export async function catalogueRoutes(app: FastifyInstance, { catalogue }: { catalogue: Catalogue }) {
+export async function catalogueRoutes(parent: FastifyInstance, { catalogue }: { catalogue: Catalogue }) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   app.get(
     '/catalogue/products',
     {
@@ -19,6 +21,8 @@ export async function catalogueRoutes(app: FastifyInstance, { catalogue }: { cat
                 items: {
                   type: 'object',
                   properties: { sku: { type: 'string' }, name: { type: 'string' }, edition: { type: 'string' } },
+                  required: ['sku', 'name', 'edition'],
+                  additionalProperties: false,
                 },
               },
             },

@@ -1,5 +1,6 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { JobsAdmin } from '@tms/jobs'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { authErrors, errorBody } from './schemas.js'
 
 const scheduleParams = {
@@ -9,12 +10,18 @@ const scheduleParams = {
   additionalProperties: false,
 } as const
 
-const jobId = { type: 'object', properties: { jobId: { type: 'string' } } } as const
+const jobId = {
+  type: 'object',
+  properties: { jobId: { type: 'string' } },
+  required: ['jobId'],
+  additionalProperties: false,
+} as const
 
 const runView = {
   type: 'object',
   properties: {
     id: { type: 'string' },
+    scheduleId: { type: 'string' },
     jobId: { type: 'string' },
     tick: { type: ['string', 'null'] },
     trigger: { type: 'string' },
@@ -28,12 +35,28 @@ const runView = {
     error: { type: ['string', 'null'] },
     result: { type: ['object', 'null'], additionalProperties: true },
   },
+  required: [
+    'id',
+    'scheduleId',
+    'jobId',
+    'tick',
+    'trigger',
+    'attempt',
+    'instance',
+    'version',
+    'startedAt',
+    'endedAt',
+    'durationMs',
+    'outcome',
+    'error',
+    'result',
+  ],
+  additionalProperties: false,
 } as const
 
-const idOf = (request: FastifyRequest) => (request.params as { id: string }).id
-
 /** Operators watch and steer the job runner: schedules, recent runs, pause, resume, run now. */
-export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmin }) {
+export async function jobRoutes(parent: FastifyInstance, { jobs }: { jobs: JobsAdmin }) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   const operator = app.requireRole('operator')
 
   app.get(
@@ -59,10 +82,41 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
                     maxRunTimeMs: { type: 'integer' },
                     paused: { type: 'boolean' },
                     nextRunAt: { type: ['string', 'null'] },
-                    running: { type: ['object', 'null'], additionalProperties: true },
-                    lastRun: { type: ['object', 'null'], additionalProperties: true },
+                    running: {
+                      type: ['object', 'null'],
+                      properties: { instance: { type: 'string' }, startedAt: { type: 'string' }, jobId: { type: 'string' } },
+                      required: ['instance', 'startedAt', 'jobId'],
+                      additionalProperties: false,
+                    },
+                    lastRun: {
+                      type: ['object', 'null'],
+                      properties: {
+                        startedAt: { type: 'string' },
+                        endedAt: { type: ['string', 'null'] },
+                        durationMs: { type: ['integer', 'null'] },
+                        outcome: { type: 'string' },
+                        instance: { type: 'string' },
+                        error: { type: ['string', 'null'] },
+                        tick: { type: ['string', 'null'] },
+                      },
+                      required: ['startedAt', 'endedAt', 'durationMs', 'outcome', 'instance', 'error', 'tick'],
+                      additionalProperties: false,
+                    },
                     version: { type: 'integer' },
                   },
+                  required: [
+                    'id',
+                    'every',
+                    'pattern',
+                    'tz',
+                    'maxRunTimeMs',
+                    'paused',
+                    'nextRunAt',
+                    'running',
+                    'lastRun',
+                    'version',
+                  ],
+                  additionalProperties: false,
                 },
               },
             },
@@ -93,7 +147,7 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
         },
       },
     },
-    async (request) => ({ items: await jobs.recentRuns(idOf(request), (request.query as { limit: number }).limit) }),
+    async (request) => ({ items: await jobs.recentRuns(request.params.id, request.query.limit) }),
   )
 
   for (const action of ['pause', 'resume'] as const) {
@@ -104,8 +158,8 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
         schema: { tags: ['jobs'], params: scheduleParams, response: { 204: { type: 'null' }, ...authErrors, 404: errorBody } },
       },
       async (request, reply) => {
-        await jobs[action](idOf(request))
-        return reply.code(204).send()
+        await jobs[action](request.params.id)
+        return reply.code(204).send(null)
       },
     )
   }
@@ -121,6 +175,6 @@ export async function jobRoutes(app: FastifyInstance, { jobs }: { jobs: JobsAdmi
         response: { 202: jobId, ...authErrors, 404: errorBody },
       },
     },
-    async (request, reply) => reply.code(202).send(await jobs.runNow(idOf(request))),
+    async (request, reply) => reply.code(202).send(await jobs.runNow(request.params.id)),
   )
 }

@@ -1,4 +1,11 @@
-import { addressSchema, itemSchema, ROLES } from '@tms/warehouse'
+import {
+  addressSchema,
+  itemSchema,
+  ROLES,
+  shipmentRequestViewSchema,
+  shipmentStatusSchema,
+  shipmentViewSchema,
+} from '@tms/warehouse'
 
 /** Shared JSON schemas: request validation, response serialization and the OpenAPI document. */
 
@@ -22,8 +29,13 @@ export const email = { type: 'string', format: 'email', maxLength: 254 } as cons
 
 export const userView = {
   type: 'object',
-  properties: { id: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } },
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    roles: { type: 'array', items: { type: 'string', enum: ROLES } },
+  },
   required: ['id', 'email', 'roles'],
+  additionalProperties: false,
 } as const
 
 export const errorBody = {
@@ -34,56 +46,26 @@ export const errorBody = {
     message: { type: 'string' },
     details: {
       type: 'array',
-      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+        required: ['field', 'message'],
+        additionalProperties: false,
+      },
     },
   },
   required: ['statusCode', 'error', 'message'],
+  additionalProperties: false,
 } as const
 
 /** Item and address: defined with the domain, whose bounds the worker applies to the web shop's orders too. */
 export const item = itemSchema
 export const address = addressSchema
 
-const problem = { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } as const
-const nullableString = { type: ['string', 'null'] } as const
-
-export const shipmentRequestView = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    orderId: { type: 'string' },
-    status: { type: 'string', enum: ['OPEN', 'DONE'] },
-    items: { type: 'array', items: item },
-    address,
-    errors: { type: 'array', items: problem },
-    shipmentId: nullableString,
-    createdAt: { type: 'string' },
-  },
-  required: ['id', 'orderId', 'status', 'errors'],
-} as const
-
-export const shipmentStatus = { type: 'string', enum: ['PENDING', 'PACKED', 'SHIPPED'] } as const
-
-export const shipmentView = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    requestId: { type: 'string' },
-    orderId: { type: 'string' },
-    status: shipmentStatus,
-    items: { type: 'array', items: item },
-    address,
-    packedBy: nullableString,
-    packedById: nullableString,
-    packedAt: nullableString,
-    trackingNumber: nullableString,
-    shippedAt: nullableString,
-    shopNotifiedAt: nullableString,
-    createdAt: { type: 'string' },
-    version: { type: 'integer' },
-  },
-  required: ['id', 'status', 'orderId'],
-} as const
+/** The warehouse's views, defined with the domain: its types are derived from these schemas. */
+export const shipmentRequestView = shipmentRequestViewSchema
+export const shipmentStatus = shipmentStatusSchema
+export const shipmentView = shipmentViewSchema
 
 export const limitQuery = { type: 'integer', minimum: 1, maximum: 500, default: 100 } as const
 

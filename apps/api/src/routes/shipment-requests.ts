@@ -1,13 +1,10 @@
-import {
-  type ShipmentRequestInput,
-  type ShipmentRequestStatus,
-  type ShipmentRequests,
-  shipmentRequestInputSchema,
-} from '@tms/warehouse'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import { type ShipmentRequests, shipmentRequestInputSchema } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import { authErrors, errorBody, idParams, limitQuery, shipmentRequestView } from './schemas.js'
 
-export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: { requests: ShipmentRequests }) {
+export async function shipmentRequestRoutes(parent: FastifyInstance, { requests }: { requests: ShipmentRequests }) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   app.post(
     '/shipment-requests',
     {
@@ -21,7 +18,7 @@ export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: 
       },
     },
     async (request, reply) => {
-      const { request: stored, created } = await requests.submit(request.body as ShipmentRequestInput)
+      const { request: stored, created } = await requests.submit(request.body)
       return reply.code(created ? 201 : 200).send(stored)
     },
   )
@@ -36,7 +33,7 @@ export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: 
         response: { 200: shipmentRequestView, ...authErrors, 404: errorBody },
       },
     },
-    async (request) => requests.get((request.params as { id: string }).id),
+    async (request) => requests.get(request.params.id),
   )
 
   app.get(
@@ -57,7 +54,7 @@ export async function shipmentRequestRoutes(app: FastifyInstance, { requests }: 
       },
     },
     async (request) => {
-      const { status, limit } = request.query as { status?: ShipmentRequestStatus; limit: number }
+      const { status, limit } = request.query
       return { items: await requests.list({ ...(status ? { status } : {}), limit }) }
     },
   )

@@ -1,19 +1,22 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { JobsAdmin } from '@tms/jobs'
-import { type Agent, hasRole, type PackingClaims, type ShipmentStatus, type Shipments } from '@tms/warehouse'
+import { type Agent, hasRole, type PackingClaims, type Shipments } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { authErrors, errorBody, idParams, limitQuery, shipmentStatus, shipmentView } from './schemas.js'
 
 const agentOf = (request: FastifyRequest): Agent => ({ id: request.principal!.id, name: request.principal!.name })
-const idOf = (request: FastifyRequest) => (request.params as { id: string }).id
 
 export async function shipmentRoutes(
-  app: FastifyInstance,
+  parent: FastifyInstance,
   { shipments, claims, jobs }: { shipments: Shipments; claims: PackingClaims; jobs: JobsAdmin },
 ) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   const one = { 200: shipmentView, ...authErrors, 404: errorBody, 409: errorBody }
   const claim = {
     type: 'object',
     properties: { shipmentId: { type: 'string' }, claimedBy: { type: 'string' }, expiresAt: { type: 'string' } },
+    required: ['shipmentId', 'claimedBy', 'expiresAt'],
+    additionalProperties: false,
   } as const
 
   app.get(
@@ -31,7 +34,7 @@ export async function shipmentRoutes(
       },
     },
     async (request) => {
-      const { status, limit } = request.query as { status?: ShipmentStatus; limit: number }
+      const { status, limit } = request.query
       // Pending means "free to take": claimed shipments are left out, so two agents are never
       // offered the same one.
       if (status === 'PENDING') return { items: await claims.pending(limit) }
@@ -70,7 +73,7 @@ export async function shipmentRoutes(
         response: { 200: claim, ...authErrors, 404: errorBody, 409: errorBody },
       },
     },
-    async (request) => claims.claim(idOf(request), agentOf(request)),
+    async (request) => claims.claim(request.params.id, agentOf(request)),
   )
 
   app.post(
@@ -83,7 +86,7 @@ export async function shipmentRoutes(
         response: { 200: { type: 'object', properties: { expiresAt: { type: 'string' } } }, ...authErrors, 409: errorBody },
       },
     },
-    async (request) => claims.extend(idOf(request), agentOf(request)),
+    async (request) => claims.extend(request.params.id, agentOf(request)),
   )
 
   app.delete(
@@ -93,15 +96,15 @@ export async function shipmentRoutes(
       schema: { tags: ['shipments'], params: idParams, response: { 204: { type: 'null' }, ...authErrors } },
     },
     async (request, reply) => {
-      await claims.release(idOf(request), agentOf(request))
-      return reply.code(204).send()
+      await claims.release(request.params.id, agentOf(request))
+      return reply.code(204).send(null)
     },
   )
 
   app.get(
     '/shipments/:id',
     { onRequest: app.requireRole('agent'), schema: { tags: ['shipments'], params: idParams, response: one } },
-    async (request) => shipments.get(idOf(request)),
+    async (request) => shipments.get(request.params.id),
   )
 
   app.post(
@@ -115,7 +118,7 @@ export async function shipmentRoutes(
         response: one,
       },
     },
-    async (request) => claims.pack(idOf(request), agentOf(request)),
+    async (request) => claims.pack(request.params.id, agentOf(request)),
   )
 
   app.post(
@@ -136,9 +139,9 @@ export async function shipmentRoutes(
       },
     },
     async (request) => {
-      const { trackingNumber } = request.body as { trackingNumber: string }
+      const { trackingNumber } = request.body
       const principal = request.principal!
-      const shipped = await shipments.ship(idOf(request), trackingNumber, {
+      const shipped = await shipments.ship(request.params.id, trackingNumber, {
         id: principal.id,
         mayShipAny: hasRole(principal, 'operator'),
       })

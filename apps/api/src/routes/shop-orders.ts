@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { JobsAdmin } from '@tms/jobs'
 import type { QuarantinedOrders } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
@@ -13,14 +14,16 @@ const quarantinedOrderView = {
     payload: { type: 'string' },
     quarantinedAt: { type: 'string' },
   },
-  required: ['id', 'source', 'problems', 'payload', 'quarantinedAt'],
+  required: ['id', 'source', 'orderId', 'problems', 'payload', 'quarantinedAt'],
+  additionalProperties: false,
 } as const
 
 /** The web shop's orders: sync now, and what the sync could not turn into shipment requests. */
 export async function shopOrderRoutes(
-  app: FastifyInstance,
+  parent: FastifyInstance,
   { jobs, quarantine }: { jobs: JobsAdmin; quarantine: QuarantinedOrders },
 ) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   const operator = app.requireRole('operator')
 
   app.post(
@@ -52,6 +55,6 @@ export async function shopOrderRoutes(
         },
       },
     },
-    async (request) => ({ items: await quarantine.list((request.query as { limit: number }).limit) }),
+    async (request) => ({ items: await quarantine.list(request.query.limit) }),
   )
 }

@@ -1,9 +1,11 @@
-import type { Accounts, Role } from '@tms/warehouse'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import type { Accounts } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import { httpError } from '../http/http-errors.js'
 import { authErrors, email, errorBody, idParams, roles, userView } from './schemas.js'
 
-export async function userRoutes(app: FastifyInstance, { accounts }: { accounts: Accounts }) {
+export async function userRoutes(parent: FastifyInstance, { accounts }: { accounts: Accounts }) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   app.post(
     '/users',
     {
@@ -20,8 +22,7 @@ export async function userRoutes(app: FastifyInstance, { accounts }: { accounts:
       },
     },
     async (request, reply) => {
-      const body = request.body as { email: string; password: string; roles: Role[] }
-      return reply.code(201).send(await accounts.createUser(body))
+      return reply.code(201).send(await accounts.createUser(request.body))
     },
   )
 
@@ -44,17 +45,18 @@ export async function userRoutes(app: FastifyInstance, { accounts }: { accounts:
             properties: {
               id: { type: 'string' },
               name: { type: 'string' },
-              roles: { type: 'array', items: { type: 'string' } },
+              roles,
               token: { type: 'string' },
             },
+            required: ['id', 'name', 'roles', 'token'],
+            additionalProperties: false,
           },
           ...authErrors,
         },
       },
     },
     async (request, reply) => {
-      const body = request.body as { name: string; roles: Role[] }
-      const issued = await accounts.createApiToken({ ...body, createdBy: request.principal!.id })
+      const issued = await accounts.createApiToken({ ...request.body, createdBy: request.principal!.id })
       return reply.code(201).send(issued)
     },
   )
@@ -66,9 +68,9 @@ export async function userRoutes(app: FastifyInstance, { accounts }: { accounts:
       schema: { tags: ['users'], params: idParams, response: { 204: { type: 'null' }, ...authErrors, 404: errorBody } },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string }
+      const { id } = request.params
       if (!(await accounts.revokeApiToken(id))) throw httpError(404, `API token ${id} does not exist`)
-      return reply.code(204).send()
+      return reply.code(204).send(null)
     },
   )
 }
