@@ -9,7 +9,7 @@ t.test('login, me, logout', async (t) => {
   const { app } = await buildTestApi(t)
   const wrong = await app.inject({ method: 'POST', url: '/auth/login', payload: { email: ADMIN.email, password: 'nope' } })
   t.equal(wrong.statusCode, 401)
-  t.equal(wrong.json().message, 'wrong email or password')
+  t.match(wrong.json(), { code: 'WRONG_CREDENTIALS', message: 'wrong email or password' })
   const unknown = await app.inject({
     method: 'POST',
     url: '/auth/login',
@@ -34,7 +34,7 @@ t.test('roles decide what a caller may do', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: '/shipments', headers: { cookie: agent.cookie } })).statusCode, 200)
   const denied = await post(agent.cookie, '/shipment-requests', shipmentRequest('o-1'))
   t.equal(denied.statusCode, 403)
-  t.equal(denied.json().message, 'this needs the operator role')
+  t.match(denied.json(), { code: 'ROLE_REQUIRED', message: 'this needs the operator role' })
   t.equal((await post(operator.cookie, '/shipment-requests', shipmentRequest('o-1'))).statusCode, 201)
   t.equal(
     (await post(operator.cookie, '/users', { email: 'x@y.io', password: 'long enough pw', roles: ['agent'] })).statusCode,
@@ -76,7 +76,7 @@ t.test('API tokens: a machine client works by Bearer token until the token is re
   t.equal((await app.inject({ method: 'DELETE', url: `/api-tokens/${id}`, headers: { cookie: admin } })).statusCode, 204)
   const revoked = await app.inject({ method: 'GET', url: '/shipment-requests', headers: bearer })
   t.equal(revoked.statusCode, 401)
-  t.equal(revoked.json().message, 'invalid or revoked API token')
+  t.match(revoked.json(), { code: 'INVALID_TOKEN', message: 'invalid or revoked API token' })
   t.equal(
     (await app.inject({ method: 'DELETE', url: '/api-tokens/11111111-1111-4111-8111-111111111111', headers: { cookie: admin } }))
       .statusCode,
@@ -99,7 +99,7 @@ t.test('100 wrong passwords at once on two instances: at most the limit is check
   t.equal(statuses.filter((s) => s === 429).length, 95, 'the other 95 were refused unchecked (429)')
   const refused = answers.find((a) => a.statusCode === 429)!
   t.ok(Number(refused.headers['retry-after']) > 0, 'a 429 says when to try again')
-  t.match(refused.json().message, /too many failed logins/)
+  t.match(refused.json(), { code: 'TOO_MANY_LOGINS', message: /too many failed logins/ })
 
   t.equal((await login(one, ADMIN.email, ADMIN.password, '10.0.0.66')).statusCode, 429, 'the guessing address stays refused')
   t.equal((await login(two, ADMIN.email, ADMIN.password, '10.0.0.7')).statusCode, 200, 'the owner, from another address, gets in')

@@ -1,6 +1,7 @@
 import { apiTokens, shipmentRequests, shipments, users } from '@tms/warehouse'
 import { sqlClient } from '@tms/testing'
 import t from 'tap'
+import { ERROR_CODES } from '../src/http/error-codes.js'
 import { buildTestApi, loginCookie, userCookie } from './support.js'
 
 const ID = '11111111-1111-4111-8111-111111111111'
@@ -267,6 +268,7 @@ t.test(`${cases.length} malformed requests: each a 4xx that says what is wrong, 
     t.type(body.error, 'string')
     t.notMatch(response.body, /at .*\.(js|ts):\d+/, `${c.name}: no stack trace`)
     if (c.field) t.match(body.message, c.field, `${c.name}: the message names the problem`)
+    t.equal(ERROR_CODES[(body as { code: string }).code], c.status, `${c.name}: code ${(body as { code: string }).code}`)
   }
   t.same(await counts(), before, 'no table gained a row')
 })

@@ -4,6 +4,7 @@ import { sqlClient } from '@tms/testing'
 import { WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
 import fc from 'fast-check'
 import t from 'tap'
+import { ERROR_CODES } from '../src/http/error-codes.js'
 import { type Caller, operationsOf, requestFor } from './fuzz/openapi-requests.js'
 import { buildTestApi, loginCookie, userCookie } from './support.js'
 
@@ -82,7 +83,7 @@ t.test(`${RUNS} hostile requests over every operation, seed ${SEED}`, async (t) 
       if (response.rawPayload.length > MAX_RESPONSE_BYTES) fail(`${response.rawPayload.length} bytes`)
       if (response.statusCode >= 400) {
         if (response.rawPayload.length > MAX_ERROR_BYTES) fail(`an error of ${response.rawPayload.length} bytes`)
-        let body: { statusCode?: unknown; error?: unknown; message?: unknown }
+        let body: { statusCode?: unknown; code?: unknown; error?: unknown; message?: unknown }
         try {
           body = response.json()
         } catch {
@@ -91,6 +92,8 @@ t.test(`${RUNS} hostile requests over every operation, seed ${SEED}`, async (t) 
         if (body.statusCode !== response.statusCode || typeof body.error !== 'string' || typeof body.message !== 'string') {
           fail('not the one error shape')
         }
+        if (typeof body.code !== 'string' || ERROR_CODES[body.code] !== response.statusCode)
+          fail(`undocumented code ${body.code}`)
         if ((await snapshot()) !== before) fail('a refused request changed the database')
       }
       const slowAllowed = request.operation.path === '/auth/login' || request.operation.path === '/users'

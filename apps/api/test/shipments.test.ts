@@ -48,7 +48,7 @@ t.test('from shipment request to shipped, through the API', async (t) => {
 
   const unclaimed = await call(agent, 'POST', `/shipments/${id}/pack`)
   t.equal(unclaimed.statusCode, 409, 'packing needs a claim')
-  t.match(unclaimed.json().message, /claim shipment .* before packing it/)
+  t.match(unclaimed.json(), { code: 'CLAIM_NEEDED', message: /claim shipment .* before packing it/ })
   t.equal((await call(agent, 'POST', `/shipments/${id}/claim`)).statusCode, 200)
   const packed = await call(agent, 'POST', `/shipments/${id}/pack`)
   t.equal(packed.statusCode, 200)
@@ -60,7 +60,7 @@ t.test('from shipment request to shipped, through the API', async (t) => {
   t.equal((await call(agent, 'GET', `/shipments/${id}`)).json().status, 'SHIPPED')
   const missing = await call(agent, 'GET', '/shipments/11111111-1111-4111-8111-111111111111')
   t.equal(missing.statusCode, 404)
-  t.match(missing.json(), { statusCode: 404, error: 'Not Found', message: /does not exist/ })
+  t.match(missing.json(), { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: /does not exist/ })
 })
 
 t.test('every response names its version and instance; OpenAPI is served', async (t) => {
@@ -111,7 +111,7 @@ t.test('POST /shipments/:id/ship: by the agent who packed it or an operator, nob
     })
   const refused = await ship(other, mine)
   t.equal(refused.statusCode, 403, 'another agent may not ship it')
-  t.match(refused.json().message, /packed by someone else/)
+  t.match(refused.json(), { code: 'PACKED_BY_ANOTHER', message: /packed by someone else/ })
   t.equal((await ship(packer, mine)).statusCode, 200, 'the packer ships it')
   t.equal((await ship(operator, theirs)).statusCode, 200, 'an operator ships any')
 })
@@ -125,7 +125,7 @@ t.test('POST /shipments/:id/claim: an agent holds at most MAX_CLAIMS_PER_AGENT',
     ids.map((id) => app.inject({ method: 'POST', url: `/shipments/${id}/claim`, headers: { cookie: agent } })),
   )
   t.same(claims.map((c) => c.statusCode).sort(), [200, 200, 409, 409], 'two of four parallel claims are held, the others refused')
-  t.match(claims.find((c) => c.statusCode === 409)!.json().message, /already hold 2 claims/)
+  t.match(claims.find((c) => c.statusCode === 409)!.json(), { code: 'TOO_MANY_CLAIMS', message: /already hold 2 claims/ })
   const pending = await app.inject({ method: 'GET', url: '/shipments?status=PENDING', headers: { cookie: admin } })
   t.equal(pending.json().items.length, 2, 'the two unclaimed are still offered to others')
 })

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { JOBS_QUEUE, type JobRuns, jobsQueuePrefix, type ScheduleDefinition, type ScheduleRegistry, tickOf } from '@tms/jobs'
-import type { LockService } from '@tms/locks'
+import { LockTimeoutError, type LockService } from '@tms/locks'
 import type { Logger } from '@tms/logging'
 import { VersionConflictError } from '@tms/storage'
 import { type Job, Worker } from 'bullmq'
@@ -116,7 +116,7 @@ export class JobRunner {
         acquireTimeoutMs: Math.min(2000, maxRunTimeMs),
       })
       .catch(async (error: unknown) => {
-        if ((error as Error).name !== 'LockTimeoutError') throw error
+        if (!(error instanceof LockTimeoutError)) throw error
         await this.#recordSkip(job, scheduleId, 'the previous run of this job is still going')
         logger.warn({ scheduleId, jobId: job.id }, 'job skipped: its previous run is still going')
         return { skipped: 'previous run still going' }

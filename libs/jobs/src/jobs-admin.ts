@@ -1,3 +1,4 @@
+import { CodedError } from '@tms/errors'
 import type { Queue } from 'bullmq'
 import type { JobRuns, RunView } from './job-runs.js'
 import { NOTIFY_SHOP_JOB, type NotifyShopData } from './schedule.js'
@@ -20,8 +21,10 @@ export interface JobSummary {
 /** One notify-shop job per shipment: queueing it again while BullMQ knows it adds nothing. */
 const notifyShopJobId = (shipmentId: string) => `${NOTIFY_SHOP_JOB}-${shipmentId}`
 
-export class UnknownScheduleError extends Error {
+export class UnknownScheduleError extends CodedError {
   override name = 'UnknownScheduleError'
+  readonly code = 'UNKNOWN_SCHEDULE'
+  readonly statusCode = 404
   constructor(readonly id: string) {
     super(`no job schedule "${id}"`)
   }

@@ -1,9 +1,17 @@
-export class StorageError extends Error {
+import { CodedError } from '@tms/errors'
+
+/** A storage error names tables and fields: callers get a message of the API's own (expose false). */
+export class StorageError extends CodedError {
   override name = 'StorageError'
+  readonly code: string = 'STORAGE_ERROR'
+  readonly statusCode: number = 500
+  override readonly expose: boolean = false
 }
 
 export class DuplicateKeyError extends StorageError {
   override name = 'DuplicateKeyError'
+  override readonly code = 'DUPLICATE_KEY'
+  override readonly statusCode = 409
   constructor(
     readonly collection: string,
     readonly field: string,
@@ -14,6 +22,8 @@ export class DuplicateKeyError extends StorageError {
 
 export class VersionConflictError extends StorageError {
   override name = 'VersionConflictError'
+  override readonly code = 'VERSION_CONFLICT'
+  override readonly statusCode = 409
   constructor(
     readonly collection: string,
     readonly id: string,
@@ -24,8 +34,11 @@ export class VersionConflictError extends StorageError {
   }
 }
 
+/** A fenced write from a lock holder (a claim) that another has since taken over. */
 export class FencingTokenRejectedError extends StorageError {
   override name = 'FencingTokenRejectedError'
+  override readonly code = 'FENCING_TOKEN_REJECTED'
+  override readonly statusCode = 409
   constructor(
     readonly collection: string,
     readonly id: string,
@@ -38,6 +51,8 @@ export class FencingTokenRejectedError extends StorageError {
 
 export class RecordNotFoundError extends StorageError {
   override name = 'RecordNotFoundError'
+  override readonly code = 'RECORD_NOT_FOUND'
+  override readonly statusCode = 404
   constructor(
     readonly collection: string,
     readonly id: string,
@@ -48,6 +63,7 @@ export class RecordNotFoundError extends StorageError {
 
 export class UnsupportedSchemaVersionError extends StorageError {
   override name = 'UnsupportedSchemaVersionError'
+  override readonly code = 'UNSUPPORTED_SCHEMA_VERSION'
   constructor(
     readonly collection: string,
     readonly id: string,
@@ -61,6 +77,8 @@ export class UnsupportedSchemaVersionError extends StorageError {
 /** The database could not be reached or did not answer in time: a 503, and worth retrying. */
 export class StorageUnavailableError extends StorageError {
   override name = 'StorageUnavailableError'
+  override readonly code = 'DATABASE_UNAVAILABLE'
+  override readonly statusCode = 503
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
   }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type ApiToken, apiTokens, type Role, type User, users } from './collections.js'
-import { conflict, WarehouseError } from './errors.js'
+import { WarehouseError } from './errors.js'
 import { burnPasswordCheck, DEFAULT_SCRYPT_LOG_N, hashPassword, type PasswordCost, verifyPassword } from './passwords.js'
 
 /** Who is calling: a person with a session, or a machine client with an API token. */
@@ -69,7 +69,8 @@ export class Accounts {
     try {
       return userView(await this.storage.insert(users, id, data))
     } catch (error) {
-      if (error instanceof DuplicateKeyError) throw conflict(`a user with email ${data.email} already exists`)
+      if (error instanceof DuplicateKeyError)
+        throw new WarehouseError('ALREADY_EXISTS', `a user with email ${data.email} already exists`)
       throw error
     }
   }

@@ -1,13 +1,40 @@
-/** A rule of the warehouse was broken by the request; the API turns `kind` into a status code. */
-export class WarehouseError extends Error {
+import { CodedError } from '@tms/errors'
+
+/** Every rule of the warehouse a request can break, and the HTTP status it means. */
+export const WAREHOUSE_ERRORS = {
+  /** The shipment, request or user does not exist. */
+  NOT_FOUND: 404,
+  /** A user with this email exists already. */
+  ALREADY_EXISTS: 409,
+  /** The shipment is not in the status the step needs (packing a shipped one, …). */
+  WRONG_STATUS: 409,
+  /** Someone else wrote it since it was read: reload and try again. */
+  CHANGED_MEANWHILE: 409,
+  /** Another agent holds the claim on the shipment. */
+  CLAIMED_BY_ANOTHER: 409,
+  /** Packing needs a claim first. */
+  CLAIM_NEEDED: 409,
+  /** The caller's claim expired or was released. */
+  CLAIM_LOST: 409,
+  /** The agent holds the most claims one agent may. */
+  TOO_MANY_CLAIMS: 409,
+  /** Only the agent who packed a shipment, or an operator, ships it. */
+  PACKED_BY_ANOTHER: 403,
+} as const
+
+export type WarehouseErrorCode = keyof typeof WAREHOUSE_ERRORS
+
+/** A rule of the warehouse was broken by the request; its message is for the caller. */
+export class WarehouseError extends CodedError {
   override name = 'WarehouseError'
+  readonly statusCode: number
   constructor(
-    readonly kind: 'not-found' | 'conflict' | 'forbidden',
+    readonly code: WarehouseErrorCode,
     message: string,
   ) {
     super(message)
+    this.statusCode = WAREHOUSE_ERRORS[code]
   }
 }
 
-export const notFound = (what: string, id: string) => new WarehouseError('not-found', `${what} ${id} does not exist`)
-export const conflict = (message: string) => new WarehouseError('conflict', message)
+export const notFound = (what: string, id: string) => new WarehouseError('NOT_FOUND', `${what} ${id} does not exist`)

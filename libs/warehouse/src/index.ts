@@ -31,7 +31,7 @@ export {
   WAREHOUSE_COLLECTIONS,
 } from './collections.js'
 export { isKnownCountry } from './countries.js'
-export { conflict, notFound, WarehouseError } from './errors.js'
+export { notFound, WAREHOUSE_ERRORS, WarehouseError, type WarehouseErrorCode } from './errors.js'
 export {
   type Agent,
   type Claim,

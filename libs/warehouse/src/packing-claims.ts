@@ -1,5 +1,5 @@
 import { type LockService, NotLockHolderError, ObjectLockedError, type ObjectPattern } from '@tms/locks'
-import { conflict, WarehouseError } from './errors.js'
+import { WarehouseError } from './errors.js'
 import type { Shipments } from './shipments.js'
 import type { ShipmentView } from './views.js'
 
@@ -63,7 +63,7 @@ export class PackingClaims {
     const held = await this.locks.heldObjectIds(SHIPMENT_CLAIM, agent.id)
     if (!held.includes(shipmentId) && held.length >= this.options.maxClaimsPerAgent) {
       throw new WarehouseError(
-        'conflict',
+        'TOO_MANY_CLAIMS',
         `you already hold ${held.length} claims (the most one agent may hold); pack or release one first`,
       )
     }
@@ -72,7 +72,10 @@ export class PackingClaims {
       lock = await this.locks.lockObject(SHIPMENT_CLAIM, shipmentId, agent.id, this.ttlMs)
     } catch (error) {
       if (error instanceof ObjectLockedError) {
-        throw conflict(`shipment ${shipmentId} is claimed by another agent until ${error.expiresAt.toISOString()}`)
+        throw new WarehouseError(
+          'CLAIMED_BY_ANOTHER',
+          `shipment ${shipmentId} is claimed by another agent until ${error.expiresAt.toISOString()}`,
+        )
       }
       throw error
     }
@@ -82,7 +85,9 @@ export class PackingClaims {
     // deploy rehearsal: a pack answered "is SHIPPED, not PENDING" after a successful claim).
     try {
       const shipment = await this.shipments.get(shipmentId)
-      if (shipment.status !== 'PENDING') throw conflict(`shipment ${shipmentId} is ${shipment.status}, not PENDING`)
+      if (shipment.status !== 'PENDING') {
+        throw new WarehouseError('WRONG_STATUS', `shipment ${shipmentId} is ${shipment.status}, not PENDING`)
+      }
     } catch (error) {
       await this.locks.releaseObjectLock(SHIPMENT_CLAIM, shipmentId, agent.id).catch(() => undefined)
       throw error
@@ -95,7 +100,9 @@ export class PackingClaims {
       const lock = await this.locks.extendObjectLock(SHIPMENT_CLAIM, shipmentId, agent.id, this.ttlMs)
       return { expiresAt: lock.expiresAt.toISOString() }
     } catch (error) {
-      if (error instanceof NotLockHolderError) throw conflict(`you no longer hold the claim on shipment ${shipmentId}`)
+      if (error instanceof NotLockHolderError) {
+        throw new WarehouseError('CLAIM_LOST', `you no longer hold the claim on shipment ${shipmentId}`)
+      }
       throw error
     }
   }
@@ -107,8 +114,9 @@ export class PackingClaims {
   /** PENDING → PACKED, only by the agent holding the claim, fenced by the claim's token. */
   async pack(shipmentId: string, agent: Agent): Promise<ShipmentView> {
     const claim = await this.locks.getObjectLock(SHIPMENT_CLAIM, shipmentId)
-    if (!claim) throw conflict(`claim shipment ${shipmentId} before packing it`)
-    if (claim.holder !== agent.id) throw conflict(`shipment ${shipmentId} is claimed by another agent`)
+    if (!claim) throw new WarehouseError('CLAIM_NEEDED', `claim shipment ${shipmentId} before packing it`)
+    if (claim.holder !== agent.id)
+      throw new WarehouseError('CLAIMED_BY_ANOTHER', `shipment ${shipmentId} is claimed by another agent`)
     const packed = await this.shipments.pack(shipmentId, agent, { fencingToken: claim.fencingToken })
     // The write is the truth: the shipment is packed. If the release fails now (Redis blips),
     // answering an error would make the agent retry into a 409; the claim expires on its own,
@@ -141,7 +149,7 @@ export async function releaseStaleClaims(
     try {
       pending = (await shipments.get(id)).status === 'PENDING'
     } catch (error) {
-      if (!(error instanceof WarehouseError && error.kind === 'not-found')) {
+      if (!(error instanceof WarehouseError && error.code === 'NOT_FOUND')) {
         report.unchecked++
         continue
       }

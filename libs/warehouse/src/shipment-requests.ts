@@ -19,7 +19,6 @@ export interface ShipmentRequestInput {
   address: Address
 }
 
-
 /** Problems an operator must fix before shipping; they are recorded on the request, not rejected. */
 export function findDataProblems(input: ShipmentRequestInput, knownSkus?: ReadonlySet<string>): DataProblem[] {
   const problems: DataProblem[] = []

@@ -3,9 +3,8 @@ import type { Cache } from '@tms/cache'
 import type { LockService } from '@tms/locks'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type Shipment, type ShipmentStatus, shipmentRequests, shipments } from './collections.js'
-import { conflict, notFound, WarehouseError } from './errors.js'
+import { notFound, WarehouseError } from './errors.js'
 import type { ShipmentView } from './views.js'
-
 
 export interface WriteFence {
   /** The fencing token of the lock the writer holds (see @tms/locks). */
@@ -157,7 +156,7 @@ export class Shipments {
     const patch = { status: 'SHIPPED' as const, trackingNumber, shippedAt: new Date().toISOString() }
     return this.#transition(id, 'SHIPPED', patch, {}, (current) => {
       if (by.mayShipAny || current.data.packedById === by.id) return
-      throw new WarehouseError('forbidden', `shipment ${id} was packed by someone else; they or an operator ship it`)
+      throw new WarehouseError('PACKED_BY_ANOTHER', `shipment ${id} was packed by someone else; they or an operator ship it`)
     })
   }
 
@@ -171,7 +170,7 @@ export class Shipments {
     const from: ShipmentStatus = to === 'PACKED' ? 'PENDING' : 'PACKED'
     const current = await this.#load(id)
     if (current.data.status !== from) {
-      throw conflict(`shipment ${id} is ${current.data.status}, not ${from}`)
+      throw new WarehouseError('WRONG_STATUS', `shipment ${id} is ${current.data.status}, not ${from}`)
     }
     allowed?.(current)
     try {
@@ -179,7 +178,9 @@ export class Shipments {
       await this.#countsChanged()
       return updated
     } catch (error) {
-      if (error instanceof VersionConflictError) throw conflict(`shipment ${id} was changed meanwhile; reload it`)
+      if (error instanceof VersionConflictError) {
+        throw new WarehouseError('CHANGED_MEANWHILE', `shipment ${id} was changed meanwhile; reload it`)
+      }
       throw error
     }
   }

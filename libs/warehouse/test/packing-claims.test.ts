@@ -67,7 +67,7 @@ t.test('a claim never succeeds on a shipment another agent packed meanwhile', as
     (error: unknown) => error,
   )
   t.type(outcome, WarehouseError, 'a conflict, not a claim')
-  t.equal((outcome as WarehouseError).kind, 'conflict')
+  t.equal((outcome as WarehouseError).code, 'WRONG_STATUS')
   t.not((await locks.getObjectLock(SHIPMENT_CLAIM, shipment!.id))?.holder, bob.id, 'Bob holds no claim on it')
 })
 
@@ -86,7 +86,7 @@ t.test('fifty parallel claims by one agent on two instances: exactly the limit i
   const claimed = new Set(outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.shipmentId] : [])))
   t.equal(claimed.size, 3, 'three shipments claimed')
   const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as WarehouseError] : []))
-  t.ok(refusals.length > 0 && refusals.every((e) => e.kind === 'conflict'), `${refusals.length} refused as conflicts`)
+  t.ok(refusals.length > 0 && refusals.every((e) => e.code === 'TOO_MANY_CLAIMS'), `${refusals.length} refused: TOO_MANY_CLAIMS`)
   t.match(refusals[0]!.message, /already hold 3 claims/)
   const { locks } = await lockService(t, prefix)
   t.same((await locks.heldObjectIds(SHIPMENT_CLAIM, ada.id)).sort(), [...claimed].sort(), 'and exactly those are held')

@@ -60,17 +60,21 @@ t.test('pack and ship follow PENDING → PACKED → SHIPPED', async (t) => {
   const packed = await service.pack(pending!.id, { id: 'agent-1', name: 'Agent One' })
   t.match(packed, { status: 'PACKED', packedBy: 'Agent One', packedById: 'agent-1' })
   await t.rejects(service.pack(pending!.id, { id: 'agent-2', name: 'Agent Two' }), {
-    kind: 'conflict',
+    code: 'WRONG_STATUS',
     message: /is PACKED, not PENDING/,
   })
   await t.rejects(
     service.ship(pending!.id, 'TRK1', { id: 'agent-2', mayShipAny: false }),
-    { kind: 'forbidden', message: /packed by someone else/ },
+    { code: 'PACKED_BY_ANOTHER', statusCode: 403, message: /packed by someone else/ },
     'another agent may not ship it',
   )
   t.match(await service.ship(pending!.id, 'TRK1', packer), { status: 'SHIPPED', trackingNumber: 'TRK1' })
   t.same(await service.countByStatus(), { PENDING: 0, PACKED: 0, SHIPPED: 1 })
-  await t.rejects(service.get('00000000-0000-4000-8000-00000000ffff'), { kind: 'not-found', message: /does not exist/ })
+  await t.rejects(service.get('00000000-0000-4000-8000-00000000ffff'), {
+    code: 'NOT_FOUND',
+    statusCode: 404,
+    message: /does not exist/,
+  })
 })
 
 t.test('a pack with an older fencing token is rejected', async (t) => {

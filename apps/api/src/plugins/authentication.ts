@@ -1,7 +1,7 @@
 import { type Accounts, hasRole, type Principal, type Role } from '@tms/warehouse'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { httpError } from '../http/http-errors.js'
+import { ApiError } from '../http/api-errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,7 +30,7 @@ export const authentication = fp<{ accounts: Accounts }>(
       if (header !== undefined) {
         const match = /^Bearer\s+(\S+)$/i.exec(header)
         const principal = match ? await accounts.verifyApiToken(match[1]!) : null
-        if (!principal) throw httpError(401, 'invalid or revoked API token')
+        if (!principal) throw new ApiError('INVALID_TOKEN', 'invalid or revoked API token')
         return principal
       }
       const user = request.session?.user
@@ -40,8 +40,8 @@ export const authentication = fp<{ accounts: Accounts }>(
     app.decorate('requireRole', (role: Role) => {
       return async function requireRole(request: FastifyRequest, _reply: FastifyReply) {
         request.principal = await identify(request)
-        if (!request.principal) throw httpError(401, 'log in first (session cookie or Bearer token)')
-        if (!hasRole(request.principal, role)) throw httpError(403, `this needs the ${role} role`)
+        if (!request.principal) throw new ApiError('LOGIN_REQUIRED', 'log in first (session cookie or Bearer token)')
+        if (!hasRole(request.principal, role)) throw new ApiError('ROLE_REQUIRED', `this needs the ${role} role`)
       }
     })
   },

@@ -1,17 +1,9 @@
-import { UnknownScheduleError } from '@tms/jobs'
-import { LockBusyError, LockLostError, LockTimeoutError } from '@tms/locks'
+import { isCodedError } from '@tms/errors'
 import { isRedisUnavailable } from '@tms/redis'
-import {
-  DuplicateKeyError,
-  FencingTokenRejectedError,
-  StorageError,
-  StorageUnavailableError,
-  VersionConflictError,
-} from '@tms/storage'
-import { WarehouseError } from '@tms/warehouse'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { HttpError } from '../http/http-errors.js'
+import { ApiError } from '../http/api-errors.js'
+import { ERROR_CODES, PUBLIC_MESSAGES } from '../http/error-codes.js'
 
 export interface FieldProblem {
   field: string
@@ -20,6 +12,8 @@ export interface FieldProblem {
 
 interface ErrorBody {
   statusCode: number
+  /** Stable: one of ERROR_CODES. */
+  code: string
   error: string
   message: string
   details?: FieldProblem[]
@@ -47,8 +41,9 @@ export const ERROR_LIMITS = { messageChars: 500, details: 10, detailChars: 200 }
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
 
-const body = (statusCode: number, message: string, details?: FieldProblem[]): ErrorBody => ({
+const body = (statusCode: number, code: string, message: string, details?: FieldProblem[]): ErrorBody => ({
   statusCode,
+  code,
   error: REASONS[statusCode] ?? 'Error',
   message: clip(message, ERROR_LIMITS.messageChars),
   ...(details
@@ -85,49 +80,60 @@ export function fieldProblems(context: string, errors: AjvError[]): FieldProblem
   })
 }
 
-const INTERNAL = 'an unexpected error occurred; it has been logged'
-
-function classify(error: FastifyError): { statusCode: number; message: string; details?: FieldProblem[]; log: boolean } {
-  if (error.validation) {
-    const details = fieldProblems(error.validationContext ?? 'request', error.validation as unknown as AjvError[])
-    return { statusCode: 400, message: details.map((d) => `${d.field} ${d.message}`).join('; '), details, log: false }
-  }
-  if (error instanceof HttpError) return { statusCode: error.statusCode, message: error.message, log: false }
-  if (error instanceof WarehouseError) {
-    const statusCode = { 'not-found': 404, conflict: 409, forbidden: 403 }[error.kind]
-    return { statusCode, message: error.message, log: false }
-  }
-  if (error instanceof UnknownScheduleError) return { statusCode: 404, message: error.message, log: false }
-  if (error instanceof LockBusyError) return { statusCode: 409, message: error.message, log: false }
-  if (error instanceof LockTimeoutError) return { statusCode: 503, message: 'the resource is busy; try again shortly', log: true }
-  if (error instanceof LockLostError)
-    return { statusCode: 503, message: 'the operation lost its lock and was stopped; try again', log: true }
-  if (error instanceof StorageUnavailableError) {
-    return { statusCode: 503, message: 'the database is unavailable; try again shortly', log: true }
-  }
-  if (isRedisUnavailable(error)) {
-    return { statusCode: 503, message: 'the session and cache store is unavailable; try again shortly', log: true }
-  }
-  // A fenced write from a claim that another agent has since taken over.
-  if (error instanceof FencingTokenRejectedError)
-    return { statusCode: 409, message: 'your claim was taken over meanwhile; nothing was changed', log: false }
-  if (error instanceof DuplicateKeyError) {
-    return { statusCode: 409, message: `a record with this ${error.field} already exists`, log: false }
-  }
-  if (error instanceof VersionConflictError) {
-    return { statusCode: 409, message: 'it was changed by someone else meanwhile; reload it and try again', log: false }
-  }
-  // Any other storage error (a record of a shape this version cannot read, a failed migration)
-  // is ours, not the caller's: a 500 that names nothing inside, and the details in our log.
-  if (error instanceof StorageError) return { statusCode: 500, message: INTERNAL, log: true }
-  const status = error.statusCode ?? 500
-  if (status >= 400 && status < 500) return { statusCode: status, message: error.message, log: false }
-  return { statusCode: 500, message: INTERNAL, log: true }
+/** Fastify's own refusals of a request, by Fastify's code: ours name them in words of the API. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
 }
 
-const FRAMEWORK_MESSAGES: Record<string, string> = {
-  FST_ERR_BAD_URL: 'the URL is not valid',
-  FST_ERR_MAX_PARAM_LENGTH: 'a path parameter is too long',
+export interface Answer {
+  statusCode: number
+  code: string
+  message: string
+  details?: FieldProblem[]
+  /** Ours, not the caller's: logged with the whole error. */
+  log: boolean
+}
+
+const internal = (code = 'INTERNAL'): Answer => ({
+  statusCode: ERROR_CODES[code] ?? 500,
+  code,
+  message: PUBLIC_MESSAGES[code] ?? PUBLIC_MESSAGES.INTERNAL!,
+  log: true,
+})
+
+/**
+ * What to answer for an error: a lookup by its code. Coded errors (ours and the libs') carry
+ * code and status; their message is shown when they say so (`expose`), else the code's public
+ * message. Fastify's validation and parsing errors, and Redis being away, are the only ones
+ * recognised otherwise.
+ */
+export function answerFor(error: FastifyError | Error): Answer {
+  const fastify = error as FastifyError
+  if (fastify.validation) {
+    const details = fieldProblems(fastify.validationContext ?? 'request', fastify.validation as unknown as AjvError[])
+    const message = details.map((d) => `${d.field} ${d.message}`).join('; ')
+    return { statusCode: 400, code: 'VALIDATION_FAILED', message, details, log: false }
+  }
+  if (isCodedError(error)) {
+    if (!(error.code in ERROR_CODES)) return internal()
+    const message = error.expose ? error.message : (PUBLIC_MESSAGES[error.code] ?? PUBLIC_MESSAGES.INTERNAL!)
+    return { statusCode: error.statusCode, code: error.code, message, log: error.statusCode >= 500 }
+  }
+  if (isRedisUnavailable(error)) return internal('STORE_UNAVAILABLE')
+  const status = fastify.statusCode ?? 500
+  if (status >= 400 && status < 500) {
+    const code = FASTIFY_CODES[fastify.code] ?? 'BAD_REQUEST'
+    return { statusCode: status, code, message: error.message, log: false }
+  }
+  return internal()
+}
+
+const FRAMEWORK_ERRORS: Record<string, { code: string; message: string }> = {
+  FST_ERR_BAD_URL: { code: 'BAD_URL', message: 'the URL is not valid' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'PARAM_TOO_LONG', message: 'a path parameter is too long' },
 }
 
 /**
@@ -136,22 +142,23 @@ const FRAMEWORK_MESSAGES: Record<string, string> = {
  * ours is the one error shape, bounded.
  */
 export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  const statusCode = error.statusCode === 414 ? 414 : 400
-  void reply.code(statusCode).send(body(statusCode, FRAMEWORK_MESSAGES[error.code] ?? 'the request is not valid'))
+  const known = FRAMEWORK_ERRORS[error.code] ?? { code: 'BAD_URL', message: 'the request is not valid' }
+  const statusCode = ERROR_CODES[known.code]!
+  void reply.code(statusCode).send(body(statusCode, known.code, known.message))
 }
 
 /** One JSON error shape for everything, including unknown routes; no stack traces leave the server. */
 export const errorHandling = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const { statusCode, message, details, log } = classify(error)
+      const { statusCode, code, message, details, log } = answerFor(error)
       if (log) request.log.error({ err: error }, 'request failed')
-      if (error instanceof HttpError) reply.headers(error.headers)
-      return reply.code(statusCode).send(body(statusCode, message, details))
+      if (error instanceof ApiError) reply.headers(error.headers)
+      return reply.code(statusCode).send(body(statusCode, code, message, details))
     })
     app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
       const path = request.url.split('?')[0]!
-      return reply.code(404).send(body(404, `no route for ${request.method} ${clip(path, 100)}`))
+      return reply.code(404).send(body(404, 'ROUTE_NOT_FOUND', `no route for ${request.method} ${clip(path, 100)}`))
     })
   },
   { name: 'tms-error-handling', fastify: '5.x' },

@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Accounts } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
-import { httpError } from '../http/http-errors.js'
+import { ApiError } from '../http/api-errors.js'
 import type { LoginThrottle } from '../sessions/login-throttle.js'
 import { SESSION_COOKIE } from '../plugins/sessions.js'
 import { email, errorBody, userView } from './schemas.js'
@@ -29,7 +29,7 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
       const attempt = await throttle.reserve(address, request.ip)
       if (!attempt.allowed) {
         const wait = attempt.retryAfterSeconds
-        throw httpError(429, `too many failed logins; try again in ${wait} s`, { 'retry-after': String(wait) })
+        throw new ApiError('TOO_MANY_LOGINS', `too many failed logins; try again in ${wait} s`, { 'retry-after': String(wait) })
       }
       let user: Awaited<ReturnType<Accounts['authenticate']>>
       try {
@@ -39,7 +39,7 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
         await throttle.notChecked(attempt.reservation).catch(() => undefined)
         throw error
       }
-      if (!user) throw httpError(401, 'wrong email or password')
+      if (!user) throw new ApiError('WRONG_CREDENTIALS', 'wrong email or password')
       await throttle.succeeded(attempt.reservation)
       // A new id at login, and the old one deleted: a session id planted before login is worthless.
       await request.session.regenerate()
@@ -59,7 +59,7 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
     { schema: { tags: ['auth'], response: { 200: { type: 'object', properties: { user: userView } }, 401: errorBody } } },
     async (request) => {
       const user = request.session?.user
-      if (!user) throw httpError(401, 'not logged in')
+      if (!user) throw new ApiError('LOGIN_REQUIRED', 'not logged in')
       return { user }
     },
   )
@@ -84,7 +84,7 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
     },
     async (request) => {
       const body = request.body
-      if (request.principal?.kind !== 'user') throw httpError(403, 'preferences belong to a logged-in user')
+      if (request.principal?.kind !== 'user') throw new ApiError('USER_ONLY', 'preferences belong to a logged-in user')
       if (body.packingStation !== undefined) request.session.packingStation = body.packingStation
       if (body.labelPrinter !== undefined) request.session.labelPrinter = body.labelPrinter
       return { packingStation: request.session.packingStation ?? null, labelPrinter: request.session.labelPrinter ?? null }

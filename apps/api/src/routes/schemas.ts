@@ -6,6 +6,7 @@ import {
   shipmentStatusSchema,
   shipmentViewSchema,
 } from '@tms/warehouse'
+import { ERROR_CODES } from '../http/error-codes.js'
 
 /** Shared JSON schemas: request validation, response serialization and the OpenAPI document. */
 
@@ -42,6 +43,11 @@ export const errorBody = {
   type: 'object',
   properties: {
     statusCode: { type: 'integer' },
+    code: {
+      type: 'string',
+      enum: Object.keys(ERROR_CODES),
+      description: 'Stable; what each means: README.md, "Error codes".',
+    },
     error: { type: 'string' },
     message: { type: 'string' },
     details: {
@@ -54,7 +60,7 @@ export const errorBody = {
       },
     },
   },
-  required: ['statusCode', 'error', 'message'],
+  required: ['statusCode', 'code', 'error', 'message'],
   additionalProperties: false,
 } as const
 

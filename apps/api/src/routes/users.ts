@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Accounts } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
-import { httpError } from '../http/http-errors.js'
+import { ApiError } from '../http/api-errors.js'
 import { authErrors, email, errorBody, idParams, roles, userView } from './schemas.js'
 
 export async function userRoutes(parent: FastifyInstance, { accounts }: { accounts: Accounts }) {
@@ -69,7 +69,7 @@ export async function userRoutes(parent: FastifyInstance, { accounts }: { accoun
     },
     async (request, reply) => {
       const { id } = request.params
-      if (!(await accounts.revokeApiToken(id))) throw httpError(404, `API token ${id} does not exist`)
+      if (!(await accounts.revokeApiToken(id))) throw new ApiError('NOT_FOUND', `API token ${id} does not exist`)
       return reply.code(204).send(null)
     },
   )

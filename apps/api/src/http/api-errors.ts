@@ -1,0 +1,35 @@
+import { CodedError } from '@tms/errors'
+
+/** The API's own refusals (who is calling, login limits), each with its code and status. */
+export const API_ERRORS = {
+  /** No session cookie or Bearer token. */
+  LOGIN_REQUIRED: 401,
+  /** A Bearer token that is malformed, unknown or revoked. */
+  INVALID_TOKEN: 401,
+  /** The caller's roles do not include the one the route needs. */
+  ROLE_REQUIRED: 403,
+  /** Only a person with a session may do this (not a machine token). */
+  USER_ONLY: 403,
+  /** Login: the email and password do not match. */
+  WRONG_CREDENTIALS: 401,
+  /** Login: too many failures (see docs/security.md); `retry-after` says when to try again. */
+  TOO_MANY_LOGINS: 429,
+  /** The thing named in the path does not exist. */
+  NOT_FOUND: 404,
+} as const
+
+export type ApiErrorCode = keyof typeof API_ERRORS
+
+export class ApiError extends CodedError {
+  override name = 'ApiError'
+  readonly statusCode: number
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    /** Response headers that belong to the refusal, e.g. `retry-after`. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+    this.statusCode = API_ERRORS[code]
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * An error with a stable `code` and the HTTP status it means, both defined where the error is
+ * (as fastify's lib/errors.js does): the API answers with a lookup, not a chain of instanceof
+ * checks whose order matters, and clients and tests can rely on the code.
+ */
+export abstract class CodedError extends Error {
+  /** Stable, upper snake case; part of the API's contract (documented with it). */
+  abstract readonly code: string
+  abstract readonly statusCode: number
+  /**
+   * Whether the message may be shown to callers. False for messages that name internals
+   * (tables, fields, schema versions); the API then answers a message of its own for the code.
+   */
+  readonly expose: boolean = true
+}
+
+export function isCodedError(error: unknown): error is CodedError {
+  return error instanceof CodedError
+}
