@@ -1,14 +1,9 @@
 import fastifyRedis from '@fastify/redis'
-import { createCaches } from '@tms/cache'
-import { JobRuns, JobsAdmin, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
-import { healthPlugin, type Lifecycle, REQUEST_TIMEOUT_MS } from '@tms/lifecycle'
-import { LockService, locksPrefix } from '@tms/locks'
+import { healthPlugin, REQUEST_TIMEOUT_MS } from '@tms/lifecycle'
 import { type Logger, lazyChildLogger } from '@tms/logging'
 import { Keyspace } from '@tms/redis'
-import type { Storage } from '@tms/storage'
-import { Accounts, Catalogue, PackingClaims, QuarantinedOrders, ShipmentRequests, Shipments } from '@tms/warehouse'
+import type { Runtime, WarehouseServices } from '@tms/runtime'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
-import type { Redis } from 'ioredis'
 import type { ApiConfig } from './config.js'
 import { authentication } from './plugins/authentication.js'
 import { answerFrameworkError, errorHandling } from './plugins/error-handler.js'
@@ -29,27 +24,31 @@ import { userRoutes } from './routes/users.js'
 
 export interface ApiDependencies {
   config: ApiConfig
-  logger: Logger
-  /** The request-path connection: sessions, locks, caches, login limits. */
-  redis: Redis
-  /** A connection of its own for the cache's invalidation subscription. */
-  subscriber: Redis
-  /** BullMQ's connection (it needs maxRetriesPerRequest: null), for queueing jobs and reading schedules. */
-  jobsConnection: Redis
-  storage: Storage
-  lifecycle: Lifecycle
+  /** The connections (openRuntime): health checks, sessions, login limits. */
+  runtime: Runtime
+  /** The warehouse's services (buildWarehouseServices), which the routes use. */
+  services: WarehouseServices
+}
+
+/** What the API asks of the warehouse's services, from its configuration. */
+export function warehouseOptions(config: ApiConfig) {
+  return {
+    passwordCost: { logN: config.PASSWORD_SCRYPT_LOG_N },
+    claims: { ttlMs: config.PACKING_CLAIM_TTL_SECONDS * 1000, maxClaimsPerAgent: config.MAX_CLAIMS_PER_AGENT },
+    inProcessState: config.TMS_DEMO_IN_PROCESS_STATE,
+  }
 }
 
 /** Builds the API without listening: the entry point listens, tests inject or listen on port 0. */
-export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> {
-  const { config, redis, storage, lifecycle } = deps
+export async function buildApp({ config, runtime, services }: ApiDependencies): Promise<FastifyInstance> {
+  const { redis, storage, lifecycle, logger } = runtime
   const keyspace = new Keyspace(config.REDIS_KEY_PREFIX)
 
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: logger as FastifyBaseLogger,
     // Our own one-line request log replaces Fastify's two lines (see plugins/request-log.ts).
     logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as Logger, bindings, options),
+    childLoggerFactory: (parent, bindings, options) => lazyChildLogger(parent as Logger, bindings, options),
     // Fastify accepts a hop count at runtime, though its types list only boolean and addresses.
     trustProxy: config.TRUST_PROXY as boolean | string,
     bodyLimit: 64 * 1024,
@@ -85,31 +84,10 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
   })
 
   // The demonstration of what in-process state does to a deploy (refused in production): locks
-  // only this instance sees (its own key space: the cross-instance behaviour of an in-memory
-  // lock), the shared cache replaced by this process's memory, and sessions in memory (below).
+  // and shipment counts this instance's own (warehouseOptions), and sessions in memory (below).
   const inProcess = config.TMS_DEMO_IN_PROCESS_STATE
-  if (inProcess) deps.logger.warn("TMS_DEMO_IN_PROCESS_STATE: sessions, caches and locks are this process's own")
-  const lockPrefix = locksPrefix(inProcess ? `${config.REDIS_KEY_PREFIX}${config.INSTANCE_ID}:` : config.REDIS_KEY_PREFIX)
-  const locks = new LockService({ redis, prefix: lockPrefix, logger: deps.logger })
-  const caches = createCaches({
-    redis,
-    subscriber: deps.subscriber,
-    prefix: config.REDIS_KEY_PREFIX,
-    logger: deps.logger,
-  })
-  app.addHook('onClose', () => caches.close())
-  const accounts = new Accounts(storage, { passwordCost: { logN: config.PASSWORD_SCRYPT_LOG_N } })
-  const catalogue = new Catalogue(storage, caches.memory)
-  const requests = new ShipmentRequests(storage, catalogue)
-  const shipments = new Shipments(storage, { cache: inProcess ? caches.memory : caches.remote, locks })
-  const claims = new PackingClaims(locks, shipments, {
-    ttlMs: config.PACKING_CLAIM_TTL_SECONDS * 1000,
-    maxClaimsPerAgent: config.MAX_CLAIMS_PER_AGENT,
-  })
-  const jobsQueue = openJobsQueue(deps.jobsConnection, config.REDIS_KEY_PREFIX)
-  jobsQueue.on('error', (error) => deps.logger.warn({ err: error.message }, 'job queue error'))
-  app.addHook('onClose', () => jobsQueue.close())
-  const jobs = new JobsAdmin(jobsQueue, new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX), new JobRuns(storage))
+  if (inProcess) logger.warn("TMS_DEMO_IN_PROCESS_STATE: sessions, caches and locks are this process's own")
+  const { accounts, catalogue, requests, shipments, claims, jobs, caches, quarantine } = services
   const throttle = new LoginThrottle(redis, keyspace.child('login-failures'), {
     perAccountAndAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
     perAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
@@ -137,7 +115,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     await api.register(catalogueRoutes, { catalogue })
     await api.register(adminRoutes, { caches })
     await api.register(jobRoutes, { jobs })
-    await api.register(shopOrderRoutes, { jobs, quarantine: new QuarantinedOrders(storage) })
+    await api.register(shopOrderRoutes, { jobs, quarantine })
     issueSession = api.issueSession
   })
   // The warm-up's session (see warm-up.ts), from the context that owns sessions.

@@ -1,10 +1,7 @@
-import { jobRuns } from '@tms/jobs'
 import { addHttpShutdownSteps, Lifecycle } from '@tms/lifecycle'
 import { createLogger, flushLogger } from '@tms/logging'
-import { closeRedis, connectRedis, createRedis } from '@tms/redis'
-import { openStorage } from '@tms/storage'
-import { Accounts, Catalogue, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
-import { buildApp } from './app.js'
+import { buildWarehouseServices, openRuntime } from '@tms/runtime'
+import { buildApp, warehouseOptions } from './app.js'
 import { readApiConfig } from './config.js'
 import { warmUp } from './warm-up.js'
 
@@ -12,34 +9,16 @@ const config = readApiConfig()
 const logger = createLogger({ app: 'api', version: config.APP_VERSION, instanceId: config.INSTANCE_ID, level: config.LOG_LEVEL })
 const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, flushLogs: () => flushLogger(logger) })
 lifecycle.installSignalHandlers()
-
-const redis = createRedis(config.REDIS_URL, { connectionName: `api:${config.INSTANCE_ID}`, logger })
-const subscriber = createRedis(config.REDIS_URL, { connectionName: `api:${config.INSTANCE_ID}:bus`, role: 'subscriber', logger })
-const jobsConnection = createRedis(config.REDIS_URL, {
-  connectionName: `api:${config.INSTANCE_ID}:jobs`,
-  role: 'blocking',
-  logger,
-})
-const storage = openStorage(config.DATABASE_URL, {
-  applicationName: `tms-api ${config.INSTANCE_ID}`,
-  onError: (error) => logger.warn({ err: error.message }, 'database connection lost'),
-})
-lifecycle.addShutdownStep({
-  name: 'redis',
-  run: async () => void (await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(jobsConnection)])),
-})
-lifecycle.addShutdownStep({ name: 'database', run: () => storage.close() })
+const runtime = openRuntime({ app: 'api', config, logger, lifecycle })
 
 try {
-  await connectRedis(redis, 30_000)
-  await storage.migrate([...WAREHOUSE_COLLECTIONS, jobRuns])
-  await Catalogue.seed(storage)
+  await runtime.prepare()
+  const services = buildWarehouseServices(runtime, warehouseOptions(config))
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-    const accounts = new Accounts(storage, { passwordCost: { logN: config.PASSWORD_SCRYPT_LOG_N } })
-    const outcome = await accounts.ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+    const outcome = await services.accounts.ensureFirstAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
     if (outcome === 'created') logger.info({ email: config.ADMIN_EMAIL }, 'first admin created')
   }
-  const app = await buildApp({ config, logger, redis, subscriber, jobsConnection, storage, lifecycle })
+  const app = await buildApp({ config, runtime, services })
   // HTTP steps go first: stop serving before closing what requests use.
   addHttpShutdownSteps(lifecycle, app, config.DRAIN_DELAY_MS)
   const warm = await warmUp(app, { requests: config.WARM_UP_REQUESTS })

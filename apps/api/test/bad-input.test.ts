@@ -262,13 +262,13 @@ t.test(`${cases.length} malformed requests: each a 4xx that says what is wrong, 
       },
       ...(c.body !== undefined ? { payload: raw ? (c.body as string) : JSON.stringify(c.body) } : {}),
     })
-    const body = response.json<{ statusCode: number; error: string; message: string }>()
+    const body = response.json<{ statusCode: number; code: string; error: string; message: string }>()
     t.equal(response.statusCode, c.status, `${c.name}: status ${c.status} (${body.message})`)
     t.equal(body.statusCode, c.status, `${c.name}: JSON error shape`)
     t.type(body.error, 'string')
     t.notMatch(response.body, /at .*\.(js|ts):\d+/, `${c.name}: no stack trace`)
     if (c.field) t.match(body.message, c.field, `${c.name}: the message names the problem`)
-    t.equal(ERROR_CODES[(body as { code: string }).code], c.status, `${c.name}: code ${(body as { code: string }).code}`)
+    t.equal(ERROR_CODES[body.code], c.status, `${c.name}: code ${body.code}`)
   }
   t.same(await counts(), before, 'no table gained a row')
 })

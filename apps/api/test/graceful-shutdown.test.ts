@@ -98,7 +98,9 @@ t.test('a shutdown past its timeout exits 1 naming what was open', async (t) => 
   const exit = await slow.child.exited
   t.equal(exit.code, 1, 'exit 1 past SHUTDOWN_TIMEOUT_MS')
   const line = slow.child.logs.find((l) => l.phase === 'timeout')
-  t.match(line, { stillOpen: ['drain (0 requests in flight)', 'http server (0 requests in flight)', 'redis', 'database'] })
+  t.match(line, {
+    stillOpen: ['drain (0 requests in flight)', 'http server (0 requests in flight)', 'services', 'redis', 'database'],
+  })
 })
 
 t.test('a second signal exits at once, without waiting for the drain or the timeout', async (t) => {

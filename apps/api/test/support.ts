@@ -1,16 +1,16 @@
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '@tms/config'
-import { jobRuns } from '@tms/jobs'
 import { addHttpShutdownSteps, Lifecycle } from '@tms/lifecycle'
 import { createLogger } from '@tms/logging'
-import { closeRedis, connectRedis, createRedis, Keyspace } from '@tms/redis'
-import { openStorage, type Storage } from '@tms/storage'
+import { Keyspace } from '@tms/redis'
+import { buildWarehouseServices, openRuntime } from '@tms/runtime'
+import type { Storage } from '@tms/storage'
 import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'
-import { Accounts, Catalogue, type Role, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
+import type { Role } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Test } from 'tap'
-import { buildApp } from '../src/app.js'
+import { buildApp, warehouseOptions } from '../src/app.js'
 import { apiEnv } from '../src/config.js'
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
@@ -46,35 +46,33 @@ export interface TestApi {
   lifecycle: Lifecycle
 }
 
-/** The real app in this process, on the real Redis and PostgreSQL, for `inject()` tests. */
+/**
+ * The real app in this process, on the real Redis and PostgreSQL, for `inject()` tests: built
+ * by the same functions as production (openRuntime, buildWarehouseServices, buildApp), and
+ * shut down by the same steps when the test ends.
+ */
 export async function buildTestApi(t: Test, env?: Record<string, string>): Promise<TestApi> {
   const fullEnv = env ?? (await isolatedEnv(t))
   const config = loadConfig(apiEnv, fullEnv)
   const logger = createLogger({ app: 'api-test', version: config.APP_VERSION, instanceId: 'test', level: config.LOG_LEVEL })
-  const redis = createRedis(config.REDIS_URL, { connectionName: 'api-test', logger })
-  const subscriber = createRedis(config.REDIS_URL, { connectionName: 'api-test-bus', role: 'subscriber', logger })
-  const jobsConnection = createRedis(config.REDIS_URL, { connectionName: 'api-test-jobs', role: 'blocking', logger })
-  await connectRedis(redis)
-  const storage = openStorage(config.DATABASE_URL)
-  await storage.migrate([...WAREHOUSE_COLLECTIONS, jobRuns])
-  await Catalogue.seed(storage)
-  await new Accounts(storage, { passwordCost: { logN: config.PASSWORD_SCRYPT_LOG_N } }).ensureFirstAdmin(
-    ADMIN.email,
-    ADMIN.password,
-  )
   const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: 10_000 })
-  const app = await buildApp({ config, logger, redis, subscriber, jobsConnection, storage, lifecycle })
+  const runtime = openRuntime({ app: 'api-test', config, logger, lifecycle })
+  t.teardown(() => lifecycle.shutdown('test ended'))
+  await runtime.prepare({ connectTimeoutMs: 10_000 })
+  const services = buildWarehouseServices(runtime, warehouseOptions(config))
+  await services.accounts.ensureFirstAdmin(ADMIN.email, ADMIN.password)
+  const app = await buildApp({ config, runtime, services })
   addHttpShutdownSteps(lifecycle, app, 0)
   await app.ready()
   lifecycle.markReady()
-  t.teardown(async () => {
-    await app.close()
-    await closeRedis(redis)
-    await closeRedis(subscriber)
-    await closeRedis(jobsConnection)
-    await storage.close()
-  })
-  return { app, redis, storage, keyspace: new Keyspace(config.REDIS_KEY_PREFIX), env: fullEnv, lifecycle }
+  return {
+    app,
+    redis: runtime.redis,
+    storage: runtime.storage,
+    keyspace: new Keyspace(config.REDIS_KEY_PREFIX),
+    env: fullEnv,
+    lifecycle,
+  }
 }
 
 /** Logs in through the API and returns the session cookie (`tms.sid=...`). */

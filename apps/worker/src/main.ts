@@ -1,11 +1,8 @@
-import { createCaches } from '@tms/cache'
-import { Broadcast, JobRuns, JobsAdmin, jobRuns, NOTIFY_SHOP_JOB, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
+import { Broadcast, NOTIFY_SHOP_JOB } from '@tms/jobs'
 import { Lifecycle } from '@tms/lifecycle'
-import { LockService, locksPrefix } from '@tms/locks'
 import { createLogger, flushLogger } from '@tms/logging'
-import { closeRedis, connectRedis, createRedis, Keyspace } from '@tms/redis'
-import { openStorage } from '@tms/storage'
-import { Catalogue, QuarantinedOrders, ShipmentRequests, Shipments, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
+import { Keyspace } from '@tms/redis'
+import { buildWarehouseServices, openRuntime } from '@tms/runtime'
 import { readWorkerConfig } from './config.js'
 import { createShipments } from './handlers/create-shipments.js'
 import { housekeeping } from './handlers/housekeeping.js'
@@ -28,34 +25,14 @@ const lifecycle = new Lifecycle({
 lifecycle.installSignalHandlers()
 
 const keys = new Keyspace(config.REDIS_KEY_PREFIX)
-const redis = createRedis(config.REDIS_URL, { connectionName: `worker:${instance}`, logger })
-const subscriber = createRedis(config.REDIS_URL, { connectionName: `worker:${instance}:bus`, role: 'subscriber', logger })
-const bullConnection = createRedis(config.REDIS_URL, { connectionName: `worker:${instance}:bull`, role: 'blocking', logger })
-const storage = openStorage(config.DATABASE_URL, {
-  applicationName: `tms-worker ${instance}`,
-  onError: (error) => logger.warn({ err: error.message }, 'database connection lost'),
-})
-lifecycle.addShutdownStep({
-  name: 'redis',
-  run: async () => void (await Promise.all([closeRedis(redis), closeRedis(subscriber), closeRedis(bullConnection)])),
-})
-lifecycle.addShutdownStep({ name: 'database', run: () => storage.close() })
+const runtime = openRuntime({ app: 'worker', config, logger, lifecycle })
 
 try {
-  await connectRedis(redis, 30_000)
-  await storage.migrate([...WAREHOUSE_COLLECTIONS, jobRuns])
-  await Catalogue.seed(storage)
-
-  const locks = new LockService({ redis, prefix: locksPrefix(config.REDIS_KEY_PREFIX), logger })
-  const caches = createCaches({ redis, subscriber, prefix: config.REDIS_KEY_PREFIX, logger })
-  const catalogue = new Catalogue(storage, caches.memory)
-  const requests = new ShipmentRequests(storage, catalogue)
-  const shipments = new Shipments(storage, { cache: caches.remote, locks })
-  const runs = new JobRuns(storage)
-  const registry = new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX)
+  await runtime.prepare()
+  const { redis, subscriber, blocking, storage } = runtime
+  const services = buildWarehouseServices(runtime)
+  const { locks, caches, requests, shipments, runs, registry, jobs, quarantine, jobsQueue: queue } = services
   const table = scheduleTable(config)
-  const queue = openJobsQueue(bullConnection, config.REDIS_KEY_PREFIX)
-  queue.on('error', (error) => logger.warn({ err: error.message }, 'job queue error'))
 
   const report = await registry.sync({
     queue,
@@ -76,14 +53,14 @@ try {
 
   const shop = new ShopClient(config.SHOP_API_URL, config.SHOP_TIMEOUT_MS)
   const runner = new JobRunner({
-    connection: bullConnection,
+    connection: blocking,
     redisKeyPrefix: config.REDIS_KEY_PREFIX,
     table,
     handlers: {
       'sync-orders': syncOrders({
         shop,
         requests,
-        quarantine: new QuarantinedOrders(storage),
+        quarantine,
         cache: caches.remote,
         redis,
         cursorKey: keys.key('sync-orders', 'cursor'),
@@ -94,7 +71,7 @@ try {
         locks,
         shipments,
         runs,
-        jobs: new JobsAdmin(queue, registry, runs),
+        jobs,
         retentionDays: config.RUN_HISTORY_DAYS,
         staleRunMs: Math.max(...table.map((s) => s.maxRunTimeMs)) + 60_000,
         notificationGraceMs: config.SHOP_NOTIFICATION_GRACE_MS,
@@ -131,7 +108,6 @@ try {
     'first',
   )
   lifecycle.addShutdownStep({ name: 'health server', run: () => health.close() })
-  lifecycle.addShutdownStep({ name: 'queue', run: () => queue.close() }, 'first')
   runner.start()
   const address = await health.listen({ host: config.HOST, port: config.WORKER_HEALTH_PORT })
   lifecycle.markReady()

@@ -1,0 +1,74 @@
+import { type Caches, createCaches } from '@tms/cache'
+import { JobRuns, JobsAdmin, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
+import { LockService, locksPrefix } from '@tms/locks'
+import {
+  Accounts,
+  Catalogue,
+  PackingClaims,
+  type PasswordCost,
+  QuarantinedOrders,
+  ShipmentRequests,
+  Shipments,
+} from '@tms/warehouse'
+import type { Queue } from 'bullmq'
+import type { Runtime } from './runtime.js'
+
+export interface WarehouseServicesOptions {
+  passwordCost?: PasswordCost
+  claims?: { ttlMs: number; maxClaimsPerAgent: number }
+  /**
+   * The rehearsal's demonstration of what in-process state does to a deploy (refused in
+   * production): locks only this instance sees, and shipment counts cached in its own memory.
+   */
+  inProcessState?: boolean
+}
+
+/** The warehouse's services, built the same way by the API, the workers and the tests. */
+export interface WarehouseServices {
+  locks: LockService
+  caches: Caches
+  accounts: Accounts
+  catalogue: Catalogue
+  requests: ShipmentRequests
+  shipments: Shipments
+  claims: PackingClaims
+  quarantine: QuarantinedOrders
+  runs: JobRuns
+  registry: ScheduleRegistry
+  jobsQueue: Queue
+  jobs: JobsAdmin
+}
+
+/** Builds them on the runtime's connections; closes what they hold before the connections close. */
+export function buildWarehouseServices(runtime: Runtime, options: WarehouseServicesOptions = {}): WarehouseServices {
+  const { config, logger, redis, subscriber, blocking, storage, lifecycle } = runtime
+  const lockPrefix = locksPrefix(
+    options.inProcessState ? `${config.REDIS_KEY_PREFIX}${config.INSTANCE_ID}:` : config.REDIS_KEY_PREFIX,
+  )
+  const locks = new LockService({ redis, prefix: lockPrefix, logger })
+  const caches = createCaches({ redis, subscriber, prefix: config.REDIS_KEY_PREFIX, logger })
+  const catalogue = new Catalogue(storage, caches.memory)
+  const shipments = new Shipments(storage, { cache: options.inProcessState ? caches.memory : caches.remote, locks })
+  const runs = new JobRuns(storage)
+  const registry = new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX)
+  const jobsQueue = openJobsQueue(blocking, config.REDIS_KEY_PREFIX)
+  jobsQueue.on('error', (error) => logger.warn({ err: error.message }, 'job queue error'))
+  lifecycle.addShutdownStep(
+    { name: 'services', run: async () => void (await Promise.all([caches.close(), jobsQueue.close()])) },
+    'first',
+  )
+  return {
+    locks,
+    caches,
+    accounts: new Accounts(storage, options.passwordCost ? { passwordCost: options.passwordCost } : {}),
+    catalogue,
+    requests: new ShipmentRequests(storage, catalogue),
+    shipments,
+    claims: new PackingClaims(locks, shipments, options.claims ?? { ttlMs: 120_000, maxClaimsPerAgent: 3 }),
+    quarantine: new QuarantinedOrders(storage),
+    runs,
+    registry,
+    jobsQueue,
+    jobs: new JobsAdmin(jobsQueue, registry, runs),
+  }
+}
