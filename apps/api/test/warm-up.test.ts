@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import t from 'tap'
 import { warmUp } from '../src/warm-up.js'
-import { buildTestApi, isolatedEnv, startApiProcess } from './support.js'
+import { buildTestApi } from './support.js'
 
 t.test(
   'the warm-up runs the authenticated paths, answered as a warehouse client would be, and leaves nothing behind',
@@ -34,25 +34,6 @@ t.test(
     t.same(await warmUp(app, { requests: 0 }), { requests: 0, durationMs: 0, statuses: {} }, '0 turns it off')
   },
 )
-
-t.test('a real instance warms up before it listens, so it reports ready warm', async (t) => {
-  const api = await startApiProcess(t, await isolatedEnv(t, { WARM_UP_REQUESTS: '50' }))
-  const lines = api.child.logs
-  const warmed = lines.findIndex((l) => l.msg === 'warmed up')
-  const listening = lines.findIndex((l) => l.msg === 'listening')
-  t.ok(warmed >= 0 && warmed < listening, 'warmed up, then listening')
-  t.notOk(
-    lines.slice(0, listening).some((l) => l.msg === 'request'),
-    'its own requests are not in the log at info, only the one line',
-  )
-  const line = lines[warmed]!
-  t.equal(line.requests, 50)
-  const codes = Object.keys(line.statuses as object).map(Number)
-  t.notOk(
-    codes.some((code) => code === 401 || code === 403 || code >= 500),
-    `no 401, 403 or 5xx: ${JSON.stringify(line.statuses)}`,
-  )
-})
 
 /** Session and lock keys (claims and their index), not the fencing counter that only grows. */
 async function stateKeysOf(redis: Redis, prefix: string): Promise<string[]> {

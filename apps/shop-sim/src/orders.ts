@@ -1,5 +1,5 @@
 /** The shop's orders, the same for the same seed: tests and rehearsals can predict them. */
-import { seededRandom } from '@tms/testing/seeded-random'
+import { seededRandom } from '@tms/sandbox/seeded-random'
 
 export interface ShopOrder {
   seq: number

@@ -1,16 +1,13 @@
 export { generousBound } from './bounds.js'
 export { ChildService, type ChildServiceOptions, type Exit, type LogLine, startChildService } from './child-service.js'
 export { freePort } from './free-port.js'
+export { deleteKeys, dropSchema, seededRandom, uniqueName } from '@tms/sandbox'
 export {
-  deleteKeys,
-  dropSchema,
   ensureTestDatabase,
   isolatedDatabaseUrl,
   isolatedRedisPrefix,
   sqlClient,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
-  uniqueName,
 } from './isolation.js'
-export { seededRandom } from './seeded-random.js'
 export { startTcpProxy, TcpProxy } from './tcp-proxy.js'

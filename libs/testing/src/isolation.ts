@@ -1,15 +1,9 @@
-import { randomBytes } from 'node:crypto'
-import { Redis } from 'ioredis'
+import { deleteKeys, dropSchema, uniqueName } from '@tms/sandbox'
 import pg from 'pg'
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 /** Tests share one database and each takes its own schema in it. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tms_test'
-
-/** Something like `t_m3k9x2_a1b2c3`: lower case, safe as a schema name and inside Redis keys. */
-export function uniqueName(prefix = 't'): string {
-  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
-}
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -40,18 +34,6 @@ async function ensureDatabase(base: string): Promise<void> {
   }
 }
 
-export async function dropSchema(base: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: base })
-  try {
-    await client.connect()
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-  } catch {
-    // The database may not exist if the test never got that far.
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
-
 /** A raw SQL client on a test's schema, for checking what was (not) written. */
 export async function sqlClient(t: Teardown, url: string): Promise<pg.Client> {
   const parsed = new URL(url)
@@ -69,23 +51,6 @@ export function isolatedRedisPrefix(t: Teardown, url = TEST_REDIS_URL): string {
   const prefix = `test:${uniqueName('r')}:`
   t.teardown(() => deleteKeys(url, `${prefix}*`))
   return prefix
-}
-
-export async function deleteKeys(url: string, pattern: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
-  try {
-    await redis.connect()
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-      cursor = next
-      if (keys.length > 0) await redis.unlink(...keys)
-    } while (cursor !== '0')
-  } catch {
-    // Redis may be the thing a test stopped; nothing to clean then.
-  } finally {
-    redis.disconnect()
-  }
 }
 
 /** Prepares the shared test database once; isolatedDatabaseUrl schemas live in it. */

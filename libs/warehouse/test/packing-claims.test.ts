@@ -67,7 +67,7 @@ t.test('a claim never succeeds on a shipment another agent packed meanwhile', as
     (error: unknown) => error,
   )
   t.type(outcome, WarehouseError, 'a conflict, not a claim')
-  t.equal((outcome as WarehouseError).code, 'WRONG_STATUS')
+  t.equal((outcome as WarehouseError).code, 'CLAIMED_BY_ANOTHER', "refused: Ada's claim still held when Bob tries")
   t.not((await locks.getObjectLock(SHIPMENT_CLAIM, shipment!.id))?.holder, bob.id, 'Bob holds no claim on it')
 })
 

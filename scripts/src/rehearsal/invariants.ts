@@ -56,50 +56,53 @@ interface ShipmentView {
   shopNotifiedAt: string | null
 }
 
-/** After the load: what must hold for a deploy to count as one nobody noticed. */
-export async function checkInvariants(input: InvariantInput): Promise<Invariant[]> {
-  const { client, adminCookie, records, ledger, log } = input
-  const get = (path: string, cookie = adminCookie) => client.send({ method: 'GET', path, cookie })
-  const invariants: Invariant[] = []
+/** What every check reads: the run's input, an admin's GET, and every shipment the load wrote. */
+export interface CheckContext extends InvariantInput {
+  get: (path: string, cookie?: string) => Promise<Reply>
+  /** GET /shipments/:id of every shipment the load packed or shipped, read once after the load. */
+  shipments: Map<string, Reply>
+}
 
+/** One invariant; null when it is not judged in this run. */
+export type Check = (context: CheckContext) => Promise<Invariant | null> | Invariant | null
+
+const viewOf = (context: CheckContext, id: string) => context.shipments.get(id)?.body as ShipmentView | undefined
+
+export const everyRequestAnswered: Check = ({ records }) => {
   const failed = records.filter((r) => r.outcome === 'failed')
   const expected = records.filter((r) => r.outcome === 'expected').length
-  invariants.push({
+  return {
     id: 'answered',
     name: 'every request answered',
     held: records.length > 0 && failed.length === 0,
     violations: failed.length,
     measured: `${n(records.length - failed.length - expected)} 2xx + ${n(expected)} expected business answers of ${n(records.length)}; ${n(failed.length)} failed`,
     details: first(failed.map((r) => `+${(r.sentAt / 1000).toFixed(1)}s ${r.route} -> ${r.note ?? r.status}`)),
-  })
+  }
+}
 
+const noSessionLost: Check = async ({ sessions, records, ledger, get, log }) => {
   log('checking sessions')
   const alive = await Promise.all(
-    input.sessions.map(async (s) => (s.cookie ? (await get('/auth/me', s.cookie)).status === 200 : false)),
+    sessions.map(async (s) => (s.cookie ? (await get('/auth/me', s.cookie)).status === 200 : false)),
   )
   const authenticated = records.filter((r) => r.authenticated).length
   const losses = ledger.sessionLosses
-  invariants.push({
+  return {
     id: 'sessions',
     name: 'no logged-in user lost their session',
     held: losses.length === 0 && alive.every(Boolean),
     violations: losses.length + alive.filter((a) => !a).length,
     measured: `${n(losses.length)} 401s on ${n(authenticated)} requests with a session; ${alive.filter(Boolean).length}/${alive.length} sessions alive afterwards`,
     details: first(losses.map((l) => `+${(l.at / 1000).toFixed(1)}s ${l.email} ${l.route} (${l.instance ?? 'no instance'})`)),
-  })
+  }
+}
 
-  log('reading back every acknowledged write')
-  const shipmentIds = [...new Set([...ledger.packs.keys(), ...ledger.shipped.keys()])]
-  const shipments = new Map<string, Reply>()
-  await inBatches(shipmentIds, 16, async (id) => {
-    shipments.set(id, await get(`/shipments/${id}`))
-  })
+export const noShipmentPackedTwice: Check = (context) => {
+  const { ledger } = context
   const twice = [...ledger.packs].filter(([, agents]) => agents.length > 1)
-  const wrongPacker = [...ledger.packs].filter(([id, agents]) => {
-    const view = shipments.get(id)?.body as ShipmentView | undefined
-    return view?.packedBy !== agents[0]
-  })
-  invariants.push({
+  const wrongPacker = [...ledger.packs].filter(([id, agents]) => viewOf(context, id)?.packedBy !== agents[0])
+  return {
     id: 'packs',
     name: 'no shipment packed twice',
     held: twice.length === 0 && ledger.doubleClaims.length === 0 && wrongPacker.length === 0,
@@ -108,13 +111,13 @@ export async function checkInvariants(input: InvariantInput): Promise<Invariant[
     details: first([
       ...twice.map(([id, agents]) => `${id} packed by ${agents.join(', ')}`),
       ...ledger.doubleClaims.map((c) => `${c.shipmentId} claimed by ${c.holders.join(' and ')}`),
-      ...wrongPacker.map(
-        ([id, agents]) =>
-          `${id}: we packed as ${agents[0]}, stored ${(shipments.get(id)?.body as ShipmentView | undefined)?.packedBy}`,
-      ),
+      ...wrongPacker.map(([id, agents]) => `${id}: we packed as ${agents[0]}, stored ${viewOf(context, id)?.packedBy}`),
     ]),
-  })
+  }
+}
 
+const everyWriteReadable: Check = async (context) => {
+  const { ledger, get } = context
   const lost: string[] = []
   const requests = [...ledger.createdRequests]
   await inBatches(requests, 16, async ([id, orderId]) => {
@@ -124,26 +127,30 @@ export async function checkInvariants(input: InvariantInput): Promise<Invariant[
     }
   })
   for (const [id, agents] of ledger.packs) {
-    const view = shipments.get(id)?.body as ShipmentView | undefined
+    const view = viewOf(context, id)
     if (!view || !['PACKED', 'SHIPPED'].includes(view.status)) lost.push(`pack of ${id} by ${agents[0]}: now ${view?.status}`)
   }
   for (const [id, trackingNumber] of ledger.shipped) {
-    const view = shipments.get(id)?.body as ShipmentView | undefined
+    const view = viewOf(context, id)
     if (view?.status !== 'SHIPPED' || view.trackingNumber !== trackingNumber) {
       lost.push(`shipping ${id} as ${trackingNumber}: now ${view?.status} ${view?.trackingNumber}`)
     }
   }
-  invariants.push({
+  return {
     id: 'writes',
     name: 'every acknowledged write is readable',
     held: lost.length === 0,
     violations: lost.length,
     measured: `${n(requests.length)} shipment requests, ${n(ledger.packs.size)} packs, ${n(ledger.shipped.size)} shipments shipped read back; ${n(lost.length)} missing`,
     details: first(lost),
-  })
+  }
+}
 
+/** The shop is told by a worker after the fact: waits up to 30 s for the last ones. */
+const everyShippedOrderNotified: Check = async (context) => {
+  const { ledger, get, log } = context
   log('waiting for the shop to hear of every shipped order')
-  let unheard = [...ledger.shipped.keys()].filter((id) => !(shipments.get(id)?.body as ShipmentView | undefined)?.shopNotifiedAt)
+  let unheard = [...ledger.shipped.keys()].filter((id) => !viewOf(context, id)?.shopNotifiedAt)
   for (let round = 0; round < 30 && unheard.length > 0; round++) {
     await sleep(1000)
     const still: string[] = []
@@ -153,50 +160,79 @@ export async function checkInvariants(input: InvariantInput): Promise<Invariant[
     })
     unheard = still
   }
-  invariants.push({
+  return {
     id: 'shop',
     name: 'every shipped order reached the shop',
     held: unheard.length === 0,
     violations: unheard.length,
     measured: `${n(ledger.shipped.size - unheard.length)} of ${n(ledger.shipped.size)} shipped orders notified (notify-shop jobs)`,
     details: first(unheard.map((id) => `${id} not notified 30 s after the load`)),
-  })
+  }
+}
 
-  invariants.push(await checkJobTicks(input, get))
-
-  const late = input.deploys.filter((d) => d.error || d.to === null || d.to > input.loadEndedAt)
-  invariants.push({
+export const everyDeployFinished: Check = ({ deploys, loadStartedAt, loadEndedAt, loadPlannedMs }) => {
+  const late = deploys.filter((d) => d.error || d.to === null || d.to > loadEndedAt)
+  const seconds = (at: number) => `${((at - loadStartedAt) / 1000).toFixed(1)}s`
+  const extended =
+    loadEndedAt - loadStartedAt > loadPlannedMs
+      ? `; the load ran ${((loadEndedAt - loadStartedAt) / 1000).toFixed(1)} s, past the planned ${loadPlannedMs / 1000} s, until the deploys were done`
+      : ''
+  return {
     id: 'deploys',
     name: 'every deploy finished while the load ran',
-    held: input.deploys.length > 0 && late.length === 0,
-    violations: late.length + (input.deploys.length === 0 ? 1 : 0),
-    measured: input.deploys
-      .map(
-        (d) =>
-          `${d.app} ${((d.from - input.loadStartedAt) / 1000).toFixed(1)}s -> ${d.to ? `${((d.to - input.loadStartedAt) / 1000).toFixed(1)}s` : 'unfinished'}`,
-      )
-      .join('; ')
-      .concat(
-        input.loadEndedAt - input.loadStartedAt > input.loadPlannedMs
-          ? `; the load ran ${((input.loadEndedAt - input.loadStartedAt) / 1000).toFixed(1)} s, past the planned ${input.loadPlannedMs / 1000} s, until the deploys were done`
-          : '',
-      ),
+    held: deploys.length > 0 && late.length === 0,
+    violations: late.length + (deploys.length === 0 ? 1 : 0),
+    measured: deploys.map((d) => `${d.app} ${seconds(d.from)} -> ${d.to ? seconds(d.to) : 'unfinished'}`).join('; ') + extended,
     details: late.map(
       (d) => `${d.app}: ${d.error ?? 'still deploying at twice --duration, when the load stopped: raise --duration'}`,
     ),
-  })
+  }
+}
 
-  // The figures are in the report either way (report.txt's "Latency p99" lines).
-  if (input.maxLatencyRatio === null) return invariants
-  const { steady, deploy, ratio, warmUpMs, setAside } = input.latency
-  const held = deploy.requests > 0 && ratio <= input.maxLatencyRatio
-  invariants.push({
+/** Judged only with a bar (--max-latency-ratio); the figures are in the report either way. */
+export const latencyWithinBar: Check = ({ latency, maxLatencyRatio }) => {
+  if (maxLatencyRatio === null) return null
+  const { steady, deploy, ratio, warmUpMs, setAside } = latency
+  const held = deploy.requests > 0 && ratio <= maxLatencyRatio
+  const aside = setAside.requests
+    ? `; set aside, caught by ${setAside.stalls} database commit stalls (longest ${setAside.longestStallMs.toFixed(0)} ms): ${n(setAside.steady)} steady, ${n(setAside.deploy)} during deploys`
+    : ''
+  return {
     id: 'latency',
-    name: `p99 latency during the deploy at most ${input.maxLatencyRatio}x steady state`,
+    name: `p99 latency during the deploy at most ${maxLatencyRatio}x steady state`,
     held,
     violations: held ? 0 : 1,
-    measured: `steady p99 ${steady.p99.toFixed(1)} ms (${n(steady.requests)} requests outside deploys, after a ${warmUpMs / 1000} s warm-up), during deploys ${deploy.p99.toFixed(1)} ms (${n(deploy.requests)} requests): ${ratio.toFixed(2)}x${setAside.requests ? `; set aside, caught by ${setAside.stalls} database commit stalls (longest ${setAside.longestStallMs.toFixed(0)} ms): ${n(setAside.steady)} steady, ${n(setAside.deploy)} during deploys` : ''}`,
+    measured: `steady p99 ${steady.p99.toFixed(1)} ms (${n(steady.requests)} requests outside deploys, after a ${warmUpMs / 1000} s warm-up), during deploys ${deploy.p99.toFixed(1)} ms (${n(deploy.requests)} requests): ${ratio.toFixed(2)}x${aside}`,
+  }
+}
+
+/** In the order the report lists them. */
+const CHECKS: Check[] = [
+  everyRequestAnswered,
+  noSessionLost,
+  noShipmentPackedTwice,
+  everyWriteReadable,
+  everyShippedOrderNotified,
+  (context) => everyTickOnce(context, context.get),
+  everyDeployFinished,
+  latencyWithinBar,
+]
+
+/** After the load: what must hold for a deploy to count as one nobody noticed, one check each. */
+export async function checkInvariants(input: InvariantInput): Promise<Invariant[]> {
+  const { client, adminCookie, ledger, log } = input
+  const get = (path: string, cookie = adminCookie) => client.send({ method: 'GET', path, cookie })
+  log('reading back every acknowledged write')
+  const shipments = new Map<string, Reply>()
+  await inBatches([...new Set([...ledger.packs.keys(), ...ledger.shipped.keys()])], 16, async (id) => {
+    shipments.set(id, await get(`/shipments/${id}`))
   })
+  const context: CheckContext = { ...input, get, shipments }
+  const invariants: Invariant[] = []
+  for (const check of CHECKS) {
+    const invariant = await check(context)
+    if (invariant) invariants.push(invariant)
+  }
   return invariants
 }
 
@@ -204,7 +240,7 @@ export async function checkInvariants(input: InvariantInput): Promise<Invariant[
  * Every schedule's ticks while the load ran: each exactly once, none missing. The intervals
  * come from the API (GET /admin/jobs), so this works against any environment.
  */
-async function checkJobTicks(input: InvariantInput, get: (path: string) => Promise<Reply>): Promise<Invariant> {
+async function everyTickOnce(input: InvariantInput, get: (path: string) => Promise<Reply>): Promise<Invariant> {
   const jobs = await get('/admin/jobs')
   const schedules = ((jobs.body as { items?: Array<{ id: string; every: number | null }> })?.items ?? []).filter(
     (s) => s.every !== null,

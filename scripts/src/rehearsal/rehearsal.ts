@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_DEFAULTS } from '@tms/config'
-import { deleteKeys, dropSchema, seededRandom, uniqueName } from '@tms/testing'
+import { deleteKeys, dropSchema, seededRandom, uniqueName } from '@tms/sandbox'
 import { type DeployStrategy, REPO_ROOT, readClusterDefinition, type StopOrder } from '../cluster/cluster-definition.js'
 import { formatEvent } from '../cluster/format.js'
 import { LoadBalancer } from '../cluster/load-balancer.js'
@@ -12,8 +12,8 @@ import { buildRelease, currentRelease, gitDescribe, type Release } from '../clus
 import { ensurePostgres, ensureRedis } from '../services.js'
 import { CommitProbe } from './commit-probe.js'
 import { HttpClient } from './http-client.js'
-import { checkInvariants, type DeployWindow } from './invariants.js'
-import { latencyDuringDeploys, percentile, perSecond, summarize } from './load-summary.js'
+import { checkInvariants, type DeployWindow, type Invariant } from './invariants.js'
+import { type LatencyComparison, latencyDuringDeploys, percentile, perSecond, summarize } from './load-summary.js'
 import { runOpenModel } from './open-model.js'
 import type { Marker, Report } from './report.js'
 import type { RequestRecord } from './request-record.js'
@@ -176,6 +176,53 @@ function targetEnvironment(options: RehearsalOptions): Environment {
   }
 }
 
+/**
+ * The deploys, each at its share of --duration into the load: their windows as they happen,
+ * when they are all done, and how long after the load's start that was.
+ */
+function scheduleDeploys(environment: Environment, options: RehearsalOptions, startedAt: number) {
+  const windows: DeployWindow[] = []
+  let endedMs: number | undefined
+  const done = Promise.all(
+    environment.apps.map(async (app) => {
+      await sleep((app === 'api' ? API_DEPLOY_AT : WORKER_DEPLOY_AT) * options.durationMs)
+      const window: DeployWindow = { app, from: Date.now(), to: null }
+      windows.push(window)
+      options.log(`deploying ${app} (${options.strategy}${app === 'api' ? `, ${options.stopOrder}` : ''})`)
+      try {
+        await environment.deploy(app)
+        window.to = Date.now()
+      } catch (error) {
+        window.error = (error as Error).message
+        options.log(`the ${app} deploy failed: ${window.error}`)
+      }
+    }),
+  ).then(() => {
+    endedMs = Date.now() - startedAt
+  })
+  return { windows, done, endedMs: () => endedMs }
+}
+
+/** The load's progress line, each second: sent, failed, in flight, p99 and answering versions since the last. */
+function progressLine(mix: WarehouseMix, log: (line: string) => void) {
+  let reported = 0
+  return (elapsed: number, sent: number, inFlight: number) => {
+    const recent = mix.records.slice(reported)
+    reported = mix.records.length
+    const failed = mix.records.filter((r) => r.outcome === 'failed').length
+    const p99 = percentile(
+      recent.map((r) => r.latencyMs).sort((a, b) => a - b),
+      99,
+    )
+    const versions = Object.entries(summarize(recent).versions)
+      .map(([v, c]) => `${v}:${c}`)
+      .join(' ')
+    log(
+      `load +${(elapsed / 1000).toFixed(0)}s: ${sent.toLocaleString('en-US')} sent, ${failed} failed, ${inFlight} in flight, p99 ${p99.toFixed(1)} ms; answered by ${versions}`,
+    )
+  }
+}
+
 /** One rehearsal: environment up, users and work prepared, load with deploys in it, checks, report. */
 export async function rehearse(options: RehearsalOptions): Promise<{ report: Report; records: RequestRecord[] }> {
   const { log } = options
@@ -222,66 +269,30 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
 
     probe = current.probeDatabaseUrl ? new CommitProbe(current.probeDatabaseUrl) : undefined
     await probe?.ready()
-    const deploys: DeployWindow[] = []
-    const deploying: Promise<void>[] = []
     const startedAt = Date.now()
     mix.begin(startedAt)
-    for (const app of current.apps) {
-      const at = (app === 'api' ? API_DEPLOY_AT : WORKER_DEPLOY_AT) * options.durationMs
-      deploying.push(
-        sleep(at).then(async () => {
-          const window: DeployWindow = { app, from: Date.now(), to: null }
-          deploys.push(window)
-          log(`deploying ${app} (${options.strategy}${app === 'api' ? `, ${options.stopOrder}` : ''})`)
-          try {
-            await current.deploy(app)
-            window.to = Date.now()
-          } catch (error) {
-            window.error = (error as Error).message
-            log(`the ${app} deploy failed: ${window.error}`)
-          }
-        }),
-      )
-    }
-    let deploysEndedMs: number | undefined
-    void Promise.all(deploying).then(() => {
-      deploysEndedMs = Date.now() - startedAt
-    })
+    const deploys = scheduleDeploys(current, options, startedAt)
     const maxLoadMs = MAX_LOAD_FACTOR * options.durationMs
-    let reported = 0
     const load = await runOpenModel({
       rate: options.rate,
       durationMs: options.durationMs,
       until: () => {
-        if (deploysEndedMs === undefined) return maxLoadMs
-        return deploysEndedMs <= options.durationMs ? 0 : Math.min(maxLoadMs, deploysEndedMs + SETTLE_AFTER_DEPLOY_MS)
+        const endedMs = deploys.endedMs()
+        if (endedMs === undefined) return maxLoadMs
+        return endedMs <= options.durationMs ? 0 : Math.min(maxLoadMs, endedMs + SETTLE_AFTER_DEPLOY_MS)
       },
       fire: (at) => mix.fire(at),
-      onProgress: (elapsed, sent, inFlight) => {
-        const recent = mix.records.slice(reported)
-        reported = mix.records.length
-        const failed = mix.records.filter((r) => r.outcome === 'failed').length
-        const p99 = percentile(
-          recent.map((r) => r.latencyMs).sort((a, b) => a - b),
-          99,
-        )
-        const versions = Object.entries(summarize(recent).versions)
-          .map(([v, c]) => `${v}:${c}`)
-          .join(' ')
-        log(
-          `load +${(elapsed / 1000).toFixed(0)}s: ${sent.toLocaleString('en-US')} sent, ${failed} failed, ${inFlight} in flight, p99 ${p99.toFixed(1)} ms; answered by ${versions}`,
-        )
-      },
+      onProgress: progressLine(mix, log),
     })
     const endedAt = Date.now()
     const extended = load.endedMs > options.durationMs
     log(
       `load done: ${load.sent.toLocaleString('en-US')} requests${extended ? ` in ${(load.endedMs / 1000).toFixed(1)} s, extended past ${options.durationMs / 1000} s while a deploy ran` : ''}; waiting for deploys to finish`,
     )
-    await Promise.all(deploying)
+    await deploys.done
     const stalls = ((await probe?.stop()) ?? []).map((s) => ({ from: s.from - startedAt, to: s.to - startedAt }))
 
-    const windows = deploys.map((d) => ({ from: d.from - startedAt, to: (d.to ?? endedAt) - startedAt }))
+    const windows = deploys.windows.map((d) => ({ from: d.from - startedAt, to: (d.to ?? endedAt) - startedAt }))
     const latency = latencyDuringDeploys(mix.records, windows, warmUpMs(options.durationMs), stalls)
     const invariants = await checkInvariants({
       client,
@@ -292,52 +303,78 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       loadStartedAt: startedAt,
       loadEndedAt: startedAt + load.endedMs,
       loadPlannedMs: options.durationMs,
-      deploys,
+      deploys: deploys.windows,
       latency,
       maxLatencyRatio: options.maxLatencyRatio,
       log,
     })
-    const toSeconds = (at: number) => Math.round((at - startedAt) / 100) / 10
-    const timeline: Marker[] = current.timeline.map((e) => ({
-      t: toSeconds(e.at),
-      app: e.app,
-      action: e.action,
-      ...(e.instance ? { instance: e.instance } : {}),
-      ...(e.version ? { version: e.version } : {}),
-      ...(e.detail ? { detail: e.detail } : {}),
-    }))
-    const report: Report = {
-      title: options.title,
-      settings: {
-        rate: options.rate,
-        duration: `${options.durationMs / 1000}s`,
-        ...(options.target
-          ? { target: options.target, deploy: options.deployCmd ?? 'none' }
-          : { api: options.api, workers: options.workers }),
-        strategy: options.strategy,
-        'stop order': options.stopOrder,
-        state: options.state,
-        ...(options.from ? { from: options.from } : {}),
-        seed: options.seed,
-        'max p99 ratio': options.maxLatencyRatio ?? 'not judged',
-        agents: mix.people.agents,
-        operators: mix.people.operators,
-      },
-      summary: summarize(mix.records),
+    const report = buildReport({
+      options,
+      mix,
+      startedAt,
+      load,
       latency,
       invariants,
-      passed: invariants.every((i) => i.held),
-      deploys: deploys.map((d) => ({ app: d.app, from: toSeconds(d.from), to: d.to === null ? null : toSeconds(d.to) })),
-      timeline,
-      seconds: perSecond(mix.records),
-      load: { plannedSeconds: options.durationMs / 1000, seconds: Math.round(load.endedMs) / 1000 },
-      generatorMaxLagMs: load.maxLagMs,
-      databaseStalls: stalls.map((s) => ({ from: s.from / 1000, to: s.to / 1000 })),
-    }
+      deploys: deploys.windows,
+      stalls,
+      timeline: current.timeline,
+    })
     return { report, records: mix.records }
   } finally {
     process.removeListener('SIGINT', interrupted)
     process.removeListener('SIGTERM', interrupted)
     await stop()
+  }
+}
+
+/** The report of a finished run: settings, summary, latency, invariants, timeline. */
+function buildReport(run: {
+  options: RehearsalOptions
+  mix: WarehouseMix
+  startedAt: number
+  load: { endedMs: number; maxLagMs: number }
+  latency: LatencyComparison
+  invariants: Invariant[]
+  deploys: DeployWindow[]
+  stalls: Array<{ from: number; to: number }>
+  timeline: TimelineEvent[]
+}): Report {
+  const { options, mix, startedAt, load, latency, invariants, deploys, stalls, timeline } = run
+  const toSeconds = (at: number) => Math.round((at - startedAt) / 100) / 10
+  const markers: Marker[] = timeline.map((e) => ({
+    t: toSeconds(e.at),
+    app: e.app,
+    action: e.action,
+    ...(e.instance ? { instance: e.instance } : {}),
+    ...(e.version ? { version: e.version } : {}),
+    ...(e.detail ? { detail: e.detail } : {}),
+  }))
+  return {
+    title: options.title,
+    settings: {
+      rate: options.rate,
+      duration: `${options.durationMs / 1000}s`,
+      ...(options.target
+        ? { target: options.target, deploy: options.deployCmd ?? 'none' }
+        : { api: options.api, workers: options.workers }),
+      strategy: options.strategy,
+      'stop order': options.stopOrder,
+      state: options.state,
+      ...(options.from ? { from: options.from } : {}),
+      seed: options.seed,
+      'max p99 ratio': options.maxLatencyRatio ?? 'not judged',
+      agents: mix.people.agents,
+      operators: mix.people.operators,
+    },
+    summary: summarize(mix.records),
+    latency,
+    invariants,
+    passed: invariants.every((i) => i.held),
+    deploys: deploys.map((d) => ({ app: d.app, from: toSeconds(d.from), to: d.to === null ? null : toSeconds(d.to) })),
+    timeline: markers,
+    seconds: perSecond(mix.records),
+    load: { plannedSeconds: options.durationMs / 1000, seconds: Math.round(load.endedMs) / 1000 },
+    generatorMaxLagMs: load.maxLagMs,
+    databaseStalls: stalls.map((s) => ({ from: s.from / 1000, to: s.to / 1000 })),
   }
 }

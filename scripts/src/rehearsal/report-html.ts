@@ -117,6 +117,78 @@ function lives(report: Report): Life[] {
   return [...byInstance.values()].filter((l) => l.exited === undefined || l.exited >= 0)
 }
 
+/** One lane per instance: starting, serving, draining and stopping, in its version's colour. */
+function instanceLanes(
+  report: Report,
+  axis: Axis,
+  versionColour: (version: string) => string,
+  bands: (height: number) => string,
+): string {
+  const seconds = axis.seconds
+  const all = lives(report)
+  const laneHeight = 18
+  const lanesHeight = 50 + all.length * laneHeight
+  const lanes = all
+    .map((life, i) => {
+      const top = 24 + i * laneHeight
+      const colour = versionColour(life.version)
+      const end = life.exited ?? seconds
+      const ready = life.ready ?? end
+      const draining = life.draining ?? end
+      const seg = (from: number, to: number, cls: string, what: string) =>
+        to > from
+          ? `<rect x="${axis.x(from).toFixed(1)}" y="${top}" width="${Math.max(1, axis.x(to) - axis.x(from)).toFixed(1)}" height="${laneHeight - 4}" fill="${colour}" class="${cls}"><title>${esc(`${life.instance} (${life.version}) ${what} ${from.toFixed(1)}s-${to.toFixed(1)}s`)}</title></rect>`
+          : ''
+      return `<text x="${LEFT - 6}" y="${top + 11}" class="ylabel">${esc(life.instance)}</text>
+        ${seg(life.started, Math.min(ready, draining), 'booting', 'starting')}
+        ${seg(ready, draining, 'serving', life.app === 'api' ? 'in the load balancer' : 'taking jobs')}
+        ${seg(draining, end, 'draining', 'draining and stopping')}`
+    })
+    .join('')
+  return `<svg class="chart" viewBox="0 0 ${WIDTH} ${lanesHeight}" width="${WIDTH}" height="${lanesHeight}" role="img" aria-label="instances">
+  <text x="${LEFT}" y="14" class="title">Instances: starting (light), serving (solid), draining and stopping (hatched)</text>
+  ${bands(lanesHeight + 20)}
+  ${lanes}
+  ${Array.from({ length: Math.floor(seconds / 10) + 1 }, (_, i) => `<text x="${axis.x(i * 10)}" y="${lanesHeight - 10}" class="xlabel">${i * 10}s</text>`).join('')}
+</svg>`
+}
+
+/** The p99 line per second, the steady state and the bar, and the database stalls set aside. */
+function latencyChart(report: Report, axis: Axis) {
+  const p99Max = Math.max(1, ...report.seconds.map((s) => s.p99), report.latency.steady.p99 * limitOf(report) * 1.1)
+  const line = report.seconds.map((s) => `${axis.x(s.t + 0.5).toFixed(1)},{Y:${s.p99.toFixed(2)}}`).join(' ')
+  const steady = report.latency.steady.p99
+  const limit = limitOf(report)
+  const stalls = report.databaseStalls
+    .map(
+      (stall) =>
+        `<rect x="${axis.x(stall.from).toFixed(1)}" y="20" width="${Math.max(2, axis.x(stall.to) - axis.x(stall.from)).toFixed(1)}" height="170" class="stall"><title>database commit stall ${((stall.to - stall.from) * 1000).toFixed(0)} ms at ${stall.from.toFixed(1)}s</title></rect>`,
+    )
+    .join('')
+  const latencyBody = `${stalls}<polyline points="${line}" class="p99"/>
+    <line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="{Y:${steady}}" y2="{Y:${steady}}" class="steady"><title>steady p99 ${steady.toFixed(1)} ms</title></line>
+    <line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="{Y:${steady * limit}}" y2="{Y:${steady * limit}}" class="limit"><title>${limit}x steady p99</title></line>`
+  return { p99Max, steady, limit, latencyBody }
+}
+
+const STYLE = `
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: ${WIDTH + 40}px }
+  h1 { font-size: 20px; margin: 0 0 4px } .verdict { padding: 2px 10px; border-radius: 4px; color: #fff }
+  .verdict.small { font-size: 11px; padding: 1px 6px } .PASS { background: #2e9e5b } .FAIL { background: #c62828 }
+  .settings { color: #555; margin-bottom: 12px }
+  table { border-collapse: collapse; margin: 12px 0 } td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top }
+  .chart { display: block; margin: 8px 0 0 } .title { font-weight: 600; font-size: 13px }
+  .grid { stroke: #eee } .ylabel { font-size: 11px; text-anchor: end; fill: #555 } .xlabel { font-size: 11px; text-anchor: middle; fill: #555 }
+  .axis { font-size: 11px; text-anchor: middle; fill: #555 }
+  .band { fill: #1565c0; opacity: 0.07 } .band.worker { fill: #00897b }
+  .p99 { fill: none; stroke: #c62828; stroke-width: 1.5 } .steady { stroke: #2e9e5b; stroke-dasharray: 4 3 } .limit { stroke: #c62828; stroke-dasharray: 6 4; opacity: 0.6 }
+  .stall { fill: #757575; opacity: 0.35 }
+  .booting { opacity: 0.35 } .serving { opacity: 0.95 } .draining { opacity: 0.55; stroke: #fff; stroke-dasharray: 2 2 }
+  .legend { font-size: 12px; margin: 2px 0 0 ${LEFT}px } .legend span { margin-right: 14px } .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px }
+  pre { background: #f6f6f6; padding: 10px; overflow-x: auto; font-size: 12px }
+`
+
+/** The report as one HTML page: verdicts, the charts drawn as SVG, and the text report. */
 export function renderHtml(report: Report, text: string): string {
   const seconds = Math.max(1, report.seconds.length)
   const axis: Axis = { seconds, x: (t) => LEFT + (Math.max(0, Math.min(t, seconds)) / seconds) * PLOT }
@@ -151,66 +223,12 @@ export function renderHtml(report: Report, text: string): string {
     values: report.seconds.map((s) => s.byVersion[v] ?? 0),
   }))
 
-  const p99Max = Math.max(1, ...report.seconds.map((s) => s.p99), report.latency.steady.p99 * limitOf(report) * 1.1)
-  const line = report.seconds.map((s) => `${axis.x(s.t + 0.5).toFixed(1)},{Y:${s.p99.toFixed(2)}}`).join(' ')
-  const steady = report.latency.steady.p99
-  const limit = limitOf(report)
-  const stalls = report.databaseStalls
-    .map(
-      (stall) =>
-        `<rect x="${axis.x(stall.from).toFixed(1)}" y="20" width="${Math.max(2, axis.x(stall.to) - axis.x(stall.from)).toFixed(1)}" height="170" class="stall"><title>database commit stall ${((stall.to - stall.from) * 1000).toFixed(0)} ms at ${stall.from.toFixed(1)}s</title></rect>`,
-    )
-    .join('')
-  const latencyBody = `${stalls}<polyline points="${line}" class="p99"/>
-    <line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="{Y:${steady}}" y2="{Y:${steady}}" class="steady"><title>steady p99 ${steady.toFixed(1)} ms</title></line>
-    <line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="{Y:${steady * limit}}" y2="{Y:${steady * limit}}" class="limit"><title>${limit}x steady p99</title></line>`
-
-  const all = lives(report)
-  const laneHeight = 18
-  const lanesHeight = 50 + all.length * laneHeight
-  const lanes = all
-    .map((life, i) => {
-      const top = 24 + i * laneHeight
-      const colour = versionColour(life.version)
-      const end = life.exited ?? seconds
-      const ready = life.ready ?? end
-      const draining = life.draining ?? end
-      const seg = (from: number, to: number, cls: string, what: string) =>
-        to > from
-          ? `<rect x="${axis.x(from).toFixed(1)}" y="${top}" width="${Math.max(1, axis.x(to) - axis.x(from)).toFixed(1)}" height="${laneHeight - 4}" fill="${colour}" class="${cls}"><title>${esc(`${life.instance} (${life.version}) ${what} ${from.toFixed(1)}s-${to.toFixed(1)}s`)}</title></rect>`
-          : ''
-      return `<text x="${LEFT - 6}" y="${top + 11}" class="ylabel">${esc(life.instance)}</text>
-        ${seg(life.started, Math.min(ready, draining), 'booting', 'starting')}
-        ${seg(ready, draining, 'serving', life.app === 'api' ? 'in the load balancer' : 'taking jobs')}
-        ${seg(draining, end, 'draining', 'draining and stopping')}`
-    })
-    .join('')
-  const lanesSvg = `<svg class="chart" viewBox="0 0 ${WIDTH} ${lanesHeight}" width="${WIDTH}" height="${lanesHeight}" role="img" aria-label="instances">
-  <text x="${LEFT}" y="14" class="title">Instances: starting (light), serving (solid), draining and stopping (hatched)</text>
-  ${bands(lanesHeight + 20)}
-  ${lanes}
-  ${Array.from({ length: Math.floor(seconds / 10) + 1 }, (_, i) => `<text x="${axis.x(i * 10)}" y="${lanesHeight - 10}" class="xlabel">${i * 10}s</text>`).join('')}
-</svg>`
-
+  const { p99Max, steady, limit, latencyBody } = latencyChart(report, axis)
+  const lanesSvg = instanceLanes(report, axis, versionColour, bands)
   const verdict = report.passed ? 'PASS' : 'FAIL'
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(report.title)}: ${verdict}</title>
-<style>
-  body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: ${WIDTH + 40}px }
-  h1 { font-size: 20px; margin: 0 0 4px } .verdict { padding: 2px 10px; border-radius: 4px; color: #fff }
-  .verdict.small { font-size: 11px; padding: 1px 6px } .PASS { background: #2e9e5b } .FAIL { background: #c62828 }
-  .settings { color: #555; margin-bottom: 12px }
-  table { border-collapse: collapse; margin: 12px 0 } td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top }
-  .chart { display: block; margin: 8px 0 0 } .title { font-weight: 600; font-size: 13px }
-  .grid { stroke: #eee } .ylabel { font-size: 11px; text-anchor: end; fill: #555 } .xlabel { font-size: 11px; text-anchor: middle; fill: #555 }
-  .axis { font-size: 11px; text-anchor: middle; fill: #555 }
-  .band { fill: #1565c0; opacity: 0.07 } .band.worker { fill: #00897b }
-  .p99 { fill: none; stroke: #c62828; stroke-width: 1.5 } .steady { stroke: #2e9e5b; stroke-dasharray: 4 3 } .limit { stroke: #c62828; stroke-dasharray: 6 4; opacity: 0.6 }
-  .stall { fill: #757575; opacity: 0.35 }
-  .booting { opacity: 0.35 } .serving { opacity: 0.95 } .draining { opacity: 0.55; stroke: #fff; stroke-dasharray: 2 2 }
-  .legend { font-size: 12px; margin: 2px 0 0 ${LEFT}px } .legend span { margin-right: 14px } .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px }
-  pre { background: #f6f6f6; padding: 10px; overflow-x: auto; font-size: 12px }
-</style></head>
+<style>${STYLE}</style></head>
 <body>
 <h1>${esc(report.title)} <span class="verdict ${verdict}">${verdict}</span></h1>
 <div class="settings">${Object.entries(report.settings)

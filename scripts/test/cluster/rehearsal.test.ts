@@ -31,7 +31,7 @@ t.test('a short rehearsal: both stop orders keep every invariant, and the report
   const child = spawn(
     process.execPath,
     [
-      `${REPO_ROOT}scripts/dist/rehearse.js`,
+      `${REPO_ROOT}scripts/dist/commands/rehearse.js`,
       ...['--rate', String(RATE), '--duration', `${SECONDS}s`, '--api', '2', '--workers', '2'],
       ...['--stop-order', 'both', '--max-latency-ratio', 'off', '--out', OUT],
     ],

@@ -12,11 +12,11 @@ import { PortAllocator } from '../../src/cluster/ports.js'
 import { isRunning, type RecordedProcess, readClusterState, writeClusterState } from '../../src/cluster/supervision.js'
 
 /**
- * `npm start` as a process (scripts/dist/start.js, what `npm start` runs after its build), on
+ * `npm start` as a process (scripts/dist/commands/start.js, what `npm start` runs after its build), on
  * ports, a cluster directory, a Redis prefix and a schema of the test's own. The supervisor's
  * lines go to stderr; "TMS is up at" says it serves.
  */
-const START = `${REPO_ROOT}scripts/dist/start.js`
+const START = `${REPO_ROOT}scripts/dist/commands/start.js`
 /** Generous: the bound only ends a test that would otherwise hang. */
 const UP_WITHIN_MS = 180_000
 

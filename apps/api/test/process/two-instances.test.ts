@@ -1,6 +1,6 @@
 import t from 'tap'
-import { cookieFrom, http } from './http-client.js'
-import { ADMIN, isolatedEnv, startApiProcess } from './support.js'
+import { cookieFrom, http } from '../http-client.js'
+import { ADMIN, isolatedEnv, startApiProcess } from '../support.js'
 
 t.test('two API processes share sessions; sessions survive restarting both', async (t) => {
   const env = await isolatedEnv(t)

@@ -1,7 +1,7 @@
 import { generousBound } from '@tms/testing'
 import { shipmentRequests, shipments } from '@tms/warehouse'
 import t from 'tap'
-import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from './support.js'
+import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from '../support.js'
 
 /**
  * The job: the schedule's own first tick (an interval schedule ticks once when created, as the

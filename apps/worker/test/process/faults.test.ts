@@ -4,7 +4,7 @@ import { LockService, locksPrefix } from '@tms/locks'
 import { startTcpProxy } from '@tms/testing'
 import { PackingClaims, SHIPMENT_CLAIM, Shipments, shipmentRequests } from '@tms/warehouse'
 import t from 'tap'
-import { inspector, isolatedEnv, startShop, startWorker, until } from './support.js'
+import { inspector, isolatedEnv, startShop, startWorker, until } from '../support.js'
 
 /** How long each outage lasts. */
 const OUTAGE_MS = 10_000

@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { REDIS_COMMAND_TIMEOUT_MS } from '@tms/redis'
 import { generousBound, startTcpProxy } from '@tms/testing'
 import t from 'tap'
-import { cookieFrom, http } from './http-client.js'
-import { ADMIN, isolatedEnv, startApiProcess } from './support.js'
+import { cookieFrom, http } from '../http-client.js'
+import { ADMIN, isolatedEnv, startApiProcess } from '../support.js'
 
 /**
  * Polls until `check` passes; returns how long recovery took. The bound only ends a test that

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Shipments, shipments as shipmentsCollection } from '@tms/warehouse'
 import t from 'tap'
-import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from './support.js'
+import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from '../support.js'
 
 t.test('shipped shipments are told to the shop by exactly one worker each, once', async (t) => {
   const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '20', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0' })

@@ -7,11 +7,11 @@
 import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
-import { localClusterDir } from './cluster/cluster-definition.js'
-import { formatEvent } from './cluster/format.js'
-import type { TimelineEvent } from './cluster/local-cluster.js'
-import { gitDescribe } from './cluster/release.js'
-import { isRunning, readClusterState } from './cluster/supervision.js'
+import { localClusterDir } from '../cluster/cluster-definition.js'
+import { formatEvent } from '../cluster/format.js'
+import type { TimelineEvent } from '../cluster/local-cluster.js'
+import { gitDescribe } from '../cluster/release.js'
+import { isRunning, readClusterState } from '../cluster/supervision.js'
 
 const { values } = parseArgs({
   options: {

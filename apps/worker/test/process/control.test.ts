@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Broadcast } from '@tms/jobs'
 import t from 'tap'
-import { inspector, isolatedEnv, startWorker, until } from './support.js'
+import { inspector, isolatedEnv, startWorker, until } from '../support.js'
 
 t.test('a paused schedule produces no runs; resumed it continues; run-now runs it once', async (t) => {
   const env = await isolatedEnv(t, { JOB_CREATE_SHIPMENTS_EVERY: '1s' })

@@ -1,6 +1,6 @@
 import { QuarantinedOrders, shipmentRequests } from '@tms/warehouse'
 import t from 'tap'
-import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from './support.js'
+import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from '../support.js'
 
 t.test('end to end: N shop orders become N shipment requests; a second sync creates none', async (t) => {
   const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '40', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0.25' })

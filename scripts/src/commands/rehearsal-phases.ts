@@ -7,10 +7,10 @@
  * others in the same second, by seconds since it joined the balancer.
  */
 import { readFileSync } from 'node:fs'
-import { latencyByPhase, newestInstanceRatios, PHASES } from './rehearsal/deploy-phases.js'
-import { median } from './rehearsal/load-summary.js'
-import type { Report } from './rehearsal/report.js'
-import type { RequestRecord } from './rehearsal/request-record.js'
+import { latencyByPhase, newestInstanceRatios, PHASES } from '../rehearsal/deploy-phases.js'
+import { median } from '../rehearsal/load-summary.js'
+import type { Report } from '../rehearsal/report.js'
+import type { RequestRecord } from '../rehearsal/request-record.js'
 
 const dirs = process.argv.slice(2).filter((a) => a !== '--')
 if (dirs.length === 0) {

@@ -15,10 +15,10 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@tms/config'
-import { REPO_ROOT, type StopOrder } from './cluster/cluster-definition.js'
-import { type ComparedRun, expectations, renderComparison } from './rehearsal/comparison.js'
-import { type RehearsalOptions, rehearse } from './rehearsal/rehearsal.js'
-import { renderText, writeReport } from './rehearsal/report.js'
+import { REPO_ROOT, type StopOrder } from '../cluster/cluster-definition.js'
+import { type ComparedRun, expectations, renderComparison } from '../rehearsal/comparison.js'
+import { type RehearsalOptions, rehearse } from '../rehearsal/rehearsal.js'
+import { renderText, writeReport } from '../rehearsal/report.js'
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkTicks } from '@tms/jobs'
 import t from 'tap'
-import { inspector, isolatedEnv, startWorker, TICK_SETTLE_MS } from './support.js'
+import { inspector, isolatedEnv, startWorker, TICK_SETTLE_MS } from '../support.js'
 
 t.test('3 workers, a 1-second schedule, 60 s: every tick processed exactly once', async (t) => {
   const env = await isolatedEnv(t, { JOB_CREATE_SHIPMENTS_EVERY: '1s' })

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
  * wrote) and the remote cache's namespace (a worker's write must drop what the API cached).
  * Each is defined once in the lib that owns it; this test fails if the apps ever disagree.
  */
-const app = (path: string) => fileURLToPath(new URL(`../../apps/${path}`, import.meta.url))
+const app = (path: string) => fileURLToPath(new URL(`../../../apps/${path}`, import.meta.url))
 
 async function startAll(t: Test) {
   await ensureTestDatabase()

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkTicks } from '@tms/jobs'
 import t from 'tap'
-import { inspector, isolatedEnv, startWorker, TICK_SETTLE_MS } from './support.js'
+import { inspector, isolatedEnv, startWorker, TICK_SETTLE_MS } from '../support.js'
 
 t.test('every tick exactly once while the workers are restarted one by one every 5 s', async (t) => {
   const env = await isolatedEnv(t, { JOB_CREATE_SHIPMENTS_EVERY: '1s' })

@@ -1,7 +1,7 @@
 /**
  * mulberry32: a tiny, fast, seedable generator, enough for simulated data and load mixes; the
- * same seed gives the same sequence. Its own export path (`@tms/testing/seeded-random`), so the
- * shop simulator uses it without loading the database and Redis helpers.
+ * same seed gives the same sequence. Its own export path (`@tms/sandbox/seeded-random`), so the
+ * shop simulator uses it without loading the database and Redis clients.
  */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0

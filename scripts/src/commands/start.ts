@@ -8,12 +8,12 @@
 import { mkdirSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_DEFAULTS } from '@tms/config'
-import { localClusterDir, readClusterDefinition } from './cluster/cluster-definition.js'
-import { startControlServer } from './cluster/control.js'
-import { formatEvent } from './cluster/format.js'
-import { HaproxyMissingError, LoadBalancer } from './cluster/load-balancer.js'
-import { LocalCluster } from './cluster/local-cluster.js'
-import { currentRelease, gitDescribe } from './cluster/release.js'
+import { localClusterDir, readClusterDefinition } from '../cluster/cluster-definition.js'
+import { startControlServer } from '../cluster/control.js'
+import { formatEvent } from '../cluster/format.js'
+import { HaproxyMissingError, LoadBalancer } from '../cluster/load-balancer.js'
+import { LocalCluster } from '../cluster/local-cluster.js'
+import { currentRelease, gitDescribe } from '../cluster/release.js'
 import {
   ClusterRunningError,
   type ClusterState,
@@ -21,8 +21,8 @@ import {
   requireFreePorts,
   stopStaleCluster,
   writeClusterState,
-} from './cluster/supervision.js'
-import { ensurePostgres, ensureRedis, ServiceMissingError } from './services.js'
+} from '../cluster/supervision.js'
+import { ensurePostgres, ensureRedis, ServiceMissingError } from '../services.js'
 
 const { values } = parseArgs({
   options: { api: { type: 'string' }, workers: { type: 'string' }, port: { type: 'string' } },

@@ -1,9 +1,9 @@
 import { Agent } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { cookieFrom, http } from './http-client.js'
-import { heldRequest } from './session-helpers.js'
-import { ADMIN, isolatedEnv, startApiProcess } from './support.js'
+import { cookieFrom, http } from '../http-client.js'
+import { heldRequest } from '../session-helpers.js'
+import { ADMIN, isolatedEnv, startApiProcess } from '../support.js'
 
 const DRAIN_MS = 3000
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkTicks } from '@tms/jobs'
 import t from 'tap'
-import { inspector, isolatedEnv, startWorker, TICK_SETTLE_MS, until } from './support.js'
+import { inspector, isolatedEnv, startWorker, TICK_SETTLE_MS, until } from '../support.js'
 
 t.test('mixed versions: the newer schedule wins and stays, even when an old instance restarts after', async (t) => {
   const env = await isolatedEnv(t)

@@ -1,6 +1,6 @@
 import { startChildService } from '@tms/testing'
 import t from 'tap'
-import { isolatedEnv, MAIN, startApiProcess } from './support.js'
+import { isolatedEnv, MAIN, startApiProcess } from '../support.js'
 
 t.test('a bad environment stops the process before it listens, naming every variable', async (t) => {
   const child = startChildService(t, {

@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { LockService, locksPrefix } from '@tms/locks'
 import { connectRedis, createRedis } from '@tms/redis'
 import t from 'tap'
-import { cookieFrom, http } from './http-client.js'
-import { ADMIN, isolatedEnv, startApiProcess } from './support.js'
+import { cookieFrom, http } from '../http-client.js'
+import { ADMIN, isolatedEnv, startApiProcess } from '../support.js'
 
 const address = { name: 'Ada', street: 'Main 1', city: 'Linz', postalCode: '4020', country: 'AT' }
 

@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { inspector, isolatedEnv, startWorker, until } from './support.js'
+import { inspector, isolatedEnv, startWorker, until } from '../support.js'
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const run = promisify(execFile)
 
 t.test('npm run jobs: list, runs, pause, resume, run', async (t) => {

@@ -1,0 +1,2 @@
+export { deleteKeys, dropSchema, uniqueName } from './scratch.js'
+export { seededRandom } from './seeded-random.js'
