@@ -37,9 +37,8 @@ const MIX: InjectOptions[] = [
 ]
 
 /**
- * A new instance answers slower than a warm one until V8 has compiled its hot paths: in the
- * deploy rehearsal the newest instance's median latency was 2.03x that of the others in its first
- * second behind the balancer, 1.30x at 2 s, 1.10x at 10 s (docs/rehearsal.md). An instance that
+ * A new instance answers slower than a warm one until V8 has compiled its hot paths, for several
+ * seconds behind the balancer (the figures: docs/rehearsal.md, `npm run bench:warm-up`). An instance that
  * warms up before it reports ready joins the balancer warm, and pays for the compiling while it
  * still boots (on spare CPU, where the platform gives a booting task CPU of its own).
  *

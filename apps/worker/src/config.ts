@@ -23,11 +23,11 @@ export function workerEnv(ctx: EnvContext) {
     HOST: str({ default: ctx.production ? '0.0.0.0' : '127.0.0.1' }),
     /** Jobs this instance runs at once (different schedules; one run per schedule at a time). */
     WORKER_CONCURRENCY: positiveInt({ default: 4 }),
-    /** On SIGTERM, how long the running job may take to finish before it is aborted (the talk's timeout-per-shutdown-phase). */
+    /** On SIGTERM, how long the running job may take to finish before it is aborted (the shutdown's per-phase budget). */
     WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt({ default: 600_000 }),
     /**
      * How fast a job whose worker died (SIGKILL, lost host) runs again elsewhere: about lock
-     * duration plus the stalled-check interval. BullMQ's defaults (30 s + 30 s) took 52 s.
+     * duration plus the stalled-check interval (BullMQ's defaults are 30 s each).
      */
     JOB_LOCK_MS: positiveInt({ default: 5000 }),
     JOB_STALLED_CHECK_MS: positiveInt({ default: 5000 }),

@@ -19,9 +19,9 @@ export interface CacheLogger {
   child(bindings: object): CacheLogger
 }
 
-/** The talk's two cache qualifiers, chosen explicitly where a cache is used. */
+/** The two caches, chosen explicitly where a cache is used: each instance's memory, or the remote one shared by all. */
 export interface Cache {
-  /** The talk's `by cache { ... }`: the value, computing it once per instance on concurrent misses. */
+  /** The value: from the cache, or computed once per instance on concurrent misses and stored. */
   cached<T>(key: string, loader: () => Promise<T>, options: { ttl: Ttl }): Promise<T>
   get<T>(key: string): Promise<T | undefined>
   set<T>(key: string, value: T, options: { ttl: Ttl }): Promise<void>

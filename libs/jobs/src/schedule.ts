@@ -5,7 +5,7 @@ export interface ScheduleDefinition {
   every?: number
   pattern?: string
   tz?: string
-  /** The talk's lockAtMostFor: past it the run's AbortSignal fires and the run fails. */
+  /** The longest a run may hold its schedule: past it the run's AbortSignal fires and the run fails. */
   maxRunTimeMs: number
   /** Attempts per tick (a failed attempt is retried with backoff before the next tick). */
   attempts?: number

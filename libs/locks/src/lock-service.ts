@@ -47,7 +47,7 @@ const HELD_LIST_MIN_TTL_MS = 60_000
 export type ObjectPattern = `${string}<id>${string}`
 
 /**
- * Locks shared by every instance, on redis-semaphore (the talk's LockService, made safe):
+ * Locks shared by every instance, on redis-semaphore:
  * waiters are served in arrival order, every acquisition carries a fencing token, and a lock
  * that is lost aborts its action instead of letting it continue silently.
  */

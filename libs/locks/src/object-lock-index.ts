@@ -42,7 +42,7 @@ const LIVE_SCRIPT = new LuaScript('tms-object-lock-live', LIVE, 1)
  * object id → expiry ms, written in the same script that takes, extends or releases a lock, so
  * it never disagrees with the locks. Listing costs the number of live locks; finding them with
  * SCAN cost the size of the whole keyspace (every session, every job) on each agent's list of
- * pending shipments, and held Redis up to 17 ms per call in the deploy rehearsal.
+ * pending shipments (`npm run bench:claims`, docs/benchmarks.md).
  */
 export class ObjectLockIndex {
   constructor(

@@ -61,7 +61,8 @@ export function createRedis(url: string, options: CreateRedisOptions): Redis {
 /**
  * A command that timed out may never have reached Redis (a silent network drops packets but
  * keeps the TCP connection). ioredis rejects it yet keeps it queued, so once the network heals
- * each reply is matched to the command before it, forever (measured: the API never recovered).
+ * each reply is matched to the command before it, forever (the API never recovered, in the
+ * fault test's first version).
  * A timeout therefore means the connection cannot be trusted: drop it and reconnect clean.
  * Commands cut off this way are not replayed (they may have run); they fail by their timeout.
  */

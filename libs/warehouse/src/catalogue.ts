@@ -17,7 +17,7 @@ const CATALOGUE_KEY = 'catalogue'
 
 /**
  * The product catalogue: cold data, read on every shipment request, changed rarely. It lives in
- * each instance's memory cache (the talk's in-memory qualifier), refreshed every 5 minutes.
+ * each instance's memory cache (cold data: no need to share it), refreshed every 5 minutes.
  */
 export class Catalogue {
   constructor(

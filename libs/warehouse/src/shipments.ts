@@ -31,7 +31,7 @@ export class Shipments {
   ) {}
 
   /**
-   * The talk's createShipmentsForRequestsWithoutErrorsInBulk: under the cluster-wide service
+   * Shipments for every ready request, in bulk: under the cluster-wide service
    * lock, so a second call while one runs fails at once with LockBusyError ("already running").
    */
   async createInBulk(): Promise<{ created: number }> {

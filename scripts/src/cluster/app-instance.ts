@@ -63,13 +63,13 @@ export class AppInstance {
       env: { ...process.env, ...env, INSTANCE_ID: name, APP_VERSION: release.version },
       // Through a pipe, as a container's stdout is: pino fsyncs its destination on flush and at
       // exit, and an fsync of a log file forces a filesystem journal commit that stalls every
-      // database commit on the same disk for up to a second (measured by the commit probe).
+      // database commit on the same disk (the commit probe shows them).
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     })
     // Copied without backpressure: while the disk stalls, lines wait here in memory instead of
     // filling the pipe, which would block the instance's next log write and so its event loop
-    // (with cat(1) as the reader, health checks took up to 170 ms in runs with disk stalls).
+    // (with cat(1) as the reader, health checks were slow whenever the disk stalled).
     const log = createWriteStream(logFile, { flags: 'a' })
     const copy = (chunk: Buffer) => {
       log.write(chunk)

@@ -11,8 +11,8 @@ export interface CommitStall {
 }
 
 /**
- * Slower than this, a one-row commit on its own connection is the disk, not the work: measured
- * here at rest, p50 0.8 ms, p99 2.8 ms, and a few commits a minute from 60 ms to 1.4 s.
+ * Slower than this, a one-row commit on its own connection is the disk, not the work: far
+ * above a commit's p99 at rest, far below the stalls a virtual disk has (docs/rehearsal.md).
  */
 export const STALL_THRESHOLD_MS = 25
 

@@ -3,7 +3,7 @@ import type { InvariantId } from './invariants.js'
 import type { StateMode } from './rehearsal.js'
 import type { Report } from './report.js'
 
-/** The talk's story, each step measured: what should go wrong, and what should not. */
+/** Why stateless, each step measured: recreate, rolling with state in each process, rolling stateless; what should go wrong, and what should not. */
 export interface Scenario {
   slug: string
   name: string

@@ -42,9 +42,8 @@ function duration(ms: number): string {
 }
 
 /**
- * The generator's lag past which the machine, not the deploy, was the bottleneck: on this
- * project's 2-core machine 12-28 ms when it kept up (100/s), 37-277 ms at 300/s on a day the
- * load saturated it.
+ * The generator's lag past which the machine, not the deploy, was the bottleneck (the lags
+ * seen with and without saturation: docs/rehearsal.md).
  */
 const SATURATED_LAG_MS = 50
 
