@@ -14,6 +14,22 @@ export abstract class CodedError extends Error {
   readonly expose: boolean = true
 }
 
+/**
+ * A family of coded errors whose codes and statuses are one table, kept beside the family
+ * (the warehouse's rules, the API's refusals): a code is valid only if the table has it.
+ */
+export abstract class TabledError<Code extends string> extends CodedError {
+  readonly statusCode: number
+  constructor(
+    readonly code: Code,
+    statuses: Readonly<Record<Code, number>>,
+    message: string,
+  ) {
+    super(message)
+    this.statusCode = statuses[code]
+  }
+}
+
 export function isCodedError(error: unknown): error is CodedError {
   return error instanceof CodedError
 }

@@ -1,25 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { connectRedis, createRedis } from '@tms/redis'
-import { isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'
+import { isolatedRedisPrefix, TEST_REDIS_URL } from '@tms/testing'
 
-import t, { type Test } from 'tap'
+import t from 'tap'
+import { setup } from './support.js'
 import { LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from '../src/errors.js'
 import { LockService } from '../src/lock-service.js'
-
-const CLIENT = fileURLToPath(new URL('./fixtures/lock-client.mjs', import.meta.url))
-
-async function setup(t: Test) {
-  const prefix = isolatedRedisPrefix(t)
-  const redis = createRedis(TEST_REDIS_URL, { connectionName: 'locks-test' })
-  t.teardown(() => redis.disconnect())
-  await connectRedis(redis)
-  return { prefix, redis, locks: new LockService({ redis, prefix, ttlMs: 2000, acquireTimeoutMs: 5000 }) }
-}
-
-function _client(t: Test, name: string, env: Record<string, string>) {
-  return startChildService(t, { name, script: CLIENT, env })
-}
 
 async function hold(take: (action: () => Promise<void>) => Promise<unknown>) {
   let release!: () => void

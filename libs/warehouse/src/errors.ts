@@ -1,4 +1,4 @@
-import { CodedError } from '@tms/errors'
+import { TabledError } from '@tms/errors'
 
 /** Every rule of the warehouse a request can break, and the HTTP status it means. */
 export const WAREHOUSE_ERRORS = {
@@ -25,15 +25,10 @@ export const WAREHOUSE_ERRORS = {
 export type WarehouseErrorCode = keyof typeof WAREHOUSE_ERRORS
 
 /** A rule of the warehouse was broken by the request; its message is for the caller. */
-export class WarehouseError extends CodedError {
+export class WarehouseError extends TabledError<WarehouseErrorCode> {
   override name = 'WarehouseError'
-  readonly statusCode: number
-  constructor(
-    readonly code: WarehouseErrorCode,
-    message: string,
-  ) {
-    super(message)
-    this.statusCode = WAREHOUSE_ERRORS[code]
+  constructor(code: WarehouseErrorCode, message: string) {
+    super(code, WAREHOUSE_ERRORS, message)
   }
 }
 

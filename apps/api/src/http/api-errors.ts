@@ -1,4 +1,4 @@
-import { CodedError } from '@tms/errors'
+import { TabledError } from '@tms/errors'
 
 /** The API's own refusals (who is calling, login limits), each with its code and status. */
 export const API_ERRORS = {
@@ -20,16 +20,14 @@ export const API_ERRORS = {
 
 export type ApiErrorCode = keyof typeof API_ERRORS
 
-export class ApiError extends CodedError {
+export class ApiError extends TabledError<ApiErrorCode> {
   override name = 'ApiError'
-  readonly statusCode: number
   constructor(
-    readonly code: ApiErrorCode,
+    code: ApiErrorCode,
     message: string,
     /** Response headers that belong to the refusal, e.g. `retry-after`. */
     readonly headers: Record<string, string> = {},
   ) {
-    super(message)
-    this.statusCode = API_ERRORS[code]
+    super(code, API_ERRORS, message)
   }
 }

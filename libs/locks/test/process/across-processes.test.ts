@@ -4,30 +4,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { connectRedis, createRedis } from '@tms/redis'
 import { openStorage } from '@tms/storage'
-import {
-  ensureTestDatabase,
-  isolatedDatabaseUrl,
-  generousBound,
-  isolatedRedisPrefix,
-  startChildService,
-  startTcpProxy,
-  TEST_REDIS_URL,
-} from '@tms/testing'
+import { ensureTestDatabase, isolatedDatabaseUrl, generousBound, startChildService, startTcpProxy } from '@tms/testing'
 
 import t, { type Test } from 'tap'
-import { LockService } from '../../src/lock-service.js'
+import { setup } from '../support.js'
 
 const CLIENT = fileURLToPath(new URL('../fixtures/lock-client.mjs', import.meta.url))
-
-async function setup(t: Test) {
-  const prefix = isolatedRedisPrefix(t)
-  const redis = createRedis(TEST_REDIS_URL, { connectionName: 'locks-test' })
-  t.teardown(() => redis.disconnect())
-  await connectRedis(redis)
-  return { prefix, redis, locks: new LockService({ redis, prefix, ttlMs: 2000, acquireTimeoutMs: 5000 }) }
-}
 
 function client(t: Test, name: string, env: Record<string, string>) {
   return startChildService(t, { name, script: CLIENT, env })
