@@ -16,7 +16,9 @@ import { useStrictValidation } from './http/validation.js'
 import { adminRoutes } from './routes/admin.js'
 import { authRoutes } from './routes/auth.js'
 import { catalogueRoutes } from './routes/catalogue.js'
+import { deviceRoutes } from './routes/devices.js'
 import { jobRoutes } from './routes/jobs.js'
+import { refurbishmentBatchRoutes } from './routes/refurbishment-batches.js'
 import { shipmentRequestRoutes } from './routes/shipment-requests.js'
 import { shipmentRoutes } from './routes/shipments.js'
 import { shopOrderRoutes } from './routes/shop-orders.js'
@@ -35,6 +37,7 @@ export function warehouseOptions(config: ApiConfig) {
   return {
     passwordCost: { logN: config.PASSWORD_SCRYPT_LOG_N },
     claims: { ttlMs: config.PACKING_CLAIM_TTL_SECONDS * 1000, maxClaimsPerAgent: config.MAX_CLAIMS_PER_AGENT },
+    batchClaimTtlMs: config.PACKING_CLAIM_TTL_SECONDS * 1000,
     inProcessState: config.TMS_DEMO_IN_PROCESS_STATE,
   }
 }
@@ -105,12 +108,15 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
       keyspace: keyspace.child('sess'),
       secrets: config.SESSION_SECRETS,
       ttlSeconds: config.SESSION_TTL_SECONDS,
+      maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
       store: inProcess ? 'memory' : 'redis',
     })
     await api.register(authentication, { accounts })
     await api.register(authRoutes, { accounts, throttle })
     await api.register(userRoutes, { accounts })
-    await api.register(shipmentRequestRoutes, { requests })
+    await api.register(shipmentRequestRoutes, { requests, jobs })
+    await api.register(deviceRoutes, { devices: services.devices })
+    await api.register(refurbishmentBatchRoutes, { batches: services.batches })
     await api.register(shipmentRoutes, { shipments, claims, jobs })
     await api.register(catalogueRoutes, { catalogue })
     await api.register(adminRoutes, { caches })

@@ -95,7 +95,30 @@ export async function buildShop(options: {
     },
   )
 
+  // The shop learns that an order will not ship. Idempotent as the shipment webhook.
+  const cancelled = new Map<string, string>()
+  app.post(
+    '/orders/:id/cancellation',
+    {
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 80 } }, required: ['id'] },
+        body: {
+          type: 'object',
+          properties: { requestId: { type: 'string' }, reason: { type: 'string' } },
+          required: ['requestId', 'reason'],
+        },
+      },
+    },
+    async (request, reply) => {
+      if (await inject(notificationFault, reply)) return reply
+      const { id } = request.params as { id: string }
+      cancelled.set(id, (request.body as { reason: string }).reason)
+      return reply.code(204).send()
+    },
+  )
+
   app.get('/stats', async () => ({
+    cancelled: cancelled.size,
     orders: options.orders.count(),
     served,
     fault,

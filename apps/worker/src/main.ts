@@ -1,4 +1,4 @@
-import { Broadcast, NOTIFY_SHOP_JOB } from '@tms/jobs'
+import { Broadcast, NOTIFY_SHOP_CANCELLED_JOB, NOTIFY_SHOP_JOB } from '@tms/jobs'
 import { Lifecycle } from '@tms/lifecycle'
 import { createLogger, flushLogger } from '@tms/logging'
 import { Keyspace } from '@tms/redis'
@@ -7,6 +7,7 @@ import { readWorkerConfig } from './config.js'
 import { createShipments } from './handlers/create-shipments.js'
 import { housekeeping } from './handlers/housekeeping.js'
 import { notifyShop } from './handlers/notify-shop.js'
+import { notifyShopCancelled } from './handlers/notify-shop-cancelled.js'
 import { syncOrders } from './handlers/sync-orders.js'
 import { buildHealthServer } from './health-server.js'
 import { JobRunner } from './job-runner.js'
@@ -67,9 +68,12 @@ try {
       }),
       'create-shipments': createShipments({ shipments }),
       [NOTIFY_SHOP_JOB]: notifyShop({ shop, shipments }),
+      [NOTIFY_SHOP_CANCELLED_JOB]: notifyShopCancelled({ shop, requests }),
       housekeeping: housekeeping({
         locks,
         shipments,
+        requests,
+        batches: services.batches,
         runs,
         jobs,
         retentionDays: config.RUN_HISTORY_DAYS,

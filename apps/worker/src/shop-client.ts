@@ -53,6 +53,20 @@ export class ShopClient {
     })
   }
 
+  /** Tells the shop an order will not ship (its webhook is idempotent). */
+  async notifyCancelled(orderId: string, body: { requestId: string; reason: string }, signal: AbortSignal): Promise<void> {
+    const url = new URL(`/orders/${encodeURIComponent(orderId)}/cancellation`, this.baseUrl)
+    await this.#withRetries(signal, async (attemptSignal) => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: attemptSignal,
+      })
+      this.#check(response)
+    })
+  }
+
   #check(response: Response): void {
     if (response.status >= 500) throw new ShopError(`shop answered ${response.status}`)
     if (!response.ok) throw permanent(new ShopError(`shop answered ${response.status}`))

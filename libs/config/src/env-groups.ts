@@ -92,6 +92,8 @@ export function sessionEnv(ctx: EnvContext) {
     SESSION_SECRETS: sessionSecrets(ctx.production ? {} : { default: [DEV_DEFAULTS.SESSION_SECRETS] }),
     /** Sliding: every request refreshes it. 8 h is one warehouse shift. */
     SESSION_TTL_SECONDS: positiveInt({ default: 8 * 3600 }),
+    /** Absolute: a session ends this long after its login, however active it is. */
+    SESSION_MAX_AGE_SECONDS: positiveInt({ default: 12 * 3600 }),
     ADMIN_EMAIL: email({ default: dev(DEV_DEFAULTS.ADMIN_EMAIL) }),
     ADMIN_PASSWORD: adminPassword({ default: dev(DEV_DEFAULTS.ADMIN_PASSWORD) }),
   }

@@ -1,7 +1,7 @@
 import { CodedError } from '@tms/errors'
 import type { Queue } from 'bullmq'
 import type { JobRuns, RunView } from './job-runs.js'
-import { NOTIFY_SHOP_JOB, type NotifyShopData } from './schedule.js'
+import { NOTIFY_SHOP_CANCELLED_JOB, NOTIFY_SHOP_JOB, type NotifyShopCancelledData, type NotifyShopData } from './schedule.js'
 import type { ScheduleRegistry } from './schedule-registry.js'
 
 export interface JobSummary {
@@ -129,6 +129,18 @@ export class JobsAdmin {
     return { jobId: job.id! }
   }
 
+  /** Queues telling the shop an order was cancelled; one job per request, like notifyShop. */
+  async notifyShopCancelled(data: NotifyShopCancelledData): Promise<{ jobId: string }> {
+    const job = await this.queue.add(NOTIFY_SHOP_CANCELLED_JOB, data, {
+      jobId: `${NOTIFY_SHOP_CANCELLED_JOB}-${data.requestId}`,
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: 10_000 },
+      removeOnFail: { count: 10_000 },
+    })
+    return { jobId: job.id! }
+  }
+
   /**
    * For a shipment the shop has not heard of: queues its notification again, whatever became of
    * the first. `notifyShop` alone adds nothing while BullMQ still keeps a job of that id, and it
@@ -139,9 +151,18 @@ export class JobsAdmin {
    *  - waiting, delayed or running: left alone, it is still on its way.
    */
   async resendShopNotification(data: NotifyShopData): Promise<'queued' | 'retried' | 'already-queued'> {
-    const job = await this.queue.getJob(notifyShopJobId(data.shipmentId))
+    return this.#resend(notifyShopJobId(data.shipmentId), () => this.notifyShop(data))
+  }
+
+  /** As resendShopNotification, for an order's cancellation. */
+  async resendShopCancellation(data: NotifyShopCancelledData): Promise<'queued' | 'retried' | 'already-queued'> {
+    return this.#resend(`${NOTIFY_SHOP_CANCELLED_JOB}-${data.requestId}`, () => this.notifyShopCancelled(data))
+  }
+
+  async #resend(jobId: string, add: () => Promise<unknown>): Promise<'queued' | 'retried' | 'already-queued'> {
+    const job = await this.queue.getJob(jobId)
     if (!job) {
-      await this.notifyShop(data)
+      await add()
       return 'queued'
     }
     const state = await job.getState()

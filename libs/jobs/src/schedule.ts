@@ -35,6 +35,14 @@ export function tickOf(jobId: string | undefined): number | null {
  * exactly one worker, many at once.
  */
 export const NOTIFY_SHOP_JOB = 'notify-shop'
+/** Per cancelled shipment request: tells the web shop the order will not ship. */
+export const NOTIFY_SHOP_CANCELLED_JOB = 'notify-shop-cancelled'
+
+export interface NotifyShopCancelledData {
+  requestId: string
+  orderId: string
+  reason: string
+}
 
 export interface NotifyShopData {
   shipmentId: string

@@ -4,9 +4,11 @@ import { LockService, locksPrefix } from '@tms/locks'
 import {
   Accounts,
   Catalogue,
+  Devices,
   PackingClaims,
   type PasswordCost,
   QuarantinedOrders,
+  RefurbishmentBatches,
   ShipmentRequests,
   Shipments,
 } from '@tms/warehouse'
@@ -16,6 +18,8 @@ import type { Runtime } from './runtime.js'
 export interface WarehouseServicesOptions {
   passwordCost?: PasswordCost
   claims?: { ttlMs: number; maxClaimsPerAgent: number }
+  /** How long a refurbishment batch claim lives without renewal. */
+  batchClaimTtlMs?: number
   /**
    * The rehearsal's demonstration of what in-process state does to a deploy (refused in
    * production): locks only this instance sees, and shipment counts cached in its own memory.
@@ -31,6 +35,8 @@ export interface WarehouseServices {
   catalogue: Catalogue
   requests: ShipmentRequests
   shipments: Shipments
+  devices: Devices
+  batches: RefurbishmentBatches
   claims: PackingClaims
   quarantine: QuarantinedOrders
   runs: JobRuns
@@ -62,8 +68,10 @@ export function buildWarehouseServices(runtime: Runtime, options: WarehouseServi
     caches,
     accounts: new Accounts(storage, options.passwordCost ? { passwordCost: options.passwordCost } : {}),
     catalogue,
-    requests: new ShipmentRequests(storage, catalogue),
+    requests: new ShipmentRequests(storage, catalogue, locks),
     shipments,
+    devices: new Devices(storage, catalogue),
+    batches: new RefurbishmentBatches(storage, catalogue, locks, { claimTtlMs: options.batchClaimTtlMs ?? 120_000 }),
     claims: new PackingClaims(locks, shipments, options.claims ?? { ttlMs: 120_000, maxClaimsPerAgent: 3 }),
     quarantine: new QuarantinedOrders(storage),
     runs,

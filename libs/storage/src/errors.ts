@@ -74,6 +74,17 @@ export class UnsupportedSchemaVersionError extends StorageError {
   }
 }
 
+/** A `find({ after })` cursor that no record of this storage ever gave: a client's tampering or typo. */
+export class InvalidCursorError extends StorageError {
+  override name = 'InvalidCursorError'
+  override readonly code = 'INVALID_CURSOR'
+  override readonly statusCode = 400
+  override readonly expose = true
+  constructor() {
+    super('the cursor is not one this list gave out')
+  }
+}
+
 /** The database could not be reached or did not answer in time: a 503, and worth retrying. */
 export class StorageUnavailableError extends StorageError {
   override name = 'StorageUnavailableError'

@@ -1,6 +1,7 @@
 export {
   DuplicateKeyError,
   FencingTokenRejectedError,
+  InvalidCursorError,
   RecordNotFoundError,
   StorageError,
   StorageUnavailableError,

@@ -2,11 +2,12 @@ import type { Collection, Document, Filter, MongoClient } from 'mongodb'
 import {
   DuplicateKeyError,
   FencingTokenRejectedError,
+  InvalidCursorError,
   RecordNotFoundError,
   StorageUnavailableError,
   VersionConflictError,
 } from './errors.js'
-import { assertName, clampLimit, decodeData, planWrite } from './records.js'
+import { assertName, clampLimit, decodeCursor, decodeData, encodeCursor, planWrite } from './records.js'
 import type { CollectionSchema, CollectionSpec, FindOptions, Storage, Stored, UpdateOptions, Where } from './storage.js'
 
 export interface MongoStorageOptions {
@@ -102,12 +103,16 @@ export class MongoStorage implements Storage {
   async find<T>(spec: CollectionSpec<T>, options: FindOptions<T> = {}): Promise<Stored<T>[]> {
     const coll = await this.#collection(spec)
     const direction = options.order === 'newest' ? -1 : 1
+    const filter = filterOf(options.where)
+    if (options.after !== undefined) {
+      const [createdMs, id] = decodeCursor(options.after)
+      const createdAt = new Date(Number(createdMs))
+      if (!/^\d{1,16}$/.test(createdMs) || Number.isNaN(createdAt.getTime())) throw new InvalidCursorError()
+      const beyond = direction === 1 ? '$gt' : '$lt'
+      filter.$or = [{ createdAt: { [beyond]: createdAt } }, { createdAt, _id: { [beyond]: id } }]
+    }
     const docs = await this.#run(spec, () =>
-      coll
-        .find(filterOf(options.where))
-        .sort({ createdAt: direction, _id: direction })
-        .limit(clampLimit(options.limit))
-        .toArray(),
+      coll.find(filter).sort({ createdAt: direction, _id: direction }).limit(clampLimit(options.limit)).toArray(),
     )
     return docs.map((doc) => this.#decode(spec, doc))
   }
@@ -115,6 +120,19 @@ export class MongoStorage implements Storage {
   async count<T>(spec: CollectionSpec<T>, where?: Where<T>): Promise<number> {
     const coll = await this.#collection(spec)
     return this.#run(spec, () => coll.countDocuments(filterOf(where)))
+  }
+
+  async max<T>(spec: CollectionSpec<T>, field: keyof T & string): Promise<number | null> {
+    assertName('field', field.toLowerCase())
+    const coll = await this.#collection(spec)
+    const [top] = await this.#run(spec, () =>
+      coll
+        .find({ [`data.${field}`]: { $type: 'number' } })
+        .sort({ [`data.${field}`]: -1 })
+        .limit(1)
+        .toArray(),
+    )
+    return top ? Number(top.data[field]) : null
   }
 
   async countBy<T>(spec: CollectionSpec<T>, field: keyof T & string): Promise<Record<string, number>> {
@@ -175,6 +193,7 @@ export class MongoStorage implements Storage {
       fence: doc.fence ?? null,
       createdAt: doc.createdAt,
       updatedAt: doc.updatedAt,
+      cursor: encodeCursor([String(doc.createdAt.getTime()), doc._id]),
       data: decodeData(spec, doc._id, doc.schemaVersion, doc.data),
     }
   }

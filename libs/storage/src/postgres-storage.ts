@@ -2,11 +2,12 @@ import pg from 'pg'
 import {
   DuplicateKeyError,
   FencingTokenRejectedError,
+  InvalidCursorError,
   RecordNotFoundError,
   StorageUnavailableError,
   VersionConflictError,
 } from './errors.js'
-import { assertName, clampLimit, decodeData, planWrite } from './records.js'
+import { assertName, clampLimit, decodeCursor, decodeData, encodeCursor, planWrite } from './records.js'
 import type { CollectionSchema, CollectionSpec, FindOptions, Storage, Stored, UpdateOptions, Where } from './storage.js'
 
 export interface PostgresStorageOptions {
@@ -25,6 +26,8 @@ interface Row {
   schema_version: number
   fence: string | null
   created_at: Date
+  /** created_at as PostgreSQL writes it, to the microsecond (a Date keeps milliseconds only). */
+  created_text: string
   updated_at: Date
   data: unknown
 }
@@ -32,7 +35,9 @@ interface Row {
 /** What error translation needs to know about a collection. */
 type SpecInfo = Pick<CollectionSchema, 'name' | 'unique'>
 
-const COLUMNS = 'id, version, schema_version, fence, created_at, updated_at, data'
+const COLUMNS = 'id, version, schema_version, fence, created_at, created_at::text AS created_text, updated_at, data'
+/** created_at as PostgreSQL prints it, which is what a cursor carries back. */
+const TIMESTAMP_TEXT = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/
 /** SQLSTATE classes that mean "could not talk to the database", not "the statement was wrong". */
 const UNAVAILABLE_CODES = /^(08|57P0[1-3]|53300)/
 
@@ -146,8 +151,17 @@ export class PostgresStorage implements Storage {
   }
 
   async find<T>(spec: CollectionSpec<T>, options: FindOptions<T> = {}): Promise<Stored<T>[]> {
-    const { clause, params } = whereClause(options.where)
+    const { conditions, params } = whereConditions(options.where)
     const direction = options.order === 'newest' ? 'DESC' : 'ASC'
+    if (options.after !== undefined) {
+      const [createdText, id] = decodeCursor(options.after)
+      if (!TIMESTAMP_TEXT.test(createdText)) throw new InvalidCursorError()
+      params.push(createdText, id)
+      conditions.push(
+        `(created_at, id) ${direction === 'ASC' ? '>' : '<'} ($${params.length - 1}::timestamptz, $${params.length})`,
+      )
+    }
+    const clause = conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''
     params.push(clampLimit(options.limit))
     const { rows } = await this.#query<Row>(
       spec,
@@ -161,6 +175,14 @@ export class PostgresStorage implements Storage {
     const { clause, params } = whereClause(where)
     const { rows } = await this.#query<{ n: string }>(spec, `SELECT count(*) AS n FROM ${spec.name} ${clause}`, params)
     return Number(rows[0]?.n ?? 0)
+  }
+
+  async max<T>(spec: CollectionSpec<T>, field: keyof T & string): Promise<number | null> {
+    assertName('field', field.toLowerCase())
+    const { rows } = await this.#query<{ n: string | null }>(spec, `SELECT max((data->>$1)::numeric) AS n FROM ${spec.name}`, [
+      field,
+    ])
+    return rows[0]?.n === null || rows[0]?.n === undefined ? null : Number(rows[0].n)
   }
 
   async countBy<T>(spec: CollectionSpec<T>, field: keyof T & string): Promise<Record<string, number>> {
@@ -232,6 +254,7 @@ export class PostgresStorage implements Storage {
       fence: row.fence === null ? null : Number(row.fence),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      cursor: encodeCursor([row.created_text, row.id]),
       data: decodeData(spec, row.id, row.schema_version, row.data),
     }
   }
@@ -297,6 +320,14 @@ function whereClause(where: Record<string, string | null | undefined> | undefine
   clause: string
   params: unknown[]
 } {
+  const { conditions, params } = whereConditions(where)
+  return { clause: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params }
+}
+
+function whereConditions(where: Record<string, string | null | undefined> | undefined): {
+  conditions: string[]
+  params: unknown[]
+} {
   const params: unknown[] = []
   const conditions: string[] = []
   for (const [field, value] of Object.entries(where ?? {})) {
@@ -309,5 +340,5 @@ function whereClause(where: Record<string, string | null | undefined> | undefine
     params.push(value)
     conditions.push(`data->>'${field}' = $${params.length}`)
   }
-  return { clause: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params }
+  return { conditions, params }
 }

@@ -1,4 +1,4 @@
-import { UnsupportedSchemaVersionError } from './errors.js'
+import { InvalidCursorError, UnsupportedSchemaVersionError } from './errors.js'
 import type { CollectionSpec, Stored } from './storage.js'
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/
@@ -34,6 +34,28 @@ export function planWrite<T>(
     return { replace: true, data: { ...current.data, ...patch } as Record<string, unknown>, schemaVersion: spec.schemaVersion }
   }
   return { replace: false, data: patch as Record<string, unknown>, schemaVersion: current.schemaVersion }
+}
+
+/** A cursor: the parts that place a record in creation order, as one opaque string. */
+export function encodeCursor(parts: [string, string]): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url')
+}
+
+export function decodeCursor(cursor: string): [string, string] {
+  try {
+    const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown
+    if (
+      Array.isArray(parts) &&
+      parts.length === 2 &&
+      parts.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 200) &&
+      cursor.length <= 600
+    ) {
+      return parts as [string, string]
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError()
 }
 
 export function clampLimit(limit: number | undefined): number {

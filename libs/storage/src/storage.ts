@@ -26,6 +26,8 @@ export interface Stored<T> {
   fence: number | null
   createdAt: Date
   updatedAt: Date
+  /** Where this record stands in creation order: `find({ after })` continues from it. Opaque. */
+  cursor: string
   data: T
 }
 
@@ -38,6 +40,11 @@ export interface FindOptions<T> {
   /** Oldest first (by creation) unless `newest`. */
   order?: 'oldest' | 'newest'
   limit?: number
+  /**
+   * A record's `cursor`: only records after it in the chosen order. Pages this way never skip or
+   * repeat a record, however many share a creation instant. InvalidCursorError when malformed.
+   */
+  after?: string
 }
 
 export interface UpdateOptions {
@@ -65,6 +72,8 @@ export interface Storage {
   findOne<T>(collection: CollectionSpec<T>, where: Where<T>): Promise<Stored<T> | null>
   find<T>(collection: CollectionSpec<T>, options?: FindOptions<T>): Promise<Stored<T>[]>
   count<T>(collection: CollectionSpec<T>, where?: Where<T>): Promise<number>
+  /** The largest value of a numeric top-level field, or null when there is no record. */
+  max<T>(collection: CollectionSpec<T>, field: keyof T & string): Promise<number | null>
   /** Record counts grouped by one indexed field, e.g. shipments per status. */
   countBy<T>(collection: CollectionSpec<T>, field: keyof T & string): Promise<Record<string, number>>
   /**

@@ -2,6 +2,7 @@ import type { Test } from 'tap'
 import {
   DuplicateKeyError,
   FencingTokenRejectedError,
+  InvalidCursorError,
   RecordNotFoundError,
   UnsupportedSchemaVersionError,
   VersionConflictError,
@@ -201,6 +202,45 @@ export function storageContract(t: Test, isolate: OpenIsolated): void {
     tt.equal((await storage.get(accounts, 'a1'))?.data.status, 'holder-7-again')
     const unfenced = await storage.update(accounts, again, { status: 'plain' })
     tt.equal(unfenced.fence, 7, 'an unfenced write keeps the last token')
+  })
+
+  t.test('pages by cursor: every record once, in order, both ways, even within one instant', async (tt) => {
+    const storage = await ready(tt)
+    // Inserted at once: many share a creation millisecond, some perhaps a microsecond.
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        storage.insert(accounts, `a${String(i).padStart(2, '0')}`, { email: `a${i}@x.io`, status: i % 2 ? 'odd' : 'even' }),
+      ),
+    )
+    for (const order of ['oldest', 'newest'] as const) {
+      const seen: string[] = []
+      let after: string | undefined
+      for (let page = 0; page < 10; page++) {
+        const records = await storage.find(accounts, { order, limit: 7, ...(after ? { after } : {}) })
+        seen.push(...records.map((r) => r.id))
+        if (records.length < 7) break
+        after = records.at(-1)!.cursor
+      }
+      const all = (await storage.find(accounts, { order, limit: 100 })).map((r) => r.id)
+      tt.same(seen, all, `${order} first: pages of 7 give all 25 in the same order`)
+      tt.equal(new Set(seen).size, 25)
+    }
+    const odd = await storage.find(accounts, { where: { status: 'odd' }, limit: 5 })
+    const rest = await storage.find(accounts, { where: { status: 'odd' }, limit: 100, after: odd.at(-1)!.cursor })
+    tt.equal(odd.length + rest.length, 12, 'with a filter too')
+    tt.ok(rest.every((r) => r.data.status === 'odd'))
+    for (const bad of ['nope', Buffer.from('["x","y"]').toString('base64url'), 'W10']) {
+      await tt.rejects(storage.find(accounts, { after: bad }), InvalidCursorError, `cursor ${bad} refused`)
+    }
+  })
+
+  t.test('max of a numeric field; null when empty', async (tt) => {
+    const storage = await ready(tt)
+    const counters: CollectionSpec<{ number: number }> = { name: 'counters', schemaVersion: 1, unique: ['number'] as never }
+    await storage.migrate([counters])
+    tt.equal(await storage.max(counters, 'number'), null)
+    for (const number of [3, 12, 7]) await storage.insert(counters, `c${number}`, { number })
+    tt.equal(await storage.max(counters, 'number'), 12, 'numerically, not as text ("7" > "12")')
   })
 
   t.test('ping answers', async (tt) => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type ApiToken, apiTokens, type Role, type User, users } from './collections.js'
-import { WarehouseError } from './errors.js'
+import { notFound, WarehouseError } from './errors.js'
 import { burnPasswordCheck, DEFAULT_SCRYPT_LOG_N, hashPassword, type PasswordCost, verifyPassword } from './passwords.js'
 
 /** Who is calling: a person with a session, or a machine client with an API token. */
@@ -17,7 +17,11 @@ export interface UserView {
   id: string
   email: string
   roles: Role[]
+  disabled: boolean
 }
+
+/** Why a login failed, when the password was checked. */
+export type Authentication = { user: UserView } | { refused: 'wrong-credentials' | 'disabled' }
 
 export interface IssuedApiToken {
   id: string
@@ -32,11 +36,16 @@ export const FIRST_ADMIN_ID = '00000000-0000-4000-8000-000000000001'
 
 const TOKEN_FORMAT = /^tms_([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/
 
-const ROLE_RANK: Record<Role, number> = { agent: 1, operator: 2, admin: 3 }
+/** agent < operator < admin; a partner is outside the ranks (0: it passes no ranked check). */
+const ROLE_RANK: Record<Role, number> = { agent: 1, operator: 2, admin: 3, partner: 0 }
 
-/** Roles are ranked: an admin may do what an operator may, an operator what an agent may. */
+/**
+ * Roles are ranked: an admin may do what an operator may, an operator what an agent may. The
+ * partner role stands apart: a partner, or an admin, may do what needs it.
+ */
 export function hasRole(principal: Pick<Principal, 'roles'>, required: Role): boolean {
-  return principal.roles.some((role) => ROLE_RANK[role] >= ROLE_RANK[required])
+  if (required === 'partner') return principal.roles.some((role) => role === 'partner' || role === 'admin')
+  return principal.roles.some((role) => ROLE_RANK[role] > 0 && ROLE_RANK[role] >= ROLE_RANK[required])
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest()
@@ -81,10 +90,17 @@ export class Accounts {
    * account that logs in.
    */
   async authenticate(email: string, password: string): Promise<UserView | null> {
+    const outcome = await this.login(email, password)
+    return 'user' in outcome ? outcome.user : null
+  }
+
+  /** As authenticate, and says when the right password belongs to a disabled account. */
+  async login(email: string, password: string): Promise<Authentication> {
     const user = await this.storage.findOne(users, { email: email.toLowerCase() })
-    if (!user) return burnPasswordCheck(password, this.#cost).then(() => null)
+    if (!user) return burnPasswordCheck(password, this.#cost).then(() => ({ refused: 'wrong-credentials' as const }))
     const check = await verifyPassword(password, user.data.passwordHash, this.#cost)
-    if (!check.ok) return null
+    if (!check.ok) return { refused: 'wrong-credentials' }
+    if (user.data.disabled) return { refused: 'disabled' }
     if (check.needsRehash) {
       const passwordHash = await hashPassword(password, this.#cost)
       await this.storage.update(users, user, { passwordHash }).catch((error: unknown) => {
@@ -92,7 +108,63 @@ export class Accounts {
         if (!(error instanceof VersionConflictError)) throw error
       })
     }
-    return userView(user)
+    return { user: userView(user) }
+  }
+
+  async listUsers(limit = 500): Promise<UserView[]> {
+    return (await this.storage.find(users, { limit })).map(userView)
+  }
+
+  /**
+   * An admin changes a user's roles or disables them. Refused when it would leave no enabled
+   * admin (an admin demoting or disabling themselves, or the last admin).
+   */
+  async updateUser(id: string, change: { roles?: Role[]; disabled?: boolean }): Promise<UserView> {
+    const user = await this.#loadUser(id)
+    const next = {
+      roles: change.roles ? [...new Set(change.roles)] : user.data.roles,
+      disabled: change.disabled ?? !!user.data.disabled,
+    }
+    const wasAdmin = user.data.roles.includes('admin') && !user.data.disabled
+    const staysAdmin = next.roles.includes('admin') && !next.disabled
+    if (wasAdmin && !staysAdmin) {
+      const admins = (await this.storage.find(users, { limit: 10_000 })).filter(
+        (u) => u.id !== id && u.data.roles.includes('admin') && !u.data.disabled,
+      )
+      if (admins.length === 0) throw new WarehouseError('SELF_LOCKOUT', 'this would leave no enabled admin')
+    }
+    return userView(await this.#writeUser(user, next))
+  }
+
+  /** Sets a new password (an admin's reset, or the user's own change after checkOwnPassword). */
+  async setPassword(id: string, password: string): Promise<UserView> {
+    const user = await this.#loadUser(id)
+    return userView(await this.#writeUser(user, { passwordHash: await hashPassword(password, this.#cost) }))
+  }
+
+  /** A user changing their own password proves they know the current one. */
+  async changeOwnPassword(id: string, current: string, next: string): Promise<UserView> {
+    const user = await this.#loadUser(id)
+    if (!(await verifyPassword(current, user.data.passwordHash, this.#cost)).ok) {
+      throw new WarehouseError('WRONG_PASSWORD', 'the current password is not right')
+    }
+    return this.setPassword(id, next)
+  }
+
+  async #loadUser(id: string): Promise<Stored<User>> {
+    const user = await this.storage.get(users, id)
+    if (!user) throw notFound('user', id)
+    return user
+  }
+
+  async #writeUser(user: Stored<User>, patch: Partial<User>): Promise<Stored<User>> {
+    try {
+      return await this.storage.update(users, user, patch)
+    } catch (error) {
+      if (error instanceof VersionConflictError)
+        throw new WarehouseError('CHANGED_MEANWHILE', 'the user was changed meanwhile; reload it')
+      throw error
+    }
   }
 
   async getUser(id: string): Promise<UserView | null> {
@@ -147,5 +219,5 @@ export class Accounts {
 }
 
 function userView(user: Stored<User>): UserView {
-  return { id: user.id, email: user.data.email, roles: user.data.roles }
+  return { id: user.id, email: user.data.email, roles: user.data.roles, disabled: !!user.data.disabled }
 }

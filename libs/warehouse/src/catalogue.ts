@@ -1,13 +1,13 @@
 import type { Cache } from '@tms/cache'
-import { DuplicateKeyError, type Storage } from '@tms/storage'
+import { DuplicateKeyError, type Storage, VersionConflictError } from '@tms/storage'
 import { type Product, products } from './collections.js'
 
 /** What a fresh installation sells; operators extend it in the database. */
 export const DEFAULT_PRODUCTS: ReadonlyArray<Product> = [
-  { sku: 'TRK-DOG-4', name: 'GPS tracker for dogs', edition: 'BLACK-WORLDWIDE' },
-  { sku: 'TRK-DOG-4-BROWN', name: 'GPS tracker for dogs', edition: 'BROWN-TEXTURE-WORLDWIDE' },
-  { sku: 'TRK-CAT-4', name: 'GPS tracker for cats', edition: 'WHITE-WORLDWIDE' },
-  { sku: 'TRK-DOG-XL', name: 'GPS tracker for large dogs', edition: 'BLACK-WORLDWIDE' },
+  { sku: 'TRK-DOG-4', name: 'GPS tracker for dogs', edition: 'BLACK-WORLDWIDE', modelNumber: 'TG5' },
+  { sku: 'TRK-DOG-4-BROWN', name: 'GPS tracker for dogs', edition: 'BROWN-TEXTURE-WORLDWIDE', modelNumber: 'TG5' },
+  { sku: 'TRK-CAT-4', name: 'GPS tracker for cats', edition: 'WHITE-WORLDWIDE', modelNumber: 'TC4' },
+  { sku: 'TRK-DOG-XL', name: 'GPS tracker for large dogs', edition: 'BLACK-WORLDWIDE', modelNumber: 'TG5-XL' },
   { sku: 'COLLAR-M', name: 'Tracker collar, medium', edition: 'BLACK' },
   { sku: 'COLLAR-L', name: 'Tracker collar, large', edition: 'BLACK' },
   { sku: 'CHARGER-USB-C', name: 'Charging clip, USB-C', edition: 'STANDARD' },
@@ -25,14 +25,22 @@ export class Catalogue {
     private readonly cache: Cache,
   ) {}
 
-  /** Adds the default products that are missing. Safe to run from many instances at once. */
+  /**
+   * Adds the default products that are missing, and their model number to default products
+   * stored before products had one. Safe to run from many instances at once.
+   */
   static async seed(storage: Storage): Promise<void> {
     // Every instance boots through here: read first, so a boot writes nothing once seeded.
-    const known = new Set((await storage.find(products, { limit: 10_000 })).map((p) => p.id))
+    const known = new Map((await storage.find(products, { limit: 10_000 })).map((p) => [p.id, p]))
     for (const product of DEFAULT_PRODUCTS) {
-      if (known.has(product.sku)) continue
-      await storage.insert(products, product.sku, product).catch((error: unknown) => {
-        if (!(error instanceof DuplicateKeyError)) throw error
+      const stored = known.get(product.sku)
+      if (stored && (stored.data.modelNumber || !product.modelNumber)) continue
+      const write = stored
+        ? storage.update(products, stored, { modelNumber: product.modelNumber })
+        : storage.insert(products, product.sku, product)
+      await write.catch((error: unknown) => {
+        // Another instance did it first.
+        if (!(error instanceof DuplicateKeyError || error instanceof VersionConflictError)) throw error
       })
     }
   }
@@ -43,6 +51,11 @@ export class Catalogue {
       async () => (await this.storage.find(products, { limit: 10_000 })).map((p) => p.data),
       { ttl: '5m' },
     )
+  }
+
+  /** Whether devices of this model and edition exist in the catalogue (as some product's). */
+  async knowsModel(modelNumber: string, hardwareEdition: string): Promise<boolean> {
+    return (await this.products()).some((p) => p.modelNumber === modelNumber && p.edition === hardwareEdition)
   }
 
   async knownSkus(): Promise<Set<string>> {

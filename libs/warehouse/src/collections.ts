@@ -1,6 +1,10 @@
 import type { CollectionSchema, CollectionSpec } from '@tms/storage'
 
-export const ROLES = ['agent', 'operator', 'admin'] as const
+/**
+ * agent < operator < admin are ranked (each may do what the one before may); partner, a
+ * manufacturing partner, stands apart: it registers devices and reads its own.
+ */
+export const ROLES = ['agent', 'operator', 'admin', 'partner'] as const
 export type Role = (typeof ROLES)[number]
 
 export interface User {
@@ -8,6 +12,8 @@ export interface User {
   /** scrypt$N$r$p$salt$hash — never leaves this lib. */
   passwordHash: string
   roles: Role[]
+  /** A disabled user cannot log in, and their sessions were ended when it was disabled. Absent: false. */
+  disabled?: boolean
 }
 
 export interface ApiToken {
@@ -38,7 +44,7 @@ export interface DataProblem {
   message: string
 }
 
-export type ShipmentRequestStatus = 'OPEN' | 'DONE'
+export type ShipmentRequestStatus = 'OPEN' | 'DONE' | 'CANCELLED'
 /** READY when `errors` is empty: bulk creation reads only these, however many need fixing. */
 export type ShipmentRequestReadiness = 'READY' | 'NEEDS_FIX'
 
@@ -50,6 +56,10 @@ export interface ShipmentRequest {
   readiness: ShipmentRequestReadiness
   errors: DataProblem[]
   shipmentId: string | null
+  /** Set when an operator cancelled it; absent on older records. */
+  cancellation?: { reason: string; by: string; at: string } | null
+  /** When the shop was told of the cancellation (the notify-shop-cancelled job). */
+  shopNotifiedAt?: string | null
 }
 
 export type ShipmentStatus = 'PENDING' | 'PACKED' | 'SHIPPED'
@@ -85,6 +95,43 @@ export interface Product {
   name: string
   /** Hardware edition, e.g. BROWN-TEXTURE-WORLDWIDE. */
   edition: string
+  /** The device model it is built on, e.g. TG5; absent for accessories (and on older records). */
+  modelNumber?: string
+}
+
+export type DeviceStatus = 'IN_STOCK' | 'IN_BATCH' | 'SHIPPED'
+
+/** A device a manufacturing partner produced, packed in an innerbox inside a masterbox. Its id is the device id. */
+export interface Device {
+  modelNumber: string
+  hardwareEdition: string
+  innerboxId: string
+  masterboxId: string
+  /** The partner (user or token id) that registered it. */
+  registeredBy: string
+  status: DeviceStatus
+  batchId: string | null
+  addedToBatchAt: string | null
+  trackingNumber: string | null
+}
+
+/** OPEN (filling) → PACKED → SHIPPING (devices being marked) → SHIPPED. */
+export type BatchStatus = 'OPEN' | 'PACKED' | 'SHIPPING' | 'SHIPPED'
+
+/** Devices of one model and edition, refurbished and shipped together. */
+export interface RefurbishmentBatch {
+  /** The number people say (#67): unique, increasing, never reused. */
+  number: number
+  description: string
+  modelNumber: string
+  hardwareEdition: string
+  status: BatchStatus
+  createdBy: string
+  deviceCount: number
+  packedBy: string | null
+  packedAt: string | null
+  trackingNumber: string | null
+  shippedAt: string | null
 }
 
 export const users: CollectionSpec<User> = { name: 'users', schemaVersion: 1, unique: ['email'] }
@@ -103,6 +150,17 @@ export const shipments: CollectionSpec<Shipment> = {
 }
 
 export const products: CollectionSpec<Product> = { name: 'products', schemaVersion: 1, unique: ['sku'] }
+export const devices: CollectionSpec<Device> = {
+  name: 'devices',
+  schemaVersion: 1,
+  indexed: ['masterboxId', 'innerboxId', 'modelNumber', 'status', 'registeredBy', 'batchId'],
+}
+export const refurbishmentBatches: CollectionSpec<RefurbishmentBatch> = {
+  name: 'refurbishment_batches',
+  schemaVersion: 1,
+  unique: ['number'],
+  indexed: ['status'],
+}
 export const quarantinedOrders: CollectionSpec<QuarantinedOrder> = {
   name: 'quarantined_orders',
   schemaVersion: 1,
@@ -117,4 +175,6 @@ export const WAREHOUSE_COLLECTIONS: ReadonlyArray<CollectionSchema> = [
   shipments,
   products,
   quarantinedOrders,
+  devices,
+  refurbishmentBatches,
 ]

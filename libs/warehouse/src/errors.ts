@@ -20,6 +20,20 @@ export const WAREHOUSE_ERRORS = {
   TOO_MANY_CLAIMS: 409,
   /** Only the agent who packed a shipment, or an operator, ships it. */
   PACKED_BY_ANOTHER: 403,
+  /** The model number and hardware edition are no product's in the catalogue. */
+  UNKNOWN_MODEL: 422,
+  /** A batch is packed only with devices in it. */
+  BATCH_EMPTY: 409,
+  /** A batch holds at most MAX_DEVICES_PER_BATCH devices. */
+  BATCH_FULL: 409,
+  /** A list's cursor that the list never gave out. */
+  INVALID_CURSOR: 400,
+  /** The right password, but the account is disabled. */
+  ACCOUNT_DISABLED: 403,
+  /** The change would leave nobody able to administer (an admin disabling or demoting themselves). */
+  SELF_LOCKOUT: 409,
+  /** A password change needs the current password, and it was wrong. */
+  WRONG_PASSWORD: 403,
 } as const
 
 export type WarehouseErrorCode = keyof typeof WAREHOUSE_ERRORS

@@ -1,6 +1,7 @@
 export {
   Accounts,
   type AccountsOptions,
+  type Authentication,
   FIRST_ADMIN_ID,
   hasRole,
   type IssuedApiToken,
@@ -12,6 +13,12 @@ export {
   type Address,
   type ApiToken,
   apiTokens,
+  type BatchStatus,
+  type Device,
+  type DeviceStatus,
+  devices,
+  type RefurbishmentBatch,
+  refurbishmentBatches,
   type DataProblem,
   type Item,
   type Product,
@@ -80,4 +87,32 @@ export {
   shipmentRequestViewSchema,
   shipmentStatusSchema,
   shipmentViewSchema,
+} from './views.js'
+export {
+  type DeviceFilter,
+  type DeviceInput,
+  DEVICE_ID_PATTERN,
+  Devices,
+  deviceView,
+  MAX_DEVICES_PER_REGISTRATION,
+  type Registration,
+} from './devices.js'
+export {
+  type AddResult,
+  BATCH_CLAIM,
+  type BatchesOptions,
+  batchView,
+  type DevicesToAdd,
+  MAX_DEVICES_PER_BATCH,
+  RefurbishmentBatches,
+} from './refurbishment-batches.js'
+export {
+  type BatchDevice,
+  batchDeviceSchema,
+  batchStatusSchema,
+  type BatchView,
+  batchViewSchema,
+  deviceStatusSchema,
+  type DeviceView,
+  deviceViewSchema,
 } from './views.js'

@@ -64,16 +64,132 @@ export const shipmentRequestViewSchema = {
   properties: {
     id: { type: 'string' },
     orderId: { type: 'string' },
-    status: { type: 'string', enum: ['OPEN', 'DONE'] },
+    status: { type: 'string', enum: ['OPEN', 'DONE', 'CANCELLED'] },
     items: { type: 'array', items: itemSchema },
     address: addressSchema,
     /** Data problems an operator must fix before it can ship. */
     errors: { type: 'array', items: dataProblemSchema },
+    /** READY: no problems left, bulk creation takes it; NEEDS_FIX: an operator must fix `errors`. */
+    readiness: { type: 'string', enum: ['READY', 'NEEDS_FIX'] },
     shipmentId: nullableString,
+    cancellation: {
+      type: ['object', 'null'],
+      properties: { reason: { type: 'string' }, by: { type: 'string' }, at: { type: 'string' } },
+      required: ['reason', 'by', 'at'],
+      additionalProperties: false,
+    },
     createdAt: { type: 'string' },
+    /** Send it back when editing: an edit of an older version is refused (409), never lost. */
+    version: { type: 'integer' },
   },
-  required: ['id', 'orderId', 'status', 'items', 'address', 'errors', 'shipmentId', 'createdAt'],
+  required: [
+    'id',
+    'orderId',
+    'status',
+    'items',
+    'address',
+    'errors',
+    'readiness',
+    'shipmentId',
+    'cancellation',
+    'createdAt',
+    'version',
+  ],
   additionalProperties: false,
 } as const
 
 export type ShipmentRequestView = FromSchema<typeof shipmentRequestViewSchema>
+
+export const deviceStatusSchema = { type: 'string', enum: ['IN_STOCK', 'IN_BATCH', 'SHIPPED'] } as const
+
+export const deviceViewSchema = {
+  type: 'object',
+  properties: {
+    deviceId: { type: 'string' },
+    modelNumber: { type: 'string' },
+    hardwareEdition: { type: 'string' },
+    innerboxId: { type: 'string' },
+    masterboxId: { type: 'string' },
+    status: deviceStatusSchema,
+    batchId: nullableString,
+    addedToBatchAt: nullableString,
+    trackingNumber: nullableString,
+    registeredBy: { type: 'string' },
+    registeredAt: { type: 'string' },
+  },
+  required: [
+    'deviceId',
+    'modelNumber',
+    'hardwareEdition',
+    'innerboxId',
+    'masterboxId',
+    'status',
+    'batchId',
+    'addedToBatchAt',
+    'trackingNumber',
+    'registeredBy',
+    'registeredAt',
+  ],
+  additionalProperties: false,
+} as const
+
+export type DeviceView = FromSchema<typeof deviceViewSchema>
+
+export const batchStatusSchema = { type: 'string', enum: ['OPEN', 'PACKED', 'SHIPPING', 'SHIPPED'] } as const
+
+export const batchViewSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    number: { type: 'integer' },
+    description: { type: 'string' },
+    modelNumber: { type: 'string' },
+    hardwareEdition: { type: 'string' },
+    status: batchStatusSchema,
+    createdBy: { type: 'string' },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    deviceCount: { type: 'integer' },
+    packedBy: nullableString,
+    packedAt: nullableString,
+    trackingNumber: nullableString,
+    shippedAt: nullableString,
+    version: { type: 'integer' },
+  },
+  required: [
+    'id',
+    'number',
+    'description',
+    'modelNumber',
+    'hardwareEdition',
+    'status',
+    'createdBy',
+    'createdAt',
+    'updatedAt',
+    'deviceCount',
+    'packedBy',
+    'packedAt',
+    'trackingNumber',
+    'shippedAt',
+    'version',
+  ],
+  additionalProperties: false,
+} as const
+
+export type BatchView = FromSchema<typeof batchViewSchema>
+
+/** A device as the batch screen lists it. */
+export const batchDeviceSchema = {
+  type: 'object',
+  properties: {
+    deviceId: { type: 'string' },
+    addedAt: nullableString,
+    trackingNumber: nullableString,
+    masterboxId: { type: 'string' },
+    innerboxId: { type: 'string' },
+  },
+  required: ['deviceId', 'addedAt', 'trackingNumber', 'masterboxId', 'innerboxId'],
+  additionalProperties: false,
+} as const
+
+export type BatchDevice = FromSchema<typeof batchDeviceSchema>

@@ -13,7 +13,7 @@ declare module 'fastify' {
      * onRequest, not preHandler: it runs before the body is parsed and validated, so a caller
      * who may not use a route cannot make the instance parse and validate what it sent.
      */
-    requireRole(role: Role): onRequestAsyncHookHandler
+    requireRole(role: Role | Role[]): onRequestAsyncHookHandler
   }
 }
 
@@ -37,11 +37,14 @@ export const authentication = fp<{ accounts: Accounts }>(
       return user ? { kind: 'user', id: user.id, name: user.email, roles: user.roles } : null
     }
 
-    app.decorate('requireRole', (role: Role) => {
+    app.decorate('requireRole', (role: Role | Role[]) => {
+      const anyOf = Array.isArray(role) ? role : [role]
+      const needs = anyOf.length === 1 ? `the ${anyOf[0]} role` : `one of the roles ${anyOf.join(', ')}`
       return async function requireRole(request: FastifyRequest, _reply: FastifyReply) {
         request.principal = await identify(request)
         if (!request.principal) throw new ApiError('LOGIN_REQUIRED', 'log in first (session cookie or Bearer token)')
-        if (!hasRole(request.principal, role)) throw new ApiError('ROLE_REQUIRED', `this needs the ${role} role`)
+        const principal = request.principal
+        if (!anyOf.some((r) => hasRole(principal, r))) throw new ApiError('ROLE_REQUIRED', `this needs ${needs}`)
       }
     })
   },

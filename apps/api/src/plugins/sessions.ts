@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import type { Keyspace } from '@tms/redis'
@@ -16,6 +16,8 @@ export interface SessionsOptions {
   /** The first signs new cookies; all of them verify, so secrets rotate without logging anyone out. */
   secrets: string[]
   ttlSeconds: number
+  /** The absolute lifetime: past it a session ends however active it is. */
+  maxAgeSeconds: number
   /**
    * 'memory': @fastify/session's own in-process store, for the rehearsal's demonstration of
    * what a deploy does to sessions kept in each process (TMS_DEMO_IN_PROCESS_STATE). Default 'redis'.
@@ -28,6 +30,10 @@ const needsResign = Symbol('needsResign')
 declare module 'fastify' {
   interface Session {
     user?: { id: string; email: string; roles: import('@tms/warehouse').Role[] }
+    /** When the user logged in (ms): the absolute lifetime counts from here. */
+    startedAt?: number
+    /** Where the login came from, for the user's list of their sessions. */
+    client?: { ip: string; userAgent: string }
     packingStation?: string
     labelPrinter?: string
   }
@@ -48,6 +54,7 @@ export const sessions = fp<SessionsOptions>(
       redis: options.redis,
       keyspace: options.keyspace,
       ttlSeconds: options.ttlSeconds,
+      maxAgeSeconds: options.maxAgeSeconds,
       logger: app.log,
     })
     const store: SessionStore = options.store === 'memory' ? new fastifySession.MemoryStore() : redisStore
@@ -108,14 +115,51 @@ export const sessions = fp<SessionsOptions>(
       await new Promise<void>((resolve, reject) => store.set(id, data as Session, (error) => (error ? reject(error) : resolve())))
       return {
         cookie: `${SESSION_COOKIE}=${encodeURIComponent(signer.sign(id))}`,
-        end: () => new Promise<void>((resolve, reject) => store.destroy(id, (error) => (error ? reject(error) : resolve()))),
+        end: async () => {
+          await new Promise<void>((resolve, reject) => store.destroy(id, (error) => (error ? reject(error) : resolve())))
+          if (data.user && options.store !== 'memory') await redisStore.endSessionsOf(data.user.id)
+        },
       }
     })
+
+    // A user's sessions, by a handle that is not the session id (which would let its reader
+    // use the session): what the user lists, and ends.
+    const handleOf = (sessionId: string) => createHash('sha256').update(sessionId).digest('base64url').slice(0, 22)
+    const inMemory = options.store === 'memory'
+    app.decorate('userSessions', {
+      async list(userId: string, currentSessionId?: string) {
+        if (inMemory) return []
+        return (await redisStore.sessionsOf(userId)).map((s) => ({
+          id: handleOf(s.sessionId),
+          startedAt: s.startedAt === null ? null : new Date(s.startedAt).toISOString(),
+          client: (s.client as { ip: string; userAgent: string } | null) ?? null,
+          current: s.sessionId === currentSessionId,
+        }))
+      },
+      async end(userId: string, handle: string) {
+        if (inMemory) return false
+        const session = (await redisStore.sessionsOf(userId)).find((s) => handleOf(s.sessionId) === handle)
+        return session ? redisStore.endSessionOf(userId, session.sessionId) : false
+      },
+      async endAll(userId: string) {
+        return inMemory ? 0 : redisStore.endSessionsOf(userId)
+      },
+    } satisfies UserSessions)
   },
   { name: 'tms-sessions', fastify: '5.x' },
 )
 
 type SessionStore = fastifySession.SessionStore
+
+/** A user's sessions, by handle: list them, end one, end all (every instance, at once). */
+export interface UserSessions {
+  list(
+    userId: string,
+    currentSessionId?: string,
+  ): Promise<Array<{ id: string; startedAt: string | null; client: { ip: string; userAgent: string } | null; current: boolean }>>
+  end(userId: string, handle: string): Promise<boolean>
+  endAll(userId: string): Promise<number>
+}
 
 /** A session made in-process, without a login: its Cookie header, and its end (deleted from the store). */
 export interface IssuedSession {
@@ -127,5 +171,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** For the instance's own requests only (the warm-up): a session for `user`, never sent to a client. */
     issueSession(data: Pick<Session, 'user'>): Promise<IssuedSession>
+    userSessions: UserSessions
   }
 }

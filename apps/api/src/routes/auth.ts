@@ -1,10 +1,10 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import type { Accounts } from '@tms/warehouse'
+import { type Accounts, type Authentication, WarehouseError } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import { ApiError } from '../http/api-errors.js'
 import type { LoginThrottle } from '../sessions/login-throttle.js'
 import { SESSION_COOKIE } from '../plugins/sessions.js'
-import { email, errorBody, userView } from './schemas.js'
+import { authErrors, email, errorBody, newPassword, userView } from './schemas.js'
 
 export async function authRoutes(parent: FastifyInstance, options: { accounts: Accounts; throttle: LoginThrottle }) {
   const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
@@ -21,7 +21,7 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
           required: ['email', 'password'],
           additionalProperties: false,
         },
-        response: { 200: { type: 'object', properties: { user: userView } }, 401: errorBody, 429: errorBody },
+        response: { 200: { type: 'object', properties: { user: userView } }, 401: errorBody, 403: errorBody, 429: errorBody },
       },
     },
     async (request) => {
@@ -31,20 +31,38 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
         const wait = attempt.retryAfterSeconds
         throw new ApiError('TOO_MANY_LOGINS', `too many failed logins; try again in ${wait} s`, { 'retry-after': String(wait) })
       }
-      let user: Awaited<ReturnType<Accounts['authenticate']>>
+      let outcome: Authentication
       try {
-        user = await accounts.authenticate(address, password)
+        outcome = await accounts.login(address, password)
       } catch (error) {
         // Not a failed login: nobody checked the password. Best effort; the reservation expires anyway.
         await throttle.notChecked(attempt.reservation).catch(() => undefined)
         throw error
       }
-      if (!user) throw new ApiError('WRONG_CREDENTIALS', 'wrong email or password')
+      if ('refused' in outcome && outcome.refused === 'wrong-credentials') {
+        throw new ApiError('WRONG_CREDENTIALS', 'wrong email or password')
+      }
+      // The right password: no failure, whatever follows.
       await throttle.succeeded(attempt.reservation)
+      if (!('user' in outcome)) throw new WarehouseError('ACCOUNT_DISABLED', 'this account is disabled; ask an admin')
+      const { id, email: userEmail, roles } = outcome.user
       // A new id at login, and the old one deleted: a session id planted before login is worthless.
       await request.session.regenerate()
-      request.session.user = user
-      return { user }
+      const startedAt = Date.now()
+      request.session.user = { id, email: userEmail, roles }
+      await request.session.save()
+      // An admin may have disabled or changed this user between the password check and now,
+      // and ended their sessions before this one existed: look again, now that it does.
+      const now = await accounts.getUser(id)
+      if (!now || now.disabled || now.roles.join() !== roles.join()) {
+        await request.session.destroy()
+        throw new WarehouseError('CHANGED_MEANWHILE', 'the account was changed while logging in; log in again')
+      }
+      // Written when the answer is sent (changed since the save, so saved once more, and the
+      // answer carries one cookie, not a cleared one beside it).
+      request.session.startedAt = startedAt
+      request.session.client = { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 200) }
+      return { user: { id, email: userEmail, roles } }
     },
   )
 
@@ -95,4 +113,89 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
     packingStation: request.session?.packingStation ?? null,
     labelPrinter: request.session?.labelPrinter ?? null,
   }))
+
+  const sessionView = {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      startedAt: { type: ['string', 'null'] },
+      client: {
+        type: ['object', 'null'],
+        properties: { ip: { type: 'string' }, userAgent: { type: 'string' } },
+        required: ['ip', 'userAgent'],
+        additionalProperties: false,
+      },
+      current: { type: 'boolean' },
+    },
+    required: ['id', 'startedAt', 'client', 'current'],
+    additionalProperties: false,
+  } as const
+  const sessionParams = {
+    type: 'object',
+    properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } },
+    required: ['id'],
+    additionalProperties: false,
+  } as const
+  const userOnly = (request: { principal: { kind: string; id: string } | null }) => {
+    if (request.principal?.kind !== 'user')
+      throw new ApiError('USER_ONLY', 'only a person with a session has sessions and a password')
+    return request.principal.id
+  }
+
+  app.get(
+    '/auth/me/sessions',
+    {
+      onRequest: app.requireRole(['agent', 'partner']),
+      schema: {
+        tags: ['auth'],
+        description: "The caller's sessions on every device: when each started, from where, which is this one.",
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: sessionView } } }, ...authErrors },
+      },
+    },
+    async (request) => ({ items: await app.userSessions.list(userOnly(request), request.session.sessionId) }),
+  )
+
+  app.delete(
+    '/auth/me/sessions/:id',
+    {
+      onRequest: app.requireRole(['agent', 'partner']),
+      schema: {
+        tags: ['auth'],
+        description: 'Logs one of the caller’s sessions out (a terminal left logged in elsewhere).',
+        params: sessionParams,
+        response: { 204: { type: 'null' }, ...authErrors, 404: errorBody },
+      },
+    },
+    async (request, reply) => {
+      if (!(await app.userSessions.end(userOnly(request), request.params.id))) {
+        throw new ApiError('NOT_FOUND', `you have no session ${request.params.id}`)
+      }
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/auth/me/password',
+    {
+      onRequest: app.requireRole(['agent', 'partner']),
+      schema: {
+        tags: ['auth'],
+        description: 'Changes the caller’s password, given the current one. Every session of the caller ends: log in again.',
+        body: {
+          type: 'object',
+          properties: { currentPassword: { type: 'string', minLength: 1, maxLength: 1024 }, newPassword },
+          required: ['currentPassword', 'newPassword'],
+          additionalProperties: false,
+        },
+        response: { 204: { type: 'null' }, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const id = userOnly(request)
+      await accounts.changeOwnPassword(id, request.body.currentPassword, request.body.newPassword)
+      await app.userSessions.endAll(id)
+      reply.clearCookie(SESSION_COOKIE, { path: '/' })
+      return reply.code(204).send(null)
+    },
+  )
 }

@@ -20,7 +20,12 @@ export async function catalogueRoutes(parent: FastifyInstance, { catalogue }: { 
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { sku: { type: 'string' }, name: { type: 'string' }, edition: { type: 'string' } },
+                  properties: {
+                    sku: { type: 'string' },
+                    name: { type: 'string' },
+                    edition: { type: 'string' },
+                    modelNumber: { type: 'string' },
+                  },
                   required: ['sku', 'name', 'edition'],
                   additionalProperties: false,
                 },

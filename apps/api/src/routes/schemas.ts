@@ -28,12 +28,16 @@ export const roles = {
 
 export const email = { type: 'string', format: 'email', maxLength: 254 } as const
 
+/** A password someone chooses: long enough to be worth hashing, bounded so hashing is. */
+export const newPassword = { type: 'string', minLength: 12, maxLength: 1024 } as const
+
 export const userView = {
   type: 'object',
   properties: {
     id: { type: 'string' },
     email: { type: 'string' },
     roles: { type: 'array', items: { type: 'string', enum: ROLES } },
+    disabled: { type: 'boolean' },
   },
   required: ['id', 'email', 'roles'],
   additionalProperties: false,
@@ -74,6 +78,12 @@ export const shipmentStatus = shipmentStatusSchema
 export const shipmentView = shipmentViewSchema
 
 export const limitQuery = { type: 'integer', minimum: 1, maximum: 500, default: 100 } as const
+
+/** A page of a long list: `cursor` is the `nextCursor` of the page before. */
+export const cursorQuery = {
+  cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,600}$' },
+  limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+} as const
 
 /** Error responses every protected route can give, for the OpenAPI document. */
 export const authErrors = { 400: errorBody, 401: errorBody, 403: errorBody } as const

@@ -1,9 +1,13 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { type ShipmentRequests, shipmentRequestInputSchema } from '@tms/warehouse'
+import type { JobsAdmin } from '@tms/jobs'
 import type { FastifyInstance } from 'fastify'
-import { authErrors, errorBody, idParams, limitQuery, shipmentRequestView } from './schemas.js'
+import { address, authErrors, errorBody, idParams, limitQuery, shipmentRequestView } from './schemas.js'
 
-export async function shipmentRequestRoutes(parent: FastifyInstance, { requests }: { requests: ShipmentRequests }) {
+export async function shipmentRequestRoutes(
+  parent: FastifyInstance,
+  { requests, jobs }: { requests: ShipmentRequests; jobs: JobsAdmin },
+) {
   const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   app.post(
     '/shipment-requests',
@@ -44,7 +48,11 @@ export async function shipmentRequestRoutes(parent: FastifyInstance, { requests 
         tags: ['shipment requests'],
         querystring: {
           type: 'object',
-          properties: { status: { type: 'string', enum: ['OPEN', 'DONE'] }, limit: limitQuery },
+          properties: {
+            status: { type: 'string', enum: ['OPEN', 'DONE', 'CANCELLED'] },
+            readiness: { type: 'string', enum: ['READY', 'NEEDS_FIX'] },
+            limit: limitQuery,
+          },
           additionalProperties: false,
         },
         response: {
@@ -54,8 +62,59 @@ export async function shipmentRequestRoutes(parent: FastifyInstance, { requests 
       },
     },
     async (request) => {
-      const { status, limit } = request.query
-      return { items: await requests.list({ ...(status ? { status } : {}), limit }) }
+      const { status, readiness, limit } = request.query
+      return { items: await requests.list({ ...(status ? { status } : {}), ...(readiness ? { readiness } : {}), limit }) }
+    },
+  )
+
+  app.patch(
+    '/shipment-requests/:id',
+    {
+      onRequest: app.requireRole('operator'),
+      schema: {
+        tags: ['shipment requests'],
+        description:
+          'Fixes an open request: new items and/or address; its problems are found again, and with none left it is READY for the next bulk creation. `version` is the version you edited (409 CHANGED_MEANWHILE if it is not the current one); 409 WRONG_STATUS once it has a shipment or was cancelled.',
+        params: idParams,
+        body: {
+          type: 'object',
+          properties: { version: { type: 'integer', minimum: 1 }, items: shipmentRequestInputSchema.properties.items, address },
+          required: ['version'],
+          additionalProperties: false,
+        },
+        response: { 200: shipmentRequestView, ...authErrors, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (request) => {
+      const { version, ...change } = request.body
+      return requests.edit(request.params.id, version, change)
+    },
+  )
+
+  app.post(
+    '/shipment-requests/:id/cancel',
+    {
+      onRequest: app.requireRole('operator'),
+      schema: {
+        tags: ['shipment requests'],
+        description: 'OPEN → CANCELLED: it will never ship, and the web shop is told (a job, on one worker).',
+        params: idParams,
+        body: {
+          type: 'object',
+          properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+          required: ['reason'],
+          additionalProperties: false,
+        },
+        response: { 200: shipmentRequestView, ...authErrors, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (request) => {
+      const cancelled = await requests.cancel(request.params.id, request.body.reason, request.principal!.name)
+      // If queueing fails now, housekeeping queues it later (the request says the shop has not heard).
+      await jobs
+        .notifyShopCancelled({ requestId: cancelled.id, orderId: cancelled.orderId, reason: request.body.reason })
+        .catch((error: unknown) => request.log.warn({ err: (error as Error).message }, 'could not queue the cancellation notice'))
+      return cancelled
     },
   )
 }

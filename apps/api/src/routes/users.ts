@@ -2,7 +2,7 @@ import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-
 import type { Accounts } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import { ApiError } from '../http/api-errors.js'
-import { authErrors, email, errorBody, idParams, roles, userView } from './schemas.js'
+import { authErrors, email, errorBody, idParams, newPassword, roles, userView } from './schemas.js'
 
 export async function userRoutes(parent: FastifyInstance, { accounts }: { accounts: Accounts }) {
   const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
@@ -14,7 +14,7 @@ export async function userRoutes(parent: FastifyInstance, { accounts }: { accoun
         tags: ['users'],
         body: {
           type: 'object',
-          properties: { email, password: { type: 'string', minLength: 12, maxLength: 1024 }, roles },
+          properties: { email, password: newPassword, roles },
           required: ['email', 'password', 'roles'],
           additionalProperties: false,
         },
@@ -70,6 +70,68 @@ export async function userRoutes(parent: FastifyInstance, { accounts }: { accoun
     async (request, reply) => {
       const { id } = request.params
       if (!(await accounts.revokeApiToken(id))) throw new ApiError('NOT_FOUND', `API token ${id} does not exist`)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.get(
+    '/users',
+    {
+      onRequest: app.requireRole('admin'),
+      schema: {
+        tags: ['users'],
+        description: 'Every user, with their roles and whether they are disabled.',
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 500 } },
+          additionalProperties: false,
+        },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: userView } } }, ...authErrors },
+      },
+    },
+    async (request) => ({ items: await accounts.listUsers(request.query.limit) }),
+  )
+
+  app.patch(
+    '/users/:id',
+    {
+      onRequest: app.requireRole('admin'),
+      schema: {
+        tags: ['users'],
+        description:
+          "Changes a user's roles, or disables (enables) them. Either ends every session of the user at once, on every instance. 409 SELF_LOCKOUT when no enabled admin would be left.",
+        params: idParams,
+        body: {
+          type: 'object',
+          properties: { roles, disabled: { type: 'boolean' } },
+          additionalProperties: false,
+          minProperties: 1,
+        },
+        response: { 200: userView, ...authErrors, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (request) => {
+      const user = await accounts.updateUser(request.params.id, request.body)
+      await app.userSessions.endAll(user.id)
+      return user
+    },
+  )
+
+  app.post(
+    '/users/:id/password',
+    {
+      onRequest: app.requireRole('admin'),
+      schema: {
+        tags: ['users'],
+        description: "An admin sets a user's password (a forgotten one). Every session of the user ends.",
+        params: idParams,
+        body: { type: 'object', properties: { password: newPassword }, required: ['password'], additionalProperties: false },
+        response: { 204: { type: 'null' }, ...authErrors, 404: errorBody },
+      },
+    },
+    async (request, reply) => {
+      await accounts.setPassword(request.params.id, request.body.password)
+      await app.userSessions.endAll(request.params.id)
       return reply.code(204).send(null)
     },
   )

@@ -55,11 +55,24 @@ export class RedisSessionStore {
    */
   #justLoaded: { id: string; fields: Fields } | undefined
 
-  constructor(options: { redis: Redis; keyspace: Keyspace; ttlSeconds: number; logger?: SessionStoreLogger }) {
+  readonly #maxAgeMs: number
+  /** Each user's session ids (a set per user), so ending a user's sessions costs what they have. */
+  readonly #index: Keyspace
+
+  constructor(options: {
+    redis: Redis
+    keyspace: Keyspace
+    ttlSeconds: number
+    /** The absolute lifetime: past it a session ends however active it is. */
+    maxAgeSeconds: number
+    logger?: SessionStoreLogger
+  }) {
     this.#redis = options.redis
     this.#keys = options.keyspace
     this.#ttlSeconds = options.ttlSeconds
+    this.#maxAgeMs = options.maxAgeSeconds * 1000
     this.#logger = options.logger
+    this.#index = options.keyspace.child('of-user')
   }
 
   key(sessionId: string): string {
@@ -68,9 +81,60 @@ export class RedisSessionStore {
 
   get(sessionId: string, callback: (error: unknown, session?: Session | null) => void): void {
     this.#redis.getex(this.key(sessionId), 'EX', this.#ttlSeconds).then(
-      (stored) => callback(null, stored === null ? null : this.#decode(sessionId, stored)),
+      (stored) => {
+        const session = stored === null ? null : this.#decode(sessionId, stored)
+        if (session && this.#expired(session)) {
+          // Past its absolute lifetime: gone, however recently it was used.
+          this.#justLoaded = undefined
+          void this.#redis.unlink(this.key(sessionId)).catch(() => undefined)
+          return callback(null, null)
+        }
+        callback(null, session)
+      },
       (error: unknown) => callback(error),
     )
+  }
+
+  #expired(session: Session): boolean {
+    const startedAt = (session as { startedAt?: number }).startedAt
+    return typeof startedAt === 'number' && Date.now() - startedAt > this.#maxAgeMs
+  }
+
+  /** The user's sessions that still exist, with what they were started with. */
+  async sessionsOf(userId: string): Promise<Array<{ sessionId: string; startedAt: number | null; client: unknown }>> {
+    const index = this.#index.key(userId)
+    const ids = await this.#redis.smembers(index)
+    if (ids.length === 0) return []
+    const stored = await this.#redis.mget(ids.map((id) => this.key(id)))
+    const gone = ids.filter((_, i) => stored[i] === null)
+    if (gone.length > 0) await this.#redis.srem(index, ...gone)
+    return ids.flatMap((sessionId, i) => {
+      const text = stored[i]
+      if (text === null || text === undefined) return []
+      const session = this.#decode(sessionId, text) as { startedAt?: number; client?: unknown } | null
+      this.#justLoaded = undefined
+      if (!session || this.#expired(session as Session)) return []
+      return [{ sessionId, startedAt: session.startedAt ?? null, client: session.client ?? null }]
+    })
+  }
+
+  /** Ends every session of the user, on every instance at once (the next request is a 401). */
+  async endSessionsOf(userId: string): Promise<number> {
+    const index = this.#index.key(userId)
+    const ids = await this.#redis.smembers(index)
+    await this.#redis
+      .multi()
+      .unlink(...ids.map((id) => this.key(id)), index)
+      .exec()
+    return ids.length
+  }
+
+  /** Ends one session of the user; false when the user has no such session. */
+  async endSessionOf(userId: string, sessionId: string): Promise<boolean> {
+    const index = this.#index.key(userId)
+    if (!(await this.#redis.sismember(index, sessionId))) return false
+    await this.#redis.multi().unlink(this.key(sessionId)).srem(index, sessionId).exec()
+    return true
   }
 
   /** Called for a session restored from the store, before any handler changes it. */
@@ -102,6 +166,16 @@ export class RedisSessionStore {
 
   async #create(sessionId: string, fields: Fields): Promise<void> {
     await this.#redis.set(this.key(sessionId), JSON.stringify(fields), 'EX', this.#ttlSeconds)
+    await this.#addToIndex(sessionId, fields)
+  }
+
+  /** A session that now names a user (a login) joins that user's index. */
+  async #addToIndex(sessionId: string, fields: Fields): Promise<void> {
+    const userId = fields.user ? (JSON.parse(fields.user) as { id?: string }).id : undefined
+    if (!userId) return
+    // The index lives as long as the longest session in it can.
+    const index = this.#index.key(userId)
+    await this.#redis.multi().sadd(index, sessionId).pexpire(index, this.#maxAgeMs).exec()
   }
 
   async #writeChanges(sessionId: string, base: Fields, fields: Fields): Promise<void> {
@@ -114,8 +188,11 @@ export class RedisSessionStore {
       [this.key(sessionId)],
       [this.#ttlSeconds, changed.length / 2, ...changed, ...removed],
     )
-    if (kept === 0)
+    if (kept === 0) {
       this.#logger?.info({ changedKeys: changed.filter((_, i) => i % 2 === 0) }, 'session was invalidated; change not saved')
+    } else if (base.user !== fields.user) {
+      await this.#addToIndex(sessionId, fields)
+    }
   }
 
   #decode(sessionId: string, stored: string): Session | null {

@@ -1,6 +1,6 @@
 import type { JobRuns, JobsAdmin } from '@tms/jobs'
 import type { LockService } from '@tms/locks'
-import { releaseStaleClaims, type Shipments } from '@tms/warehouse'
+import { type RefurbishmentBatches, releaseStaleClaims, type ShipmentRequests, type Shipments } from '@tms/warehouse'
 import type { JobHandler } from './job-context.js'
 
 /**
@@ -8,11 +8,14 @@ import type { JobHandler } from './job-context.js'
  *  - claims on shipments known to be no longer PENDING (packed by other means, or gone);
  *  - runs left "running" by a process that was killed (BullMQ runs the job again elsewhere);
  *  - run records older than the retention;
- *  - shipped shipments the shop has not been told about.
+ *  - shipped shipments, and cancelled orders, the shop has not been told about;
+ *  - refurbishment batches left SHIPPING by a process that died mid-ship: completed.
  */
 export function housekeeping(deps: {
   locks: LockService
   shipments: Shipments
+  requests: ShipmentRequests
+  batches: RefurbishmentBatches
   runs: JobRuns
   jobs: JobsAdmin
   retentionDays: number
@@ -36,12 +39,26 @@ export function housekeeping(deps: {
       })
       if (outcome !== 'already-queued') shopNotificationsRequeued++
     }
+    let cancellationsRequeued = 0
+    for (const request of await deps.requests.awaitingCancellationNotice(shippedBefore)) {
+      signal.throwIfAborted()
+      const outcome = await deps.jobs.resendShopCancellation({
+        requestId: request.id,
+        orderId: request.orderId,
+        reason: request.cancellation!.reason,
+      })
+      if (outcome !== 'already-queued') cancellationsRequeued++
+    }
+    // A ship takes seconds; one still SHIPPING after the grace was cut short.
+    const batchesCompleted = await deps.batches.completeShipping(deps.notificationGraceMs)
     return {
       staleClaims: claims.released,
       claimsUnchecked: claims.unchecked,
       abandonedRuns,
       trimmedRuns,
       shopNotificationsRequeued,
+      cancellationsRequeued,
+      batchesCompleted,
     }
   }
 }

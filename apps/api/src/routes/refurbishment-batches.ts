@@ -1,0 +1,291 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import {
+  type Agent,
+  batchDeviceSchema,
+  batchStatusSchema,
+  batchViewSchema,
+  DEVICE_ID_PATTERN,
+  MAX_DEVICES_PER_BATCH,
+  type RefurbishmentBatches,
+} from '@tms/warehouse'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { authErrors, cursorQuery, errorBody, idParams } from './schemas.js'
+
+const agentOf = (request: FastifyRequest): Agent => ({ id: request.principal!.id, name: request.principal!.name })
+const deviceId = { type: 'string', pattern: DEVICE_ID_PATTERN } as const
+const catalogueWord = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]{0,63}$' } as const
+const description = { type: 'string', minLength: 1, maxLength: 500 } as const
+/** Up to this many devices in one add; a whole masterbox goes by its id. */
+const MAX_DEVICES_PER_ADD = 1000
+
+const devicePage = {
+  type: 'object',
+  properties: {
+    items: { type: 'array', items: batchDeviceSchema },
+    nextCursor: { type: ['string', 'null'] },
+    total: { type: 'integer' },
+  },
+  required: ['items', 'nextCursor', 'total'],
+  additionalProperties: false,
+} as const
+
+const claimView = {
+  type: 'object',
+  properties: { batchId: { type: 'string' }, claimedBy: { type: 'string' }, expiresAt: { type: 'string' } },
+  required: ['batchId', 'claimedBy', 'expiresAt'],
+  additionalProperties: false,
+} as const
+
+/** Refurbishment batches: made by operators, filled, packed and shipped by agents at the packing station. */
+export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batches }: { batches: RefurbishmentBatches }) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
+  const operator = app.requireRole('operator')
+  const agent = app.requireRole('agent')
+  const one = { 200: batchViewSchema, ...authErrors, 404: errorBody, 409: errorBody }
+
+  app.post(
+    '/refurbishment-batches',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['refurbishment batches'],
+        description: 'A new, empty batch for devices of one model and edition, numbered #1, #2, … across all instances.',
+        body: {
+          type: 'object',
+          properties: { description, modelNumber: catalogueWord, hardwareEdition: catalogueWord },
+          required: ['description', 'modelNumber', 'hardwareEdition'],
+          additionalProperties: false,
+        },
+        response: { 201: batchViewSchema, ...authErrors, 422: errorBody },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await batches.create(request.body, agentOf(request))),
+  )
+
+  app.get(
+    '/refurbishment-batches',
+    {
+      onRequest: agent,
+      schema: {
+        tags: ['refurbishment batches'],
+        description: 'Newest first, a page at a time.',
+        querystring: {
+          type: 'object',
+          properties: { status: batchStatusSchema, ...cursorQuery },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { items: { type: 'array', items: batchViewSchema }, nextCursor: { type: ['string', 'null'] } },
+            required: ['items', 'nextCursor'],
+            additionalProperties: false,
+          },
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { status, cursor, limit } = request.query
+      return batches.list(status ? { status } : {}, { ...(cursor ? { after: cursor } : {}), limit })
+    },
+  )
+
+  app.get(
+    '/refurbishment-batches/:id',
+    {
+      onRequest: agent,
+      schema: {
+        tags: ['refurbishment batches'],
+        description: 'The batch, with the first page (10) of its devices.',
+        params: idParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: { batch: batchViewSchema, devices: devicePage },
+            required: ['batch', 'devices'],
+            additionalProperties: false,
+          },
+          ...authErrors,
+          404: errorBody,
+        },
+      },
+    },
+    async (request) => ({
+      batch: await batches.get(request.params.id),
+      devices: await batches.devices(request.params.id, { limit: 10 }),
+    }),
+  )
+
+  app.get(
+    '/refurbishment-batches/:id/devices',
+    {
+      onRequest: agent,
+      schema: {
+        tags: ['refurbishment batches'],
+        description: "The batch's devices, oldest added first; q keeps those whose device, innerbox or masterbox id contains it.",
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: { q: { type: 'string', maxLength: 40 }, ...cursorQuery },
+          additionalProperties: false,
+        },
+        response: { 200: devicePage, ...authErrors, 404: errorBody },
+      },
+    },
+    async (request) => {
+      const { q, cursor, limit } = request.query
+      return batches.devices(request.params.id, { ...(q ? { q } : {}), ...(cursor ? { after: cursor } : {}), limit })
+    },
+  )
+
+  app.patch(
+    '/refurbishment-batches/:id',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['refurbishment batches'],
+        description: 'Edit: the description, until the batch ships.',
+        params: idParams,
+        body: { type: 'object', properties: { description }, required: ['description'], additionalProperties: false },
+        response: one,
+      },
+    },
+    async (request) => batches.describe(request.params.id, request.body.description),
+  )
+
+  app.post(
+    '/refurbishment-batches/:id/claim',
+    {
+      onRequest: agent,
+      schema: {
+        tags: ['refurbishment batches'],
+        description: 'Holds the batch for the caller while they fill it: others cannot add, remove or pack meanwhile.',
+        params: idParams,
+        response: { 200: claimView, ...authErrors, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (request) => batches.claim(request.params.id, agentOf(request)),
+  )
+
+  app.delete(
+    '/refurbishment-batches/:id/claim',
+    {
+      onRequest: agent,
+      schema: { tags: ['refurbishment batches'], params: idParams, response: { 204: { type: 'null' }, ...authErrors } },
+    },
+    async (request, reply) => {
+      await batches.release(request.params.id, agentOf(request))
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/refurbishment-batches/:id/devices',
+    {
+      onRequest: agent,
+      schema: {
+        tags: ['refurbishment batches'],
+        description: `Adds devices by id, or a whole masterbox. Each device is added or rejected with its reason (unknown, another model, in another batch, shipped); a batch holds at most ${MAX_DEVICES_PER_BATCH}.`,
+        params: idParams,
+        body: {
+          oneOf: [
+            {
+              type: 'object',
+              properties: { deviceIds: { type: 'array', items: deviceId, minItems: 1, maxItems: MAX_DEVICES_PER_ADD } },
+              required: ['deviceIds'],
+              additionalProperties: false,
+            },
+            {
+              type: 'object',
+              properties: { masterboxId: deviceId },
+              required: ['masterboxId'],
+              additionalProperties: false,
+            },
+          ],
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              added: { type: 'integer' },
+              rejected: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { deviceId: { type: 'string' }, message: { type: 'string' } },
+                  required: ['deviceId', 'message'],
+                  additionalProperties: false,
+                },
+              },
+            },
+            required: ['added', 'rejected'],
+            additionalProperties: false,
+          },
+          ...authErrors,
+          404: errorBody,
+          409: errorBody,
+        },
+      },
+    },
+    async (request) => batches.addDevices(request.params.id, request.body, agentOf(request)),
+  )
+
+  app.delete(
+    '/refurbishment-batches/:id/devices/:deviceId',
+    {
+      onRequest: agent,
+      schema: {
+        tags: ['refurbishment batches'],
+        description: 'Takes a device out of an OPEN batch; it is in stock again.',
+        params: {
+          type: 'object',
+          properties: { id: idParams.properties.id, deviceId },
+          required: ['id', 'deviceId'],
+          additionalProperties: false,
+        },
+        response: { 204: { type: 'null' }, ...authErrors, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (request, reply) => {
+      await batches.removeDevice(request.params.id, request.params.deviceId, agentOf(request))
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/refurbishment-batches/:id/pack',
+    {
+      onRequest: agent,
+      schema: {
+        tags: ['refurbishment batches'],
+        description:
+          '"Pack for refurbishment": OPEN → PACKED, under the batch\'s claim for the caller; 409 if empty, not OPEN or held by another agent.',
+        params: idParams,
+        response: one,
+      },
+    },
+    async (request) => batches.pack(request.params.id, agentOf(request)),
+  )
+
+  app.post(
+    '/refurbishment-batches/:id/ship',
+    {
+      onRequest: agent,
+      schema: {
+        tags: ['refurbishment batches'],
+        description:
+          '"Ship refurbishment batch": PACKED → SHIPPED, every device SHIPPED with the tracking number. Sent again with the same number it completes a ship that was cut short.',
+        params: idParams,
+        body: {
+          type: 'object',
+          properties: { trackingNumber: { type: 'string', pattern: '^[A-Za-z0-9-]{4,40}$' } },
+          required: ['trackingNumber'],
+          additionalProperties: false,
+        },
+        response: one,
+      },
+    },
+    async (request) => batches.ship(request.params.id, request.body.trackingNumber),
+  )
+}

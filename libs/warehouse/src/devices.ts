@@ -1,0 +1,152 @@
+import { DuplicateKeyError, type Storage, type Stored } from '@tms/storage'
+import type { Catalogue } from './catalogue.js'
+import { type Device, type DeviceStatus, devices } from './collections.js'
+import { notFound } from './errors.js'
+import type { DeviceView } from './views.js'
+
+/** Device and box ids as partners print them on labels and scanners read them. */
+export const DEVICE_ID_PATTERN = '^[A-Za-z0-9-]{4,40}$'
+export const MAX_DEVICES_PER_REGISTRATION = 1000
+
+export interface DeviceInput {
+  deviceId: string
+  modelNumber: string
+  hardwareEdition: string
+  innerboxId: string
+  masterboxId: string
+}
+
+export interface Registration {
+  registered: number
+  alreadyKnown: number
+  rejected: Array<{ index: number; deviceId: string; message: string }>
+}
+
+export interface DeviceFilter {
+  masterboxId?: string
+  innerboxId?: string
+  modelNumber?: string
+  status?: DeviceStatus
+  /** A partner sees only the devices it registered. */
+  registeredBy?: string
+}
+
+/** What identifies a device as a partner registered it: sent again, it must say the same. */
+const IDENTITY = ['modelNumber', 'hardwareEdition', 'innerboxId', 'masterboxId'] as const
+/** Registrations written at once: a thousand devices are a thousand inserts. */
+const REGISTRATION_CONCURRENCY = 16
+
+/**
+ * The devices manufacturing partners produce. Registration is idempotent per device id: the
+ * same device sent again is "already known", sent with other data it is rejected naming the
+ * field, and one bad device never fails the others.
+ */
+export class Devices {
+  constructor(
+    private readonly storage: Storage,
+    private readonly catalogue: Catalogue,
+  ) {}
+
+  async register(by: string, inputs: DeviceInput[]): Promise<Registration> {
+    const result: Registration = { registered: 0, alreadyKnown: 0, rejected: [] }
+    const firstIndex = new Map<string, number>()
+    const pending: Array<{ index: number; input: DeviceInput }> = []
+    for (const [index, input] of inputs.entries()) {
+      const earlier = firstIndex.get(input.deviceId)
+      if (earlier !== undefined) {
+        const differs = IDENTITY.find((field) => inputs[earlier]![field] !== input[field])
+        if (differs)
+          result.rejected.push({
+            index,
+            deviceId: input.deviceId,
+            message: `${differs} differs from device #${earlier} of this request`,
+          })
+        else result.alreadyKnown++
+        continue
+      }
+      firstIndex.set(input.deviceId, index)
+      if (!(await this.catalogue.knowsModel(input.modelNumber, input.hardwareEdition))) {
+        result.rejected.push({
+          index,
+          deviceId: input.deviceId,
+          message: `model ${input.modelNumber} in edition ${input.hardwareEdition} is not in the catalogue`,
+        })
+        continue
+      }
+      pending.push({ index, input })
+    }
+    let next = 0
+    const lane = async () => {
+      while (next < pending.length) {
+        const { index, input } = pending[next++]!
+        const outcome = await this.#registerOne(by, input)
+        if (outcome === 'registered') result.registered++
+        else if (outcome === 'known') result.alreadyKnown++
+        else result.rejected.push({ index, deviceId: input.deviceId, message: outcome.message })
+      }
+    }
+    await Promise.all(Array.from({ length: REGISTRATION_CONCURRENCY }, lane))
+    result.rejected.sort((a, b) => a.index - b.index)
+    return result
+  }
+
+  async #registerOne(by: string, input: DeviceInput): Promise<'registered' | 'known' | { message: string }> {
+    const { deviceId, ...identity } = input
+    try {
+      await this.storage.insert(devices, deviceId, {
+        ...identity,
+        registeredBy: by,
+        status: 'IN_STOCK',
+        batchId: null,
+        addedToBatchAt: null,
+        trackingNumber: null,
+      })
+      return 'registered'
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error
+    }
+    const stored = await this.storage.get(devices, deviceId)
+    if (!stored) return { message: 'registered and removed meanwhile; send it again' }
+    const differs = IDENTITY.find((field) => stored.data[field] !== input[field])
+    if (differs) return { message: `already registered with another ${differs} (${stored.data[differs]})` }
+    return 'known'
+  }
+
+  async list(
+    filter: DeviceFilter,
+    page: { after?: string; limit: number },
+  ): Promise<{ items: DeviceView[]; nextCursor: string | null }> {
+    const found = await this.storage.find(devices, {
+      where: filter,
+      limit: page.limit + 1,
+      ...(page.after ? { after: page.after } : {}),
+    })
+    const items = found.slice(0, page.limit)
+    return { items: items.map(deviceView), nextCursor: found.length > page.limit ? items.at(-1)!.cursor : null }
+  }
+
+  /** NOT_FOUND also for a device of another partner, when `registeredBy` is given: a partner learns nothing of others' devices. */
+  async get(deviceId: string, registeredBy?: string): Promise<DeviceView> {
+    const stored = await this.storage.get(devices, deviceId)
+    if (!stored || (registeredBy !== undefined && stored.data.registeredBy !== registeredBy)) throw notFound('device', deviceId)
+    return deviceView(stored)
+  }
+}
+
+export function deviceView(stored: Stored<Device>): DeviceView {
+  const { modelNumber, hardwareEdition, innerboxId, masterboxId, status, batchId, addedToBatchAt, trackingNumber, registeredBy } =
+    stored.data
+  return {
+    deviceId: stored.id,
+    modelNumber,
+    hardwareEdition,
+    innerboxId,
+    masterboxId,
+    status,
+    batchId,
+    addedToBatchAt,
+    trackingNumber,
+    registeredBy,
+    registeredAt: stored.createdAt.toISOString(),
+  }
+}
