@@ -364,6 +364,7 @@ function buildReport(run: {
       seed: options.seed,
       'max p99 ratio': options.maxLatencyRatio ?? 'not judged',
       agents: mix.people.agents,
+      partners: mix.people.partners,
       operators: mix.people.operators,
     },
     summary: summarize(mix.records),

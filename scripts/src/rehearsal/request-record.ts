@@ -1,4 +1,4 @@
-export type Actor = 'agent' | 'operator' | 'anonymous'
+export type Actor = 'agent' | 'operator' | 'partner' | 'anonymous'
 
 /** ok: 2xx. expected: a business answer the journey plans for (a claim lost to another agent). */
 export type Outcome = 'ok' | 'expected' | 'failed'

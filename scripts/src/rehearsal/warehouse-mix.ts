@@ -8,22 +8,63 @@ const COUNTRIES = ['DE', 'FR', 'NL', 'AT', 'GB', 'US', 'ES']
 
 /** Shares of the load: most requests are agents at packing stations. */
 const MIX: Array<[Actor, number]> = [
-  ['agent', 0.65],
-  ['operator', 0.25],
+  ['agent', 0.6],
+  ['operator', 0.23],
+  ['partner', 0.07],
   ['anonymous', 0.1],
 ]
+
+/** The model refurbishment batches and partners' devices are of. */
+const TG5 = { modelNumber: 'TG5', hardwareEdition: 'BROWN-TEXTURE-WORLDWIDE' } as const
+/** Devices a partner registers at once: one masterbox. */
+const DEVICES_PER_MASTERBOX = 10
+/** Of the journeys an agent starts, this share is a refurbishment batch rather than a shipment. */
+const BATCH_JOURNEYS = 0.25
+
+/**
+ * An old version (`--from` a commit before devices existed) answers the new routes with its
+ * 404 "no route for": expected while it still serves, never from the version that has them.
+ */
+const notInThisVersionYet = (reply: Reply) =>
+  reply.status === 404 && /^no route for /.test(String((reply.body as { message?: unknown } | undefined)?.message))
+    ? 'not in this version yet'
+    : undefined
 
 type AgentStep =
   | { step: 'login' }
   | { step: 'list' }
   | { step: 'claim' | 'extend' | 'view' | 'pack' | 'ship'; shipmentId: string }
   | { step: 'counts' }
+  | { step: 'batch-list' }
+  | { step: 'batch-claim' | 'batch-add' | 'batch-pack' | 'batch-ship' | 'batch-release'; batchId: string }
 
-type OperatorStep = 'login' | 'create' | 'read-back' | 'create-2' | 'jobs' | 'create-3' | 'list'
-const OPERATOR_CYCLE: OperatorStep[] = ['create', 'read-back', 'create-2', 'jobs', 'create-3', 'list']
+type OperatorStep =
+  | 'login'
+  | 'create'
+  | 'read-back'
+  | 'create-2'
+  | 'jobs'
+  | 'batch'
+  | 'create-3'
+  | 'list'
+  | 'fix-find'
+  | 'fix-apply'
+const OPERATOR_CYCLE: OperatorStep[] = [
+  'create',
+  'read-back',
+  'create-2',
+  'jobs',
+  'batch',
+  'create-3',
+  'list',
+  'fix-find',
+  'fix-apply',
+]
+
+type PartnerStep = 'setup' | 'login' | 'register' | 'list'
 
 interface Person {
-  kind: 'agent' | 'operator'
+  kind: 'agent' | 'operator' | 'partner'
   email: string
   password: string
   cookie?: string
@@ -36,6 +77,12 @@ interface AgentPerson extends Person {
 interface OperatorPerson extends Person {
   at: OperatorStep
   lastCreated?: string
+  /** A request that needs fixing, found by the last fix-find. */
+  toFix?: { id: string; version: number }
+}
+interface PartnerPerson extends Person {
+  at: PartnerStep
+  lastMasterbox?: string
 }
 
 /**
@@ -60,6 +107,14 @@ export class Ledger {
   letGo(shipmentId: string, agent: string): void {
     if (this.#holders.get(shipmentId) === agent) this.#holders.delete(shipmentId)
   }
+
+  /** Masterboxes partners registered whose devices no batch has taken yet (agents take them). */
+  readonly freshMasterboxes: string[] = []
+  readonly createdBatches = new Set<string>()
+  /** batch id -> tracking number it shipped with (200). */
+  readonly shippedBatches = new Map<string, string>()
+  registeredDevices = 0
+  fixedRequests = 0
 
   packed(shipmentId: string, agent: string): void {
     this.packs.set(shipmentId, [...(this.packs.get(shipmentId) ?? []), agent])
@@ -91,8 +146,10 @@ export class WarehouseMix {
   readonly #options: MixOptions
   readonly #agents: AgentPerson[]
   readonly #operators: OperatorPerson[]
+  readonly #partners: PartnerPerson[]
   #startedAt = Date.now()
   #orders = 0
+  #masterboxes = 0
 
   constructor(options: MixOptions) {
     this.#options = options
@@ -106,15 +163,19 @@ export class WarehouseMix {
       }))
     this.#agents = people('agent', Math.max(8, Math.ceil(options.rate / 10))).map((p) => ({ ...p, at: { step: 'login' } }))
     this.#operators = people('operator', Math.max(2, Math.ceil(options.rate / 60))).map((p) => ({ ...p, at: 'login' }))
+    // Made by the admin during the load (setup): a version from before partners existed refuses them.
+    this.#partners = people('partner', 2).map((p) => ({ ...p, at: 'setup' }))
   }
 
-  get people(): { agents: number; operators: number } {
-    return { agents: this.#agents.length, operators: this.#operators.length }
+  get people(): { agents: number; operators: number; partners: number } {
+    return { agents: this.#agents.length, operators: this.#operators.length, partners: this.#partners.length }
   }
 
   /** The agents' sessions, to check afterwards that nobody was logged out. */
   get sessions(): Array<{ email: string; cookie: string | undefined }> {
-    return [...this.#agents, ...this.#operators].map((p) => ({ email: p.email, cookie: p.cookie }))
+    // Partners are made during the load (and not at all while an old version serves): those logged in.
+    const partners = this.#partners.filter((p) => p.cookie)
+    return [...this.#agents, ...this.#operators, ...partners].map((p) => ({ email: p.email, cookie: p.cookie }))
   }
 
   /** A fresh admin session (the checks afterwards use one: the load's may be gone by design). */
@@ -196,6 +257,7 @@ export class WarehouseMix {
     }
     if (actor === 'agent') return this.#agentTurn(scheduledAt)
     if (actor === 'operator') return this.#operatorTurn(scheduledAt)
+    if (actor === 'partner') return this.#partnerTurn(scheduledAt)
     return this.#send(scheduledAt, 'anonymous', undefined, 'GET /health/live', { method: 'GET', path: '/health/live' }).then(
       () => undefined,
     )
@@ -242,7 +304,9 @@ export class WarehouseMix {
           path: '/shipments?status=PENDING&limit=50',
         })
         const items = (reply.body as { items?: Array<{ id: string }> } | undefined)?.items ?? []
-        if (reply.status === 200 && items.length > 0) {
+        if (this.ledger.freshMasterboxes.length > 0 && this.#options.random() < BATCH_JOURNEYS) {
+          this.#goto(agent, { step: 'batch-list' })
+        } else if (reply.status === 200 && items.length > 0) {
           this.#goto(agent, { step: 'claim', shipmentId: items[Math.floor(this.#options.random() * items.length)]!.id })
         }
         return
@@ -290,6 +354,129 @@ export class WarehouseMix {
         this.#goto(agent, { step: 'list' })
         return
       }
+      default:
+        return this.#batchStep(agent, at, send)
+    }
+  }
+
+  /** An agent filling a refurbishment batch from a partner's masterbox, packing and shipping it. */
+  async #batchStep(
+    agent: AgentPerson,
+    at: AgentStep,
+    send: (route: string, call: Call, expected?: (reply: Reply) => string | undefined) => Promise<Reply>,
+  ): Promise<void> {
+    const expectedOr = (why: (r: Reply) => string | undefined) => (r: Reply) => notInThisVersionYet(r) ?? why(r)
+    if (at.step === 'batch-list') {
+      const reply = await send(
+        'GET /refurbishment-batches?status=OPEN',
+        { method: 'GET', path: '/refurbishment-batches?status=OPEN&limit=10' },
+        notInThisVersionYet,
+      )
+      const items = (reply.body as { items?: Array<{ id: string }> } | undefined)?.items ?? []
+      const batch = items[Math.floor(this.#options.random() * items.length)]
+      this.#goto(agent, reply.status === 200 && batch ? { step: 'batch-claim', batchId: batch.id } : { step: 'list' })
+      return
+    }
+    if (!('batchId' in at)) return this.#goto(agent, { step: 'list' })
+    const path = `/refurbishment-batches/${at.batchId}`
+    const held = (r: Reply) => (r.status === 409 ? 'batch held, or moved on, by another agent' : undefined)
+    if (at.step === 'batch-claim') {
+      const reply = await send(
+        'POST /refurbishment-batches/:id/claim',
+        { method: 'POST', path: `${path}/claim` },
+        expectedOr(held),
+      )
+      this.#goto(agent, reply.status === 200 ? { step: 'batch-add', batchId: at.batchId } : { step: 'list' })
+    } else if (at.step === 'batch-add') {
+      const masterboxId = this.ledger.freshMasterboxes.shift()
+      if (!masterboxId) return this.#goto(agent, { step: 'batch-release', batchId: at.batchId })
+      const reply = await send(
+        'POST /refurbishment-batches/:id/devices',
+        { method: 'POST', path: `${path}/devices`, body: { masterboxId } },
+        expectedOr(held),
+      )
+      this.#goto(agent, { step: reply.status === 200 ? 'batch-pack' : 'batch-release', batchId: at.batchId })
+    } else if (at.step === 'batch-pack') {
+      const reply = await send('POST /refurbishment-batches/:id/pack', { method: 'POST', path: `${path}/pack` }, expectedOr(held))
+      this.#goto(agent, { step: reply.status === 200 ? 'batch-ship' : 'batch-release', batchId: at.batchId })
+    } else if (at.step === 'batch-ship') {
+      const trackingNumber = `REF-${randomBytes(6).toString('hex').toUpperCase()}`
+      const reply = await send(
+        'POST /refurbishment-batches/:id/ship',
+        { method: 'POST', path: `${path}/ship`, body: { trackingNumber } },
+        expectedOr(held),
+      )
+      if (reply.status === 200) this.ledger.shippedBatches.set(at.batchId, trackingNumber)
+      this.#goto(agent, { step: 'batch-release', batchId: at.batchId })
+    } else {
+      await send('DELETE /refurbishment-batches/:id/claim', { method: 'DELETE', path: `${path}/claim` }, notInThisVersionYet)
+      this.#goto(agent, { step: 'list' })
+    }
+  }
+
+  /** A manufacturing partner: registers a masterbox of devices, looks it up, again. */
+  async #partnerTurn(scheduledAt: number): Promise<void> {
+    const { person: partner, idle } = this.#pick(this.#partners)
+    if (!idle)
+      return void (await this.#send(scheduledAt, 'anonymous', undefined, 'GET /health/live', {
+        method: 'GET',
+        path: '/health/live',
+      }))
+    partner.busy = true
+    try {
+      const send = (route: string, call: Call, expected?: (reply: Reply) => string | undefined) =>
+        this.#send(scheduledAt, 'partner', partner, route, call, expected)
+      if (partner.at === 'setup') {
+        // The admin makes the partner's account; an old version knows no partner role (400).
+        const reply = await this.#send(
+          scheduledAt,
+          'operator',
+          undefined,
+          'POST /users',
+          {
+            method: 'POST',
+            path: '/users',
+            ...(this.adminCookie ? { cookie: this.adminCookie } : {}),
+            body: { email: partner.email, password: partner.password, roles: ['partner'] },
+          },
+          (r) =>
+            r.status === 400 && /body\.roles\.0 must be one of/.test(messageOf(r))
+              ? 'no partner role in this version yet'
+              : r.status === 409
+                ? 'already made'
+                : undefined,
+        )
+        if (reply.status === 201 || reply.status === 409) partner.at = 'login'
+      } else if (partner.at === 'login') {
+        await this.#login(scheduledAt, partner)
+        if (partner.cookie) partner.at = 'register'
+      } else if (partner.at === 'register') {
+        const masterboxId = `MB-${this.#options.runId.replaceAll('_', '-')}-${++this.#masterboxes}`.slice(0, 40)
+        const devices = Array.from({ length: DEVICES_PER_MASTERBOX }, (_, i) => ({
+          deviceId: `${masterboxId}-D${i}`.slice(-40),
+          ...TG5,
+          innerboxId: `${masterboxId}-I${Math.floor(i / 5)}`.slice(-40),
+          masterboxId,
+        }))
+        const reply = await send('POST /devices', { method: 'POST', path: '/devices', body: { devices } }, notInThisVersionYet)
+        if (reply.status === 200) {
+          this.ledger.registeredDevices += (reply.body as { registered: number }).registered
+          this.ledger.freshMasterboxes.push(masterboxId)
+          partner.lastMasterbox = masterboxId
+          partner.at = 'list'
+        }
+      } else {
+        // During a deploy from an old version, the next request may meet an instance that has
+        // no devices yet.
+        await send(
+          'GET /devices?masterboxId=',
+          { method: 'GET', path: `/devices?masterboxId=${partner.lastMasterbox}&limit=20` },
+          notInThisVersionYet,
+        )
+        partner.at = 'register'
+      }
+    } finally {
+      partner.busy = false
     }
   }
 
@@ -334,6 +521,50 @@ export class WarehouseMix {
         await send('GET /shipment-requests/:id', { method: 'GET', path: `/shipment-requests/${operator.lastCreated}` })
       } else if (step === 'jobs') {
         await send('GET /admin/jobs', { method: 'GET', path: '/admin/jobs' })
+      } else if (step === 'batch') {
+        const reply = await this.#send(
+          scheduledAt,
+          'operator',
+          operator,
+          'POST /refurbishment-batches',
+          { method: 'POST', path: '/refurbishment-batches', body: { description: `rehearsal ${this.#options.runId}`, ...TG5 } },
+          notInThisVersionYet,
+        )
+        if (reply.status === 201) this.ledger.createdBatches.add((reply.body as { id: string }).id)
+      } else if (step === 'fix-find') {
+        const reply = await this.#send(
+          scheduledAt,
+          'operator',
+          operator,
+          'GET /shipment-requests?readiness=NEEDS_FIX',
+          { method: 'GET', path: '/shipment-requests?status=OPEN&readiness=NEEDS_FIX&limit=5' },
+          // An old version refuses the readiness filter it does not know.
+          (r) =>
+            r.status === 400 && /querystring\.readiness is not an allowed field/.test(messageOf(r))
+              ? 'no readiness filter in this version yet'
+              : undefined,
+        )
+        const items = (reply.body as { items?: Array<{ id: string; version?: number }> } | undefined)?.items ?? []
+        const pick = items[Math.floor(this.#options.random() * items.length)]
+        operator.toFix = pick?.version ? { id: pick.id, version: pick.version } : undefined
+      } else if (step === 'fix-apply' && operator.toFix) {
+        const { id, version } = operator.toFix
+        operator.toFix = undefined
+        const fix = this.#shipmentRequest()
+        const reply = await this.#send(
+          scheduledAt,
+          'operator',
+          operator,
+          'PATCH /shipment-requests/:id',
+          {
+            method: 'PATCH',
+            path: `/shipment-requests/${id}`,
+            body: { version, items: fix.items, address: { ...fix.address, country: 'AT' } },
+          },
+          // Another operator (or the bulk creation) got there first.
+          (r) => notInThisVersionYet(r) ?? (r.status === 409 ? 'fixed or shipped meanwhile' : undefined),
+        )
+        if (reply.status === 200) this.ledger.fixedRequests++
       } else {
         await send('GET /shipment-requests?status=OPEN', { method: 'GET', path: '/shipment-requests?status=OPEN&limit=20' })
       }
@@ -416,7 +647,8 @@ export class WarehouseMix {
       // Logged out: the person has to log in again, as someone at a packing station would.
       person.cookie = undefined
       if (person.kind === 'agent') (person as AgentPerson).at = { step: 'login' }
-      else (person as OperatorPerson).at = 'login'
+      else if (person.kind === 'operator') (person as OperatorPerson).at = 'login'
+      else (person as PartnerPerson).at = 'login'
     }
     return reply
   }
