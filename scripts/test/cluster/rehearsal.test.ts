@@ -51,7 +51,16 @@ t.test('a short rehearsal: both stop orders keep every invariant, and the report
       `${order}: two versions answered (${Object.keys(report.summary.versions).join(', ')})`,
     )
     const checked = report.invariants.map((i) => i.id).sort()
-    t.same(checked, ['answered', 'deploys', 'packs', 'sessions', 'shop', 'ticks', 'writes'], `${order}: every invariant checked`)
+    t.same(
+      checked,
+      ['answered', 'batch-devices', 'batch-numbers', 'batch-shipped', 'deploys', 'packs', 'sessions', 'shop', 'ticks', 'writes'],
+      `${order}: every invariant checked`,
+    )
+    t.match(
+      report.invariants.find((i) => i.id === 'batch-numbers')?.measured,
+      /^#1 to #\d+/,
+      `${order}: refurbishment batches were made under load`,
+    )
     for (const invariant of report.invariants) t.ok(invariant.held, `${order}: ${invariant.name}: ${invariant.measured}`)
     const { steady, deploy, ratio } = report.latency
     t.comment(
