@@ -6,7 +6,9 @@ import t, { type Test } from 'tap'
  * The API and the workers are separate processes that must agree on shared names: the jobs
  * queue (the API queues, a worker runs), the schedule registry (the API lists what workers
  * wrote) and the remote cache's namespace (a worker's write must drop what the API cached).
- * Each is defined once in the lib that owns it; this test fails if the apps ever disagree.
+ * Each is defined once in the lib that owns it; this test fails if the apps ever disagree. With
+ * the cluster's tests: it needs every app built, which the first turbo run of npm test does not
+ * wait for.
  */
 const app = (path: string) => fileURLToPath(new URL(`../../../apps/${path}`, import.meta.url))
 
