@@ -41,21 +41,17 @@ export class ShopClient {
 
   /** Tells the shop an order shipped (its webhook is idempotent). */
   async notifyShipped(orderId: string, body: { shipmentId: string; trackingNumber: string }, signal: AbortSignal): Promise<void> {
-    const url = new URL(`/orders/${encodeURIComponent(orderId)}/shipment`, this.baseUrl)
-    await this.#withRetries(signal, async (attemptSignal) => {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: attemptSignal,
-      })
-      this.#check(response)
-    })
+    await this.#post(`/orders/${encodeURIComponent(orderId)}/shipment`, body, signal)
   }
 
   /** Tells the shop an order will not ship (its webhook is idempotent). */
   async notifyCancelled(orderId: string, body: { requestId: string; reason: string }, signal: AbortSignal): Promise<void> {
-    const url = new URL(`/orders/${encodeURIComponent(orderId)}/cancellation`, this.baseUrl)
+    await this.#post(`/orders/${encodeURIComponent(orderId)}/cancellation`, body, signal)
+  }
+
+  /** A JSON POST to one of the shop's webhooks, with the client's retries and bounds. */
+  async #post(path: string, body: object, signal: AbortSignal): Promise<void> {
+    const url = new URL(path, this.baseUrl)
     await this.#withRetries(signal, async (attemptSignal) => {
       const response = await fetch(url, {
         method: 'POST',
