@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type ApiToken, apiTokens, type Role, type User, users } from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
+import { updateOrConflict } from './versioned-write.js'
 import { burnPasswordCheck, DEFAULT_SCRYPT_LOG_N, hashPassword, type PasswordCost, verifyPassword } from './passwords.js'
 
 /** Who is calling: a person with a session, or a machine client with an API token. */
@@ -157,14 +158,8 @@ export class Accounts {
     return user
   }
 
-  async #writeUser(user: Stored<User>, patch: Partial<User>): Promise<Stored<User>> {
-    try {
-      return await this.storage.update(users, user, patch)
-    } catch (error) {
-      if (error instanceof VersionConflictError)
-        throw new WarehouseError('CHANGED_MEANWHILE', 'the user was changed meanwhile; reload it')
-      throw error
-    }
+  #writeUser(user: Stored<User>, patch: Partial<User>): Promise<Stored<User>> {
+    return updateOrConflict(this.storage, users, user, patch, 'the user')
   }
 
   async getUser(id: string): Promise<UserView | null> {

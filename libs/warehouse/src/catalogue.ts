@@ -55,7 +55,16 @@ export class Catalogue {
 
   /** Whether devices of this model and edition exist in the catalogue (as some product's). */
   async knowsModel(modelNumber: string, hardwareEdition: string): Promise<boolean> {
-    return (await this.products()).some((p) => p.modelNumber === modelNumber && p.edition === hardwareEdition)
+    return (await this.knownModels()).has(Catalogue.modelKey(modelNumber, hardwareEdition))
+  }
+
+  /** Every model and edition of the catalogue, as modelKey()s: one read for many checks. */
+  async knownModels(): Promise<Set<string>> {
+    return new Set((await this.products()).flatMap((p) => (p.modelNumber ? [Catalogue.modelKey(p.modelNumber, p.edition)] : [])))
+  }
+
+  static modelKey(modelNumber: string, hardwareEdition: string): string {
+    return `${modelNumber} ${hardwareEdition}`
   }
 
   async knownSkus(): Promise<Set<string>> {

@@ -1,5 +1,5 @@
 import { DuplicateKeyError, type Storage, type Stored } from '@tms/storage'
-import type { Catalogue } from './catalogue.js'
+import { Catalogue } from './catalogue.js'
 import { type Device, type DeviceStatus, devices } from './collections.js'
 import { notFound } from './errors.js'
 import type { DeviceView } from './views.js'
@@ -51,6 +51,7 @@ export class Devices {
     const result: Registration = { registered: 0, alreadyKnown: 0, rejected: [] }
     const firstIndex = new Map<string, number>()
     const pending: Array<{ index: number; input: DeviceInput }> = []
+    const models = await this.catalogue.knownModels()
     for (const [index, input] of inputs.entries()) {
       const earlier = firstIndex.get(input.deviceId)
       if (earlier !== undefined) {
@@ -65,7 +66,7 @@ export class Devices {
         continue
       }
       firstIndex.set(input.deviceId, index)
-      if (!(await this.catalogue.knowsModel(input.modelNumber, input.hardwareEdition))) {
+      if (!models.has(Catalogue.modelKey(input.modelNumber, input.hardwareEdition))) {
         result.rejected.push({
           index,
           deviceId: input.deviceId,

@@ -5,6 +5,7 @@ import type { Agent } from './packing-claims.js'
 import type { Catalogue } from './catalogue.js'
 import { type BatchStatus, type Device, devices, type RefurbishmentBatch, refurbishmentBatches, users } from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
+import { updateOrConflict } from './versioned-write.js'
 import type { BatchDevice, BatchView } from './views.js'
 
 /** An agent holds a batch while filling it from a scanner, and while packing it. */
@@ -168,12 +169,8 @@ export class RefurbishmentBatches {
       this.#requireOpen(batch)
       const device = await this.storage.get(devices, deviceId)
       if (!device || device.data.batchId !== id) throw notFound(`device in batch #${batch.data.number}`, deviceId)
-      try {
-        await this.storage.update(devices, device, { status: 'IN_STOCK', batchId: null, addedToBatchAt: null })
-      } catch (error) {
-        if (error instanceof VersionConflictError) throw changedMeanwhile(`device ${deviceId}`)
-        throw error
-      }
+      const inStock = { status: 'IN_STOCK' as const, batchId: null, addedToBatchAt: null }
+      await updateOrConflict(this.storage, devices, device, inStock, `device ${deviceId}`)
       await this.#recount(batch)
     })
   }
@@ -328,17 +325,9 @@ export class RefurbishmentBatches {
     return this.locks.runWithLock(`refurbishment-batch:${id}:devices`, action, { ttlMs: 30_000, acquireTimeoutMs: 10_000 })
   }
 
-  async #write(
-    batch: Stored<RefurbishmentBatch>,
-    patch: Partial<RefurbishmentBatch>,
-    fencingToken?: number,
-  ): Promise<Stored<RefurbishmentBatch>> {
-    try {
-      return await this.storage.update(refurbishmentBatches, batch, patch, fencingToken === undefined ? {} : { fencingToken })
-    } catch (error) {
-      if (error instanceof VersionConflictError) throw changedMeanwhile(`batch #${batch.data.number}`)
-      throw error
-    }
+  #write(batch: Stored<RefurbishmentBatch>, patch: Partial<RefurbishmentBatch>, fencingToken?: number) {
+    const fence = fencingToken === undefined ? {} : { fencingToken }
+    return updateOrConflict(this.storage, refurbishmentBatches, batch, patch, `batch #${batch.data.number}`, fence)
   }
 
   async #load(id: string): Promise<Stored<RefurbishmentBatch>> {
@@ -347,8 +336,6 @@ export class RefurbishmentBatches {
     return found
   }
 }
-
-const changedMeanwhile = (what: string) => new WarehouseError('CHANGED_MEANWHILE', `${what} was changed meanwhile; reload it`)
 
 /** A position in a batch's device list, as an opaque cursor. */
 const cursorAt = (position: number) => Buffer.from(`p${position}`).toString('base64url')

@@ -14,6 +14,7 @@ import {
 import { isKnownCountry } from './countries.js'
 import { notFound, WarehouseError } from './errors.js'
 import { BULK_SHIPMENT_CREATION } from './shipments.js'
+import { updateOrConflict } from './versioned-write.js'
 import type { ShipmentRequestView } from './views.js'
 
 export interface ShipmentRequestInput {
@@ -181,15 +182,8 @@ export class ShipmentRequests {
     return current
   }
 
-  async #write(current: Stored<ShipmentRequest>, patch: Partial<ShipmentRequest>): Promise<Stored<ShipmentRequest>> {
-    try {
-      return await this.storage.update(shipmentRequests, current, patch)
-    } catch (error) {
-      if (error instanceof VersionConflictError) {
-        throw new WarehouseError('CHANGED_MEANWHILE', `shipment request ${current.id} was changed meanwhile; reload it`)
-      }
-      throw error
-    }
+  #write(current: Stored<ShipmentRequest>, patch: Partial<ShipmentRequest>): Promise<Stored<ShipmentRequest>> {
+    return updateOrConflict(this.storage, shipmentRequests, current, patch, `shipment request ${current.id}`)
   }
 
   #excludingBulkCreation<T>(action: () => Promise<T>): Promise<T> {

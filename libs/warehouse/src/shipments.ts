@@ -4,6 +4,7 @@ import type { LockService } from '@tms/locks'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type Shipment, type ShipmentStatus, shipmentRequests, shipments } from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
+import { updateOrConflict } from './versioned-write.js'
 import type { ShipmentView } from './views.js'
 
 export interface WriteFence {
@@ -173,16 +174,9 @@ export class Shipments {
       throw new WarehouseError('WRONG_STATUS', `shipment ${id} is ${current.data.status}, not ${from}`)
     }
     allowed?.(current)
-    try {
-      const updated = shipmentView(await this.storage.update(shipments, current, patch, fence))
-      await this.#countsChanged()
-      return updated
-    } catch (error) {
-      if (error instanceof VersionConflictError) {
-        throw new WarehouseError('CHANGED_MEANWHILE', `shipment ${id} was changed meanwhile; reload it`)
-      }
-      throw error
-    }
+    const updated = shipmentView(await updateOrConflict(this.storage, shipments, current, patch, `shipment ${id}`, fence))
+    await this.#countsChanged()
+    return updated
   }
 
   async #load(id: string): Promise<Stored<Shipment>> {

@@ -67,7 +67,12 @@ t.test('the first admin is created once, even by five instances starting togethe
   const instances = Array.from({ length: 5 }, () => new Accounts(storage, FAST))
   const outcomes = await Promise.all(instances.map((a) => a.ensureFirstAdmin('admin@tms.local', 'admin password 123')))
   t.equal(outcomes.filter((o) => o === 'created').length, 1)
-  t.same(await instances[0]!.getUser(FIRST_ADMIN_ID), { id: FIRST_ADMIN_ID, email: 'admin@tms.local', roles: ['admin'], disabled: false })
+  t.same(await instances[0]!.getUser(FIRST_ADMIN_ID), {
+    id: FIRST_ADMIN_ID,
+    email: 'admin@tms.local',
+    roles: ['admin'],
+    disabled: false,
+  })
   t.equal(await instances[0]!.ensureFirstAdmin('other@tms.local', 'admin password 123'), 'exists')
 })
 
