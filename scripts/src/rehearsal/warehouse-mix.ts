@@ -35,6 +35,9 @@ type AgentStep =
   | { step: 'list' }
   | { step: 'claim' | 'extend' | 'view' | 'pack' | 'ship'; shipmentId: string }
   | { step: 'counts' }
+  | BatchStep
+
+type BatchStep =
   | { step: 'batch-list' }
   | { step: 'batch-claim' | 'batch-add' | 'batch-pack' | 'batch-ship' | 'batch-release'; batchId: string }
 
@@ -362,7 +365,7 @@ export class WarehouseMix {
   /** An agent filling a refurbishment batch from a partner's masterbox, packing and shipping it. */
   async #batchStep(
     agent: AgentPerson,
-    at: AgentStep,
+    at: BatchStep,
     send: (route: string, call: Call, expected?: (reply: Reply) => string | undefined) => Promise<Reply>,
   ): Promise<void> {
     const expectedOr = (why: (r: Reply) => string | undefined) => (r: Reply) => notInThisVersionYet(r) ?? why(r)
@@ -377,7 +380,6 @@ export class WarehouseMix {
       this.#goto(agent, reply.status === 200 && batch ? { step: 'batch-claim', batchId: batch.id } : { step: 'list' })
       return
     }
-    if (!('batchId' in at)) return this.#goto(agent, { step: 'list' })
     const path = `/refurbishment-batches/${at.batchId}`
     const held = (r: Reply) => (r.status === 409 ? 'batch held, or moved on, by another agent' : undefined)
     if (at.step === 'batch-claim') {
@@ -387,9 +389,8 @@ export class WarehouseMix {
         expectedOr(held),
       )
       this.#goto(agent, reply.status === 200 ? { step: 'batch-add', batchId: at.batchId } : { step: 'list' })
-    } else if (at.step === 'batch-add') {
-      const masterboxId = this.ledger.freshMasterboxes.shift()
-      if (!masterboxId) return this.#goto(agent, { step: 'batch-release', batchId: at.batchId })
+    } else if (at.step === 'batch-add' && this.ledger.freshMasterboxes.length > 0) {
+      const masterboxId = this.ledger.freshMasterboxes.shift()!
       const reply = await send(
         'POST /refurbishment-batches/:id/devices',
         { method: 'POST', path: `${path}/devices`, body: { masterboxId } },
@@ -409,6 +410,8 @@ export class WarehouseMix {
       if (reply.status === 200) this.ledger.shippedBatches.set(at.batchId, trackingNumber)
       this.#goto(agent, { step: 'batch-release', batchId: at.batchId })
     } else {
+      // batch-release, or batch-add with every fresh masterbox taken by other agents meanwhile:
+      // the turn still sends its one request.
       await send('DELETE /refurbishment-batches/:id/claim', { method: 'DELETE', path: `${path}/claim` }, notInThisVersionYet)
       this.#goto(agent, { step: 'list' })
     }
