@@ -2,6 +2,7 @@ import { DuplicateKeyError, type Storage, type Stored } from '@tms/storage'
 import { Catalogue } from './catalogue.js'
 import { type Device, type DeviceStatus, devices } from './collections.js'
 import { notFound } from './errors.js'
+import { findPage, type Page, type PageRequest } from './page.js'
 import type { DeviceView } from './views.js'
 
 /** Device and box ids as partners print them on labels and scanners read them. */
@@ -113,17 +114,8 @@ export class Devices {
     return 'known'
   }
 
-  async list(
-    filter: DeviceFilter,
-    page: { after?: string; limit: number },
-  ): Promise<{ items: DeviceView[]; nextCursor: string | null }> {
-    const found = await this.storage.find(devices, {
-      where: filter,
-      limit: page.limit + 1,
-      ...(page.after ? { after: page.after } : {}),
-    })
-    const items = found.slice(0, page.limit)
-    return { items: items.map(deviceView), nextCursor: found.length > page.limit ? items.at(-1)!.cursor : null }
+  list(filter: DeviceFilter, page: PageRequest): Promise<Page<DeviceView>> {
+    return findPage(this.storage, devices, { where: filter }, page, deviceView)
   }
 
   /** NOT_FOUND also for a device of another partner, when `registeredBy` is given: a partner learns nothing of others' devices. */

@@ -5,6 +5,7 @@ import type { Agent } from './packing-claims.js'
 import type { Catalogue } from './catalogue.js'
 import { type BatchStatus, type Device, devices, type RefurbishmentBatch, refurbishmentBatches, users } from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
+import { findPage, type Page, type PageRequest } from './page.js'
 import { updateOrConflict } from './versioned-write.js'
 import type { BatchDevice, BatchView } from './views.js'
 
@@ -70,15 +71,8 @@ export class RefurbishmentBatches {
     }
   }
 
-  async list(filter: { status?: BatchStatus }, page: { after?: string; limit: number }) {
-    const found = await this.storage.find(refurbishmentBatches, {
-      where: filter,
-      order: 'newest',
-      limit: page.limit + 1,
-      ...(page.after ? { after: page.after } : {}),
-    })
-    const items = found.slice(0, page.limit)
-    return { items: items.map(batchView), nextCursor: found.length > page.limit ? items.at(-1)!.cursor : null }
+  list(filter: { status?: BatchStatus }, page: PageRequest): Promise<Page<BatchView>> {
+    return findPage(this.storage, refurbishmentBatches, { where: filter, order: 'newest' }, page, batchView)
   }
 
   async get(id: string): Promise<BatchView> {
@@ -89,7 +83,7 @@ export class RefurbishmentBatches {
    * The batch's devices, oldest added first; `q` keeps those whose device, innerbox or masterbox
    * id contains it (case does not matter). The cursor is a position in that list.
    */
-  async devices(id: string, query: { q?: string; after?: string; limit: number }) {
+  async devices(id: string, query: PageRequest & { q?: string }) {
     await this.#load(id)
     const all = (await this.storage.find(devices, { where: { batchId: id }, limit: MAX_DEVICES_PER_BATCH }))
       .map(batchDevice)
@@ -115,14 +109,8 @@ export class RefurbishmentBatches {
 
   /** Holds the batch for the agent (while scanning devices into it); again by the holder renews it. */
   async claim(id: string, agent: Agent): Promise<{ batchId: string; claimedBy: string; expiresAt: string }> {
-    const batch = await this.#load(id)
-    try {
-      const lock = await this.locks.lockObject(BATCH_CLAIM, id, agent.id, this.options.claimTtlMs)
-      return { batchId: id, claimedBy: agent.name, expiresAt: lock.expiresAt.toISOString() }
-    } catch (error) {
-      if (error instanceof ObjectLockedError) throw await this.#heldBy(batch, error.holder, error.expiresAt)
-      throw error
-    }
+    const lock = await this.#take(await this.#load(id), agent)
+    return { batchId: id, claimedBy: agent.name, expiresAt: lock.expiresAt.toISOString() }
   }
 
   async release(id: string, agent: Agent): Promise<void> {
@@ -135,22 +123,23 @@ export class RefurbishmentBatches {
       const batch = await this.#load(id)
       await this.#refuseIfHeldByAnother(batch, agent)
       this.#requireOpen(batch)
-      const ids =
+      // Scanned ids are read one by one as they are added; a masterbox's devices are read at once.
+      const candidates: Array<{ deviceId: string; read?: Stored<Device> }> =
         'deviceIds' in what
-          ? [...new Set(what.deviceIds)]
+          ? [...new Set(what.deviceIds)].map((deviceId) => ({ deviceId }))
           : (await this.storage.find(devices, { where: { masterboxId: what.masterboxId }, limit: MAX_DEVICES_PER_BATCH })).map(
-              (d) => d.id,
+              (read) => ({ deviceId: read.id, read }),
             )
       const result: AddResult = { added: 0, rejected: [] }
-      if ('masterboxId' in what && ids.length === 0) {
+      if ('masterboxId' in what && candidates.length === 0) {
         result.rejected.push({ deviceId: what.masterboxId, message: `no device is registered in masterbox ${what.masterboxId}` })
       }
       let count = batch.data.deviceCount
-      for (const deviceId of ids) {
+      for (const { deviceId, read } of candidates) {
         const message =
           count >= MAX_DEVICES_PER_BATCH
             ? `the batch is full (${MAX_DEVICES_PER_BATCH} devices)`
-            : await this.#add(batch, deviceId)
+            : await this.#add(batch, deviceId, read)
         if (message === null) {
           result.added++
           count++
@@ -186,14 +175,7 @@ export class RefurbishmentBatches {
       let claim = await this.locks.getObjectLock(BATCH_CLAIM, id)
       if (claim && claim.holder !== agent.id) throw await this.#heldBy(batch, claim.holder, claim.expiresAt)
       const tookIt = !claim
-      if (!claim) {
-        try {
-          claim = await this.locks.lockObject(BATCH_CLAIM, id, agent.id, this.options.claimTtlMs)
-        } catch (error) {
-          if (error instanceof ObjectLockedError) throw await this.#heldBy(batch, error.holder, error.expiresAt)
-          throw error
-        }
-      }
+      claim ??= await this.#take(batch, agent)
       try {
         this.#requireOpen(batch)
         const count = await this.storage.count(devices, { batchId: id })
@@ -260,9 +242,12 @@ export class RefurbishmentBatches {
     }
   }
 
-  /** Null when added; otherwise why not ('already here' is no rejection). */
-  async #add(batch: Stored<RefurbishmentBatch>, deviceId: string): Promise<string | null> {
-    const device = await this.storage.get(devices, deviceId)
+  /**
+   * Null when added; otherwise why not ('already here' is no rejection). `read` is the device
+   * as just read, if it was; a stale read costs a version conflict, answered below.
+   */
+  async #add(batch: Stored<RefurbishmentBatch>, deviceId: string, read?: Stored<Device>): Promise<string | null> {
+    const device = read ?? (await this.storage.get(devices, deviceId))
     if (!device) return 'unknown device: no partner registered it'
     const reason = await this.#whyNot(batch, device)
     if (reason) return reason
@@ -309,6 +294,16 @@ export class RefurbishmentBatches {
   async #refuseIfHeldByAnother(batch: Stored<RefurbishmentBatch>, agent: Agent): Promise<void> {
     const claim = await this.locks.getObjectLock(BATCH_CLAIM, batch.id)
     if (claim && claim.holder !== agent.id) throw await this.#heldBy(batch, claim.holder, claim.expiresAt)
+  }
+
+  /** The batch's claim for the agent (renewed if theirs already); held by another, it says by whom. */
+  async #take(batch: Stored<RefurbishmentBatch>, agent: Agent) {
+    try {
+      return await this.locks.lockObject(BATCH_CLAIM, batch.id, agent.id, this.options.claimTtlMs)
+    } catch (error) {
+      if (error instanceof ObjectLockedError) throw await this.#heldBy(batch, error.holder, error.expiresAt)
+      throw error
+    }
   }
 
   /** "Batch #7 is held by ada@… until …": the holder by email, for people. */
