@@ -31,8 +31,9 @@ export async function isolatedEnv(t: Test, extra: Record<string, string> = {}): 
     // A speed-up, not behaviour: 600 requests of CPU per instance started. warm-up.test.ts and
     // the rehearsal run it.
     WARM_UP_REQUESTS: '0',
-    // Production's cost (2^17) is ~1 s of CPU a login; the tests log in hundreds of times.
-    PASSWORD_SCRYPT_LOG_N: '14',
+    // Production's cost (2^17) is ~1 s of CPU a login; the tests log in hundreds of times, so
+    // they use the lowest cost config accepts.
+    PASSWORD_SCRYPT_LOG_N: '10',
     ...extra,
   }
 }
