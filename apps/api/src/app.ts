@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { ApiConfig } from './config.js'
 import { authentication } from './plugins/authentication.js'
 import { answerFrameworkError, errorHandling } from './plugins/error-handler.js'
+import { idempotency } from './plugins/idempotency.js'
 import { LoginThrottle } from './sessions/login-throttle.js'
 import { openapi } from './plugins/openapi.js'
 import { requestLog } from './plugins/request-log.js'
@@ -112,6 +113,11 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
       store: inProcess ? 'memory' : 'redis',
     })
     await api.register(authentication, { accounts })
+    await api.register(idempotency, {
+      redis,
+      keyspace: keyspace.child('idem'),
+      ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+    })
     await api.register(authRoutes, { accounts, throttle })
     await api.register(userRoutes, { accounts })
     await api.register(shipmentRequestRoutes, { requests, jobs })

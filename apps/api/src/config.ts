@@ -45,6 +45,11 @@ export function apiEnv(ctx: EnvContext) {
     PACKING_CLAIM_TTL_SECONDS: positiveInt({ default: 120 }),
     /** Shipments one agent may hold claimed at once (a packing station works on one or two). */
     MAX_CLAIMS_PER_AGENT: positiveInt({ default: 3 }),
+    /**
+     * How long the answer to a write carrying an `Idempotency-Key` is kept (per user): a retry
+     * of the same key within it is answered from the store instead of being done again.
+     */
+    IDEMPOTENCY_TTL_SECONDS: positiveInt({ default: 24 * 60 * 60 }),
     /** Requests an instance sends itself before it reports ready, so it joins the balancer warm (warm-up.ts); 0: none. */
     WARM_UP_REQUESTS: nonNegativeInt({ default: 600 }),
     /**

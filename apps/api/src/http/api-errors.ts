@@ -16,6 +16,12 @@ export const API_ERRORS = {
   TOO_MANY_LOGINS: 429,
   /** The thing named in the path does not exist. */
   NOT_FOUND: 404,
+  /** An `Idempotency-Key` header that is not 8 to 64 letters, digits, `-` or `_`. */
+  IDEMPOTENCY_KEY_INVALID: 400,
+  /** An `Idempotency-Key` used before for a different request (method, path or body). */
+  IDEMPOTENCY_KEY_REUSED: 422,
+  /** The first request with this `Idempotency-Key` is still being answered; `retry-after` says when to ask again. */
+  IDEMPOTENCY_KEY_IN_PROGRESS: 409,
 } as const
 
 export type ApiErrorCode = keyof typeof API_ERRORS
