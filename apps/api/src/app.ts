@@ -8,6 +8,7 @@ import type { ApiConfig } from './config.js'
 import { authentication } from './plugins/authentication.js'
 import { answerFrameworkError, errorHandling } from './plugins/error-handler.js'
 import { idempotency } from './plugins/idempotency.js'
+import { webApp } from './plugins/web-app.js'
 import { LoginThrottle } from './sessions/login-throttle.js'
 import { openapi } from './plugins/openapi.js'
 import { requestLog } from './plugins/request-log.js'
@@ -82,6 +83,7 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
   await app.register(requestLog)
   await app.register(fastifyRedis, { client: redis, closeClient: false })
   await app.register(openapi, { version: config.APP_VERSION })
+  await app.register(webApp, { dir: config.WEB_APP_DIR })
   await app.register(healthPlugin, {
     lifecycle,
     checks: { redis: async () => void (await redis.ping()), database: () => storage.ping() },

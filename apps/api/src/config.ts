@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import {
   databaseEnv,
   demonstrationSwitch,
@@ -11,6 +12,7 @@ import {
   redisEnv,
   runtimeEnv,
   sessionEnv,
+  str,
 } from '@tms/config'
 import { DEFAULT_SCRYPT_LOG_N, MIN_PRODUCTION_SCRYPT_LOG_N } from '@tms/warehouse'
 
@@ -50,6 +52,8 @@ export function apiEnv(ctx: EnvContext) {
      * of the same key within it is answered from the store instead of being done again.
      */
     IDEMPOTENCY_TTL_SECONDS: positiveInt({ default: 24 * 60 * 60 }),
+    /** The web app's build (apps/web/dist), served at `/`; beside this app's build in the repository. */
+    WEB_APP_DIR: str({ default: fileURLToPath(new URL('../../web/dist', import.meta.url)) }),
     /** Requests an instance sends itself before it reports ready, so it joins the balancer warm (warm-up.ts); 0: none. */
     WARM_UP_REQUESTS: nonNegativeInt({ default: 600 }),
     /**

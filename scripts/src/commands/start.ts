@@ -123,8 +123,9 @@ state.url = cluster.url
 state.control = `http://127.0.0.1:${controlPort}`
 recordState()
 say('')
-say(`TMS is up at ${cluster.url}  (OpenAPI: ${cluster.url}/docs/json)`)
+say(`TMS packing station: ${cluster.url}/  (open it in a browser)`)
 say(
-  `development login: ${process.env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL} / ${process.env.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : DEV_DEFAULTS.ADMIN_PASSWORD}  (POST /auth/login)`,
+  `development login: ${process.env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL} / ${process.env.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : DEV_DEFAULTS.ADMIN_PASSWORD}`,
 )
+say(`API: ${cluster.url}  (OpenAPI: ${cluster.url}/docs/json; POST /auth/login)`)
 say(`jobs: npm run jobs -- list; deploy a new version: npm run deploy -- --app api|worker|all; logs: ${runDir}/logs`)

@@ -14,7 +14,7 @@ import { isRunning, type RecordedProcess, readClusterState, writeClusterState } 
 /**
  * `npm start` as a process (scripts/dist/commands/start.js, what `npm start` runs after its build), on
  * ports, a cluster directory, a Redis prefix and a schema of the test's own. The supervisor's
- * lines go to stderr; "TMS is up at" says it serves.
+ * lines go to stderr; "TMS packing station: <url>" says it serves.
  */
 const START = `${REPO_ROOT}scripts/dist/commands/start.js`
 /** Generous: the bound only ends a test that would otherwise hang. */
@@ -38,7 +38,7 @@ function startSupervisor(t: Test, env: Record<string, string>): Supervisor {
   const up = new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stderr! }).on('line', (line) => {
       lines.push(line)
-      if (line.includes('TMS is up at')) resolve()
+      if (line.includes('TMS packing station: http')) resolve()
     })
     void exited.then((code) => reject(new Error(`npm start exited (${code}) before it was up:\n${lines.join('\n')}`)))
     setTimeout(() => reject(new Error(`not up within ${UP_WITHIN_MS} ms:\n${lines.join('\n')}`)), UP_WITHIN_MS).unref()
@@ -124,6 +124,13 @@ t.test('SIGKILL the supervisor: every process it ran exits on its own, and npm s
   )
   const wrong = answers.filter((a) => a.status !== 200 || a.instance !== 'api-1')
   t.same(wrong, [], '50 requests through the balancer: every one 200 from the new API instance')
+
+  const upLines = second.lines.slice(second.lines.findIndex((l) => l.includes('TMS packing station: ')))
+  t.match(upLines[0], `TMS packing station: ${url}/`, "the first thing it says once up is the web app's address")
+  const page = await fetch(`${url}/`)
+  t.equal(page.status, 200, 'and the balancer serves the web app there')
+  t.match(page.headers.get('content-type'), /^text\/html/)
+  t.match(await page.text(), /<title>TMS packing station<\/title>/)
 })
 
 t.test('a second npm start beside a running one is refused, naming it; Ctrl-C twice leaves nothing behind', async (t) => {

@@ -1,0 +1,137 @@
+import { newIdempotencyKey, outbox, type PendingWrite } from './outbox.js'
+
+/** An answer the user must act on: a 4xx, in words. Never retried. */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** The session really ended (401): the app goes to the login, keeping what was being done. */
+export class SessionEnded extends Error {}
+
+/** Answers that mean "not now" rather than "no": the balancer or an instance between releases. */
+const TRANSIENT = new Set([502, 503, 504])
+const MAX_BACKOFF_MS = 3000
+
+export interface ConnectionState {
+  /** True while requests fail for connection reasons and are being retried. */
+  reconnecting: boolean
+  /** The API version of the first answer this page saw, and the latest one. */
+  pageVersion: string | null
+  serverVersion: string | null
+}
+
+/**
+ * Every request of the app goes through here. Reads and writes are retried with backoff on a
+ * connection error, a 502/503/504 or IDEMPOTENCY_KEY_IN_PROGRESS, showing "Reconnecting…";
+ * writes carry an Idempotency-Key and wait in the outbox until answered.
+ */
+export class Api {
+  state: ConnectionState = { reconnecting: false, pageVersion: null, serverVersion: null }
+  readonly #listeners = new Set<() => void>()
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  #update(change: Partial<ConnectionState>): void {
+    const next = { ...this.state, ...change }
+    if (Object.entries(change).every(([k, v]) => this.state[k as keyof ConnectionState] === v)) return
+    this.state = next
+    for (const listener of this.#listeners) listener()
+  }
+
+  read<T>(path: string): Promise<T> {
+    return this.#send<T>('GET', path)
+  }
+
+  /** A user action: stored in the outbox first, then sent until the API answers it. */
+  async write<T>(userId: string, label: string, method: PendingWrite['method'], path: string, body?: unknown): Promise<T> {
+    const write: PendingWrite = { key: newIdempotencyKey(), userId, method, path, label, createdAt: Date.now() }
+    if (body !== undefined) write.body = body
+    await outbox.put(write)
+    return this.#deliver<T>(write)
+  }
+
+  /** Sends what an earlier page (or session) of this user left in the outbox. */
+  async replayOutbox(userId: string): Promise<Array<{ label: string; problem?: string }>> {
+    const done: Array<{ label: string; problem?: string }> = []
+    for (const write of await outbox.of(userId)) {
+      try {
+        await this.#deliver(write)
+        done.push({ label: write.label })
+      } catch (error) {
+        if (error instanceof ApiProblem) done.push({ label: write.label, problem: error.message })
+        else throw error
+      }
+    }
+    return done
+  }
+
+  async #deliver<T>(write: PendingWrite): Promise<T> {
+    try {
+      const answer = await this.#send<T>(write.method, write.path, write.body, write.key)
+      await outbox.remove(write.key)
+      return answer
+    } catch (error) {
+      // A refusal is an answer: the action is over. A session that ended keeps it for after the login.
+      if (error instanceof ApiProblem) await outbox.remove(write.key)
+      throw error
+    }
+  }
+
+  /** Login and logout are not retried by key: they are answered at once or shown. */
+  async session<T>(method: 'POST', path: string, body?: unknown): Promise<T> {
+    return this.#send<T>(method, path, body)
+  }
+
+  async #send<T>(method: string, path: string, body?: unknown, key?: string): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let response: Response
+      try {
+        response = await fetch(path, {
+          method,
+          credentials: 'same-origin',
+          headers: {
+            accept: 'application/json',
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(key ? { 'idempotency-key': key } : {}),
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        })
+      } catch {
+        await this.#backOff(attempt)
+        continue
+      }
+      const version = response.headers.get('x-app-version')
+      if (version) this.#update({ serverVersion: version, pageVersion: this.state.pageVersion ?? version })
+      const answer = response.status === 204 ? null : await response.json().catch(() => null)
+      const code = (answer as { code?: string } | null)?.code ?? ''
+      if (TRANSIENT.has(response.status) || code === 'IDEMPOTENCY_KEY_IN_PROGRESS') {
+        await this.#backOff(attempt)
+        continue
+      }
+      this.#update({ reconnecting: false })
+      if (response.status === 401 && path !== '/auth/login') throw new SessionEnded('your session ended; log in again')
+      if (!response.ok) {
+        const message = (answer as { message?: string } | null)?.message ?? `the server answered ${response.status}`
+        throw new ApiProblem(response.status, code, message)
+      }
+      return answer as T
+    }
+  }
+
+  async #backOff(attempt: number): Promise<void> {
+    this.#update({ reconnecting: true })
+    const ms = Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt) * (0.5 + Math.random() / 2)
+    await new Promise((resolve) => setTimeout(resolve, ms))
+  }
+}
+
+export const api = new Api()

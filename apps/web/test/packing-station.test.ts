@@ -1,0 +1,169 @@
+import t from 'tap'
+import { AGENT, call, login, logIn, OPERATOR, openPage, registerSchedules, screenshotPath, startStation } from './station.js'
+
+t.test('an agent logs in, claims, packs and ships, and is back at the pending list', async (t) => {
+  const station = await startStation(t)
+  const [orderId] = await station.createShipments(3)
+  const { page, failedRequests } = await openPage(station.browser, station.url)
+
+  await logIn(page, { email: AGENT.email, password: 'not the password' })
+  await t.resolves(
+    page.getByRole('alert').filter({ hasText: 'Wrong email or password.' }).waitFor(),
+    'a wrong password, in words',
+  )
+  await logIn(page, AGENT)
+  await page.getByText(`${AGENT.email} (agent)`).waitFor()
+  t.match(await page.locator('header').innerText(), /API 0\.1\.0/, 'who is logged in, their role and the API version')
+  t.equal(await page.getByRole('alert').count(), 0, 'the alert is gone once logged in')
+
+  const pending = page.getByRole('list', { name: 'Pending shipments' })
+  await pending.getByRole('listitem').first().waitFor()
+  t.equal(await pending.getByRole('listitem').count(), 3)
+  await pending
+    .getByRole('listitem')
+    .filter({ hasText: `Order ${orderId}` })
+    .getByRole('button', { name: 'Claim' })
+    .click()
+
+  await page.getByRole('heading', { name: `Order ${orderId}` }).waitFor()
+  t.match(await page.getByRole('list', { name: 'Items' }).innerText(), /1 × TRK-DOG-4/)
+  t.match(await page.locator('address').innerText(), /Main 1\s+4020 Linz\s+AT/)
+  await page.getByRole('button', { name: 'Pack' }).click()
+  const tracking = page.getByLabel('Tracking number')
+  await tracking.waitFor()
+  t.ok(await tracking.evaluate((el) => el === document.activeElement), 'the tracking number field has the focus, for the scanner')
+  await page.screenshot({ path: screenshotPath('packing-station') })
+  // A scanner types the code and presses Enter.
+  await tracking.pressSequentially('AT-778899')
+  await tracking.press('Enter')
+
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Shipped order ${orderId} with AT-778899.` })
+    .waitFor()
+  await pending.getByRole('listitem').nth(1).waitFor()
+  t.equal(await pending.getByRole('listitem').count(), 2, 'back at the pending list, the shipped one gone')
+  const shipped = await call<{ items: Array<{ orderId: string; trackingNumber: string }> }>(
+    station.url,
+    station.admin,
+    'GET',
+    '/shipments?status=SHIPPED',
+  )
+  t.match(shipped.items, [{ orderId, trackingNumber: 'AT-778899' }], 'shipped once, with the scanned number')
+  t.same(failedRequests, [], 'no request failed')
+})
+
+t.test('a refusal is shown in words, not retried; the claim of another agent is not offered', async (t) => {
+  const station = await startStation(t)
+  const [first, second] = await station.createShipments(2)
+  const { page } = await openPage(station.browser, station.url)
+  await logIn(page, AGENT)
+  const pending = page.getByRole('list', { name: 'Pending shipments' })
+  await pending.getByRole('listitem').nth(1).waitFor()
+  // Another agent takes the first one between the list and the click.
+  await call(station.url, station.admin, 'POST', '/users', {
+    email: 'other@station.test',
+    password: 'another agent password',
+    roles: ['agent'],
+  })
+  const otherCookie = await login(station.url, { email: 'other@station.test', password: 'another agent password' })
+  const list = await call<{ items: Array<{ id: string; orderId: string }> }>(
+    station.url,
+    otherCookie,
+    'GET',
+    '/shipments?status=PENDING',
+  )
+  await call(station.url, otherCookie, 'POST', `/shipments/${list.items.find((s) => s.orderId === first)!.id}/claim`)
+
+  await pending
+    .getByRole('listitem')
+    .filter({ hasText: `Order ${first}` })
+    .getByRole('button', { name: 'Claim' })
+    .click()
+  const alert = page.getByRole('alert')
+  await alert.waitFor()
+  t.match(await alert.innerText(), /held by|claimed|another/i, `in words: "${await alert.innerText()}"`)
+  t.equal(await page.getByRole('status').innerText(), '', 'no "Reconnecting…": a 409 is an answer')
+  await page.waitForFunction(() => document.querySelectorAll('[aria-label="Pending shipments"] > li').length === 1)
+  t.match(await pending.innerText(), new RegExp(`Order ${second}`), 'the other one is still offered')
+})
+
+t.test('an operator pauses and resumes a job and creates shipments in bulk', async (t) => {
+  const station = await startStation(t)
+  await registerSchedules(t, station.env)
+  const { page } = await openPage(station.browser, station.url)
+  await logIn(page, OPERATOR)
+  await page.getByRole('button', { name: 'Jobs' }).click()
+  const row = page.getByRole('row', { name: /sync-orders/ })
+  await row.waitFor()
+  t.match(await row.innerText(), /scheduled/)
+  await row.getByRole('button', { name: 'Pause sync-orders' }).click()
+  await page.getByRole('status').filter({ hasText: 'Paused: sync-orders.' }).waitFor()
+  await row.getByRole('button', { name: 'Resume sync-orders' }).waitFor()
+  t.match(await row.innerText(), /paused/)
+  const jobs = await call<{ items: Array<{ id: string; paused: boolean }> }>(station.url, station.admin, 'GET', '/admin/jobs')
+  t.match(jobs.items, [{ id: 'sync-orders', paused: true }], 'paused in the API too')
+  await page.screenshot({ path: screenshotPath('operator-jobs') })
+  await row.getByRole('button', { name: 'Resume sync-orders' }).click()
+  await page.getByRole('status').filter({ hasText: 'Resumed: sync-orders.' }).waitFor()
+  await row.getByRole('button', { name: 'Pause sync-orders' }).waitFor()
+
+  await call(station.url, station.admin, 'POST', '/shipment-requests', {
+    orderId: 'o-broken',
+    items: [{ sku: 'TRK-DOG-4', quantity: 1 }],
+    address: { name: 'Bo', street: 'Elm 2', city: 'Wien', country: 'Narnia' },
+  })
+  await call(station.url, station.admin, 'POST', '/shipment-requests', {
+    orderId: 'o-fine',
+    items: [{ sku: 'TRK-DOG-4', quantity: 1 }],
+    address: { name: 'Cy', street: 'Oak 3', city: 'Graz', postalCode: '8010', country: 'AT' },
+  })
+  await page.getByRole('button', { name: 'Shipment requests' }).click()
+  const problems = page.getByRole('list', { name: 'Problems of order o-broken' })
+  await problems.waitFor()
+  t.match(await problems.innerText(), /address\.postalCode/, 'the problems per field')
+  t.match(await problems.innerText(), /address\.country/)
+  await page.getByRole('button', { name: 'Create shipments' }).click()
+  await page.getByRole('status').filter({ hasText: 'Created 1 shipment from the ready requests.' }).waitFor()
+  t.pass('bulk creation made the one ready request a shipment')
+})
+
+t.test('a Pack whose answer was lost waits in the outbox through a reload and is done once', async (t) => {
+  const station = await startStation(t)
+  const [orderId] = await station.createShipments(1)
+  const { page } = await openPage(station.browser, station.url)
+  await logIn(page, AGENT)
+  await page.getByRole('button', { name: 'Claim' }).click()
+  await page.getByRole('heading', { name: `Order ${orderId}` }).waitFor()
+
+  // The first Pack reaches the API and is done, but its answer is lost to a connection reset, as
+  // when an instance goes away mid-answer; every later attempt is reset before it arrives.
+  let cut = 0
+  await page.route('**/shipments/*/pack', async (route) => {
+    if (cut++ === 0) await route.fetch()
+    return route.abort('connectionreset')
+  })
+  await page.getByRole('button', { name: 'Pack' }).click()
+  await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor()
+  t.equal(await page.getByRole('alert').count(), 0, 'reconnecting is a status, not an alert')
+
+  await page.reload()
+  await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor()
+  const before = cut
+  t.ok(before >= 2, `the kept Pack is sent again after the reload (${before} attempts cut)`)
+  await page.unroute('**/shipments/*/pack')
+
+  await page.getByLabel('Tracking number').waitFor()
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Sent what was waiting: Pack ${orderId}.` })
+    .waitFor()
+  const shipments = await call<{ items: Array<{ orderId: string; status: string; version: number }> }>(
+    station.url,
+    station.admin,
+    'GET',
+    '/shipments?status=PACKED',
+  )
+  t.match(shipments.items, [{ orderId, status: 'PACKED', version: 2 }], 'packed once: the retry was answered from the store')
+  t.equal(await page.getByRole('alert').count(), 0, 'no error shown')
+})
