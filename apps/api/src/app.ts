@@ -83,7 +83,7 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
   await app.register(requestLog)
   await app.register(fastifyRedis, { client: redis, closeClient: false })
   await app.register(openapi, { version: config.APP_VERSION })
-  await app.register(webApp, { dir: config.WEB_APP_DIR })
+  await app.register(webApp, { dir: config.WEB_APP_DIR, version: config.APP_VERSION })
   await app.register(healthPlugin, {
     lifecycle,
     checks: { redis: async () => void (await redis.ping()), database: () => storage.ping() },

@@ -13,7 +13,7 @@ function builtWebApp(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tms-web-'))
   writeFileSync(
     join(dir, 'index.html'),
-    `<!doctype html><html><head><script type="module">${SCRIPT}</script><style>${STYLE}</style></head><body></body></html>`,
+    `<!doctype html><html><head><meta name="tms-app-version" content="" /><script type="module">${SCRIPT}</script><style>${STYLE}</style></head><body></body></html>`,
   )
   return dir
 }
@@ -33,6 +33,7 @@ t.test('GET /: the web app, never cached, allowed to run only its own inlined sc
   t.match(policy, "frame-ancestors 'none'")
   t.equal(page.headers['x-content-type-options'], 'nosniff')
   t.equal(page.headers['x-app-version'], '0.1.0', 'the page names its release like every answer')
+  t.match(page.body, '<meta name="tms-app-version" content="0.1.0" />', 'and knows it itself, to notice a newer one')
 })
 
 t.test('GET / without a built web app is a 404 like any unknown path; the API still starts', async (t) => {

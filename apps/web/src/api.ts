@@ -21,7 +21,7 @@ const MAX_BACKOFF_MS = 3000
 export interface ConnectionState {
   /** True while requests fail for connection reasons and are being retried. */
   reconnecting: boolean
-  /** The API version of the first answer this page saw, and the latest one. */
+  /** The release this page belongs to, and the API version of the latest answer. */
   pageVersion: string | null
   serverVersion: string | null
 }
@@ -32,7 +32,12 @@ export interface ConnectionState {
  * writes carry an Idempotency-Key and wait in the outbox until answered.
  */
 export class Api {
-  state: ConnectionState = { reconnecting: false, pageVersion: null, serverVersion: null }
+  state: ConnectionState = {
+    reconnecting: false,
+    // The release that served this page (the API fills the meta tag in); else the first answer's.
+    pageVersion: document.querySelector('meta[name="tms-app-version"]')?.getAttribute('content') || null,
+    serverVersion: null,
+  }
   readonly #listeners = new Set<() => void>()
 
   subscribe(listener: () => void): () => void {

@@ -4,6 +4,7 @@
  *   npm run rehearse -- [--rate 300] [--duration 60s] [--api 3] [--workers 2]
  *                       [--strategy rolling|recreate] [--stop-order lb-first|signal-first|both]
  *                       [--from <git-ref>] [--out DIR] [--seed N] [--keep] [--max-latency-ratio 2|off]
+ *                       [--browser N]  N agents at browser packing stations beside the HTTP load
  *   npm run rehearse -- --compare          recreate vs rolling with in-process state vs rolling stateless
  *   npm run rehearse -- --target URL --deploy-cmd "kubectl rollout restart deployment/tms-api"
  *
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     target: { type: 'string' },
     'deploy-cmd': { type: 'string' },
     'max-latency-ratio': { type: 'string', default: '2' },
+    browser: { type: 'string', default: '0' },
   },
 })
 
@@ -81,6 +83,7 @@ const base: Omit<RehearsalOptions, 'title' | 'runDir' | 'stopOrder'> = {
   keep: values.keep!,
   seed: positive('seed', values.seed!),
   maxLatencyRatio: values['max-latency-ratio'] === 'off' ? null : ratio(values['max-latency-ratio']!),
+  browserAgents: values.browser === '0' ? 0 : positive('browser', values.browser!),
   log: say,
 }
 

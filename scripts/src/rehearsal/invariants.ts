@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkTicks } from '@tms/jobs'
+import type { BrowserAgentsResult } from './browser-agents.js'
 import type { HttpClient, Reply } from './http-client.js'
 import { inBatches } from './in-batches.js'
 import type { LatencyComparison } from './load-summary.js'
@@ -18,6 +19,7 @@ export type InvariantId =
   | 'batch-devices'
   | 'batch-shipped'
   | 'batch-numbers'
+  | 'browser'
 
 export interface Invariant {
   id: InvariantId
@@ -54,6 +56,8 @@ export interface InvariantInput {
   latency: LatencyComparison
   /** The p99 bar during deploys against steady state; null: measured and reported, not judged. */
   maxLatencyRatio: number | null
+  /** What the browser packing stations did and saw, when the run had any (--browser N). */
+  browser?: BrowserAgentsResult
   log: (line: string) => void
 }
 
@@ -294,6 +298,48 @@ export const batchNumbersWithoutGaps: Check = ({ batches, ledger }) => {
 }
 
 /** In the order the report lists them. */
+/**
+ * The people at browser packing stations noticed nothing: every shipment they shipped is
+ * SHIPPED with the number they typed, each step done once (read back by its version); no error
+ * shown to them (another agent being quicker aside), no page or asset load failed, nobody was
+ * logged out.
+ */
+export const browserAgentsNoticedNothing: Check = async ({ browser, get }) => {
+  if (!browser) return null
+  const lost: string[] = []
+  const twice: string[] = []
+  await inBatches(browser.shipped, 16, async (shipped) => {
+    const reply = await get(`/shipments/${shipped.shipmentId}`)
+    const view = reply.body as (ShipmentView & { version: number }) | undefined
+    if (reply.status !== 200 || view?.status !== 'SHIPPED' || view.trackingNumber !== shipped.trackingNumber) {
+      lost.push(
+        `${shipped.agent} shipped ${shipped.orderId} (${shipped.trackingNumber}); the API has ${reply.status} ${view?.status} ${view?.trackingNumber}`,
+      )
+    } else {
+      // Created, packed, shipped: version 3; the worker's note that the shop heard of it makes 4.
+      const expected = view.shopNotifiedAt ? 4 : 3
+      if (view.version !== expected) twice.push(`${shipped.orderId}: version ${view.version}, not ${expected}`)
+    }
+  })
+  const offences = lost.length + twice.length + browser.alerts.length + browser.failedAssets.length + browser.logouts
+  const noShipments = browser.shipped.length === 0 ? ['the browser agents shipped nothing'] : []
+  return {
+    id: 'browser',
+    name: 'people at browser packing stations noticed nothing',
+    held: offences === 0 && noShipments.length === 0,
+    violations: offences + noShipments.length,
+    measured: `${n(browser.agents)} browser agents shipped ${n(browser.shipped.length)} shipments over ${n(browser.pageLoads)} page loads (${n(browser.newVersionReloads)} offered by a new version; versions ${browser.versions.join(', ')}); ${n(lost.length)} lost, ${n(twice.length)} done twice, ${n(browser.alerts.length)} errors shown, ${n(browser.failedAssets.length)} failed page or asset loads, ${n(browser.logouts)} logouts; "Reconnecting…" shown ${n(browser.reconnecting)} times, ${n(browser.contention.length)} claims another agent took first`,
+    details: first([
+      ...noShipments,
+      ...lost,
+      ...twice,
+      ...browser.alerts,
+      ...browser.failedAssets,
+      ...(browser.logouts ? [`${browser.logouts} logouts`] : []),
+    ]),
+  }
+}
+
 const CHECKS: Check[] = [
   everyRequestAnswered,
   noSessionLost,
@@ -306,6 +352,7 @@ const CHECKS: Check[] = [
   batchNumbersWithoutGaps,
   everyDeployFinished,
   latencyWithinBar,
+  browserAgentsNoticedNothing,
 ]
 
 /** After the load: what must hold for a deploy to count as one nobody noticed, one check each. */

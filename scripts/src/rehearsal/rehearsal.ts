@@ -10,6 +10,7 @@ import { LocalCluster, type TimelineEvent } from '../cluster/local-cluster.js'
 import { PortAllocator } from '../cluster/ports.js'
 import { buildRelease, currentRelease, gitDescribe, type Release } from '../cluster/release.js'
 import { ensurePostgres, ensureRedis } from '../services.js'
+import { BrowserAgents, type BrowserAgentsResult } from './browser-agents.js'
 import { CommitProbe } from './commit-probe.js'
 import { HttpClient } from './http-client.js'
 import { checkInvariants, type DeployWindow, type Invariant } from './invariants.js'
@@ -42,6 +43,8 @@ export interface RehearsalOptions {
   runDir: string
   /** null: latency is measured and reported, not judged (CI's rehearsal). */
   maxLatencyRatio: number | null
+  /** Warehouse agents at browser packing stations (Chromium on the web app) beside the HTTP load; 0: none. */
+  browserAgents: number
   log: (line: string) => void
 }
 
@@ -230,11 +233,13 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
   let environment: Environment | undefined
   let client: HttpClient | undefined
   let probe: CommitProbe | undefined
+  let browser: BrowserAgents | undefined
   let stopped = false
   const stop = async () => {
     if (stopped) return
     stopped = true
     client?.close()
+    await browser?.stop().catch(() => undefined)
     await probe?.stop()
     await (environment?.stop() ?? stopStarting?.())
   }
@@ -254,9 +259,10 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
         })
     environment = current
     client = new HttpClient(current.url)
+    const runId = uniqueName('rh')
     const mix = new WarehouseMix({
       client,
-      runId: uniqueName('rh'),
+      runId,
       rate: options.rate,
       admin: {
         email: process.env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL,
@@ -266,6 +272,11 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       log,
     })
     await mix.prepare(Math.min(400, options.rate))
+    if (options.browserAgents > 0) {
+      log(`${options.browserAgents} browser packing station(s): Chromium on ${current.url}/`)
+      browser = new BrowserAgents({ url: current.url, count: options.browserAgents, runId, log })
+      await browser.prepare(client, (await mix.loginAdmin())!)
+    }
 
     probe = current.probeDatabaseUrl ? new CommitProbe(current.probeDatabaseUrl) : undefined
     await probe?.ready()
@@ -290,6 +301,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       `load done: ${load.sent.toLocaleString('en-US')} requests${extended ? ` in ${(load.endedMs / 1000).toFixed(1)} s, extended past ${options.durationMs / 1000} s while a deploy ran` : ''}; waiting for deploys to finish`,
     )
     await deploys.done
+    const browserResult = await browser?.stop()
     const stalls = ((await probe?.stop()) ?? []).map((s) => ({ from: s.from - startedAt, to: s.to - startedAt }))
 
     const windows = deploys.windows.map((d) => ({ from: d.from - startedAt, to: (d.to ?? endedAt) - startedAt }))
@@ -306,6 +318,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       deploys: deploys.windows,
       latency,
       maxLatencyRatio: options.maxLatencyRatio,
+      ...(browserResult ? { browser: browserResult } : {}),
       log,
     })
     const report = buildReport({
@@ -318,6 +331,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       deploys: deploys.windows,
       stalls,
       timeline: current.timeline,
+      ...(browserResult ? { browser: browserResult } : {}),
     })
     return { report, records: mix.records }
   } finally {
@@ -338,8 +352,9 @@ function buildReport(run: {
   deploys: DeployWindow[]
   stalls: Array<{ from: number; to: number }>
   timeline: TimelineEvent[]
+  browser?: BrowserAgentsResult
 }): Report {
-  const { options, mix, startedAt, load, latency, invariants, deploys, stalls, timeline } = run
+  const { options, mix, startedAt, load, latency, invariants, deploys, stalls, timeline, browser } = run
   const toSeconds = (at: number) => Math.round((at - startedAt) / 100) / 10
   const markers: Marker[] = timeline.map((e) => ({
     t: toSeconds(e.at),
@@ -366,6 +381,7 @@ function buildReport(run: {
       agents: mix.people.agents,
       partners: mix.people.partners,
       operators: mix.people.operators,
+      'browser agents': options.browserAgents,
     },
     summary: summarize(mix.records),
     latency,
@@ -377,5 +393,6 @@ function buildReport(run: {
     load: { plannedSeconds: options.durationMs / 1000, seconds: Math.round(load.endedMs) / 1000 },
     generatorMaxLagMs: load.maxLagMs,
     databaseStalls: stalls.map((s) => ({ from: s.from / 1000, to: s.to / 1000 })),
+    ...(browser ? { browser } : {}),
   }
 }

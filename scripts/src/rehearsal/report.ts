@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
+import type { BrowserAgentsResult } from './browser-agents.js'
 import type { Invariant } from './invariants.js'
 import type { LatencyComparison, LoadSummary, Second } from './load-summary.js'
 import { renderHtml } from './report-html.js'
@@ -32,6 +33,8 @@ export interface Report {
   generatorMaxLagMs: number
   /** Database commit stalls the probe saw, in seconds since the load began. */
   databaseStalls: { from: number; to: number }[]
+  /** The browser packing stations' actions and what they saw (--browser N). */
+  browser?: BrowserAgentsResult
 }
 
 function duration(ms: number): string {

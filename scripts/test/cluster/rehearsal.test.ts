@@ -10,8 +10,9 @@ import { launchChromium } from './chromium.js'
  * CI's rehearsal: a real local cluster (HAProxy, API and worker processes, the machine's Redis
  * and PostgreSQL), open-model load, an API and a worker deploy mid-load in both stop orders:
  * 2 x 30 s of load (longer, up to 60 s, only while a deploy is still under way on a slow
- * machine), and it fails on any broken invariant. Latency is printed, not judged: on a shared
- * two-core machine the p99 ratio of a 30 s run moved between 0.3x and 3.97x with the same code
+ * machine), with one agent packing and shipping in the web app in Chromium throughout (the
+ * browser deploy test's short version), and it fails on any broken invariant. Latency is
+ * printed, not judged: on a shared two-core machine the p99 ratio of a 30 s run moved between 0.3x and 3.97x with the same code
  * (docs/rehearsal.md); `npm run rehearse` judges it, on a run people read. Its reports stay in
  * .local/test-rehearsal/ for a look afterwards (report.html, and chart.png from Chromium).
  */
@@ -33,7 +34,7 @@ t.test('a short rehearsal: both stop orders keep every invariant, and the report
     [
       `${REPO_ROOT}scripts/dist/commands/rehearse.js`,
       ...['--rate', String(RATE), '--duration', `${SECONDS}s`, '--api', '2', '--workers', '2'],
-      ...['--stop-order', 'both', '--max-latency-ratio', 'off', '--out', OUT],
+      ...['--stop-order', 'both', '--max-latency-ratio', 'off', '--out', OUT, '--browser', '1'],
     ],
     // Its progress goes to our stderr: CI's log shows the rehearsal as it happens.
     { stdio: ['ignore', 'inherit', 'inherit'] },
@@ -53,7 +54,19 @@ t.test('a short rehearsal: both stop orders keep every invariant, and the report
     const checked = report.invariants.map((i) => i.id).sort()
     t.same(
       checked,
-      ['answered', 'batch-devices', 'batch-numbers', 'batch-shipped', 'deploys', 'packs', 'sessions', 'shop', 'ticks', 'writes'],
+      [
+        'answered',
+        'batch-devices',
+        'batch-numbers',
+        'batch-shipped',
+        'browser',
+        'deploys',
+        'packs',
+        'sessions',
+        'shop',
+        'ticks',
+        'writes',
+      ],
       `${order}: every invariant checked`,
     )
     t.match(
@@ -62,6 +75,15 @@ t.test('a short rehearsal: both stop orders keep every invariant, and the report
       `${order}: refurbishment batches were made under load`,
     )
     for (const invariant of report.invariants) t.ok(invariant.held, `${order}: ${invariant.name}: ${invariant.measured}`)
+    // The person at a browser packing station kept working through both deploys.
+    const browser = report.browser!
+    t.ok(browser.shipped.length >= 10, `${order}: the browser agent shipped ${browser.shipped.length} shipments`)
+    t.ok(browser.versions.length >= 2, `${order}: its page was answered by both releases (${browser.versions.join(', ')})`)
+    t.same(
+      [browser.alerts, browser.failedAssets, browser.logouts],
+      [[], [], 0],
+      `${order}: no error shown, no failed page load, no logout`,
+    )
     const { steady, deploy, ratio } = report.latency
     t.comment(
       `${order}: p99 steady ${steady.p99.toFixed(1)} ms, during deploys ${deploy.p99.toFixed(1)} ms (${ratio.toFixed(2)}x), not judged here`,

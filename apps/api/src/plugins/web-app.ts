@@ -11,14 +11,19 @@ import fp from 'fastify-plugin'
  * once at start; `no-store` makes every load fetch the release that answers. The policy allows
  * exactly the inlined script and style (by hash) and requests to this origin.
  */
-export const webApp = fp<{ dir: string }>(
-  async (app: FastifyInstance, { dir }) => {
+export const webApp = fp<{ dir: string; version: string }>(
+  async (app: FastifyInstance, { dir, version }) => {
     const file = join(dir, 'index.html')
-    const html = await readFile(file, 'utf8').catch(() => null)
-    if (html === null) {
+    const built = await readFile(file, 'utf8').catch(() => null)
+    if (built === null) {
       app.log.warn({ file }, 'the web app is not built (npm run build): / is not served')
       return
     }
+    // The page knows its release, so it can tell when a newer one answers (and offer a reload).
+    const html = built.replace(
+      '<meta name="tms-app-version" content="" />',
+      `<meta name="tms-app-version" content="${escapeAttribute(version)}" />`,
+    )
     const headers = {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
@@ -31,6 +36,8 @@ export const webApp = fp<{ dir: string }>(
   },
   { name: 'tms-web-app', fastify: '5.x' },
 )
+
+const escapeAttribute = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 export function contentSecurityPolicy(html: string): string {
   const hashes = (tag: string) =>
