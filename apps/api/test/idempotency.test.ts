@@ -154,3 +154,21 @@ t.test('GET ignores the header: reads are safe to repeat anyway', async (t) => {
   t.equal(response.statusCode, 200)
   t.same(await redis.keys(`${keyspace.prefix}idem:*`), [])
 })
+
+t.test('POST /api-tokens: a new token is never stored for a replay; the key is ignored', async (t) => {
+  const { app, redis, keyspace } = await buildTestApi(t)
+  const admin = await loginCookie(app)
+  const create = () =>
+    app.inject({
+      method: 'POST',
+      url: '/api-tokens',
+      headers: { cookie: admin, 'idempotency-key': 'token-key-0001' },
+      payload: { name: 'scanner', roles: ['agent'] },
+    })
+  const first = await create()
+  const second = await create()
+  t.equal(first.statusCode, 201)
+  t.equal(second.statusCode, 201)
+  t.not(second.json().token, first.json().token, 'each a token of its own')
+  t.same(await redis.keys(`${keyspace.prefix}idem:*`), [], 'no token secret kept in Redis')
+})

@@ -29,6 +29,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     idempotency: { key: string; fingerprint: string } | null
   }
+  interface FastifyContextConfig {
+    /** The answer carries a secret shown once (a new API token): it is never stored, the key is ignored. */
+    answerHoldsSecret?: boolean
+  }
 }
 
 /**
@@ -49,6 +53,7 @@ export const idempotency = fp<{ redis: Redis; keyspace: Keyspace; ttlSeconds: nu
     app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers[IDEMPOTENCY_HEADER]
       if (header === undefined || !request.principal || !WRITES.has(request.method)) return
+      if (request.routeOptions.config.answerHoldsSecret) return
       if (typeof header !== 'string' || !KEY.test(header)) {
         throw new ApiError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key: 8 to 64 letters, digits, - or _')
       }

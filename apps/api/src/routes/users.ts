@@ -30,6 +30,8 @@ export async function userRoutes(parent: FastifyInstance, { accounts }: { accoun
     '/api-tokens',
     {
       onRequest: app.requireRole('admin'),
+      // The token is shown once and stored hashed: never kept for an Idempotency-Key replay.
+      config: { answerHoldsSecret: true },
       schema: {
         tags: ['users'],
         description: 'A token for a machine client. The token is in this response only; it is stored hashed.',
