@@ -17,6 +17,8 @@ export class SessionEnded extends Error {}
 /** Answers that mean "not now" rather than "no": the balancer or an instance between releases. */
 const TRANSIENT = new Set([502, 503, 504])
 const MAX_BACKOFF_MS = 3000
+/** A shift: an outbox write older than this is dropped rather than sent (see replayOutbox). */
+const MAX_OUTBOX_AGE_MS = 8 * 60 * 60 * 1000
 
 export interface ConnectionState {
   /** True while requests fail for connection reasons and are being retried. */
@@ -64,10 +66,19 @@ export class Api {
     return this.#deliver<T>(write)
   }
 
-  /** Sends what an earlier page (or session) of this user left in the outbox. */
+  /**
+   * Sends what an earlier page (or session) of this user left in the outbox, with the same keys.
+   * A write older than a shift is dropped, not sent: the API keeps answers for a day, and a Pack
+   * from yesterday is no longer what the agent means.
+   */
   async replayOutbox(userId: string): Promise<Array<{ label: string; problem?: string }>> {
     const done: Array<{ label: string; problem?: string }> = []
     for (const write of await outbox.of(userId)) {
+      if (Date.now() - write.createdAt > MAX_OUTBOX_AGE_MS) {
+        await outbox.remove(write.key)
+        done.push({ label: write.label, problem: 'not sent: it waited more than 8 hours' })
+        continue
+      }
       try {
         await this.#deliver(write)
         done.push({ label: write.label })
@@ -91,7 +102,7 @@ export class Api {
     }
   }
 
-  /** Login and logout are not retried by key: they are answered at once or shown. */
+  /** Login and logout: no Idempotency-Key and no outbox (a repeat is harmless); retried like reads. */
   async session<T>(method: 'POST', path: string, body?: unknown): Promise<T> {
     return this.#send<T>(method, path, body)
   }

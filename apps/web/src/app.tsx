@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { ApiProblem, api, SessionEnded } from './api.js'
+import { Batches } from './batches.js'
 import { useConnection } from './hooks.js'
 import { Jobs } from './jobs.js'
 import { Login } from './login.js'
@@ -7,7 +8,16 @@ import { Packing, openShipmentId } from './packing.js'
 import { ShipmentRequests } from './shipment-requests.js'
 import { isOperator, type User } from './session.js'
 
-type Screen = 'packing' | 'requests' | 'jobs'
+type Screen = 'packing' | 'batches' | 'requests' | 'jobs'
+
+const SCREEN_NAMES: Record<Screen, string> = {
+  packing: 'Shipments',
+  batches: 'Refurbishment batches',
+  requests: 'Shipment requests',
+  jobs: 'Jobs',
+}
+const screensOf = (user: User): Screen[] =>
+  isOperator(user) ? ['packing', 'batches', 'requests', 'jobs'] : ['packing', 'batches']
 
 export function App() {
   // undefined: not known yet (asking /auth/me); null: nobody is logged in.
@@ -80,11 +90,11 @@ export function App() {
             </button>
           </p>
         )}
-        {user && isOperator(user) && (
+        {user && (
           <nav aria-label="Screens">
-            {(['packing', 'requests', 'jobs'] as const).map((s) => (
+            {screensOf(user).map((s) => (
               <button type="button" key={s} aria-current={screen === s ? 'page' : undefined} onClick={() => setScreen(s)}>
-                {{ packing: 'Packing', requests: 'Shipment requests', jobs: 'Jobs' }[s]}
+                {SCREEN_NAMES[s]}
               </button>
             ))}
           </nav>
@@ -110,6 +120,7 @@ export function App() {
         {user === undefined && <p>Loading…</p>}
         {user === null && <Login onLoggedIn={start} fail={fail} />}
         {user && screen === 'packing' && <Packing user={user} say={say} fail={fail} />}
+        {user && screen === 'batches' && <Batches user={user} say={say} fail={fail} />}
         {user && screen === 'requests' && <ShipmentRequests user={user} say={say} fail={fail} />}
         {user && screen === 'jobs' && <Jobs user={user} say={say} fail={fail} />}
       </main>

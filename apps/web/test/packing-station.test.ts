@@ -28,7 +28,7 @@ t.test('an agent logs in, claims, packs and ships, and is back at the pending li
   await page.getByRole('heading', { name: `Order ${orderId}` }).waitFor()
   t.match(await page.getByRole('list', { name: 'Items' }).innerText(), /1 × TRK-DOG-4/)
   t.match(await page.locator('address').innerText(), /Main 1\s+4020 Linz\s+AT/)
-  await page.getByRole('button', { name: 'Pack' }).click()
+  await page.getByRole('button', { name: 'Pack', exact: true }).click()
   const tracking = page.getByLabel('Tracking number')
   await tracking.waitFor()
   t.ok(await tracking.evaluate((el) => el === document.activeElement), 'the tracking number field has the focus, for the scanner')
@@ -143,7 +143,7 @@ t.test('a Pack whose answer was lost waits in the outbox through a reload and is
     if (cut++ === 0) await route.fetch()
     return route.abort('connectionreset')
   })
-  await page.getByRole('button', { name: 'Pack' }).click()
+  await page.getByRole('button', { name: 'Pack', exact: true }).click()
   await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor()
   t.equal(await page.getByRole('alert').count(), 0, 'reconnecting is a status, not an alert')
 
@@ -175,7 +175,11 @@ t.test('a newer release answering is offered as a reload, never in the middle of
   await logIn(page, AGENT)
   await page.getByRole('button', { name: 'Claim' }).first().waitFor()
   t.equal(await page.locator('meta[name="tms-app-version"]').getAttribute('content'), '0.1.0', 'the page knows its release')
-  await page.getByRole('listitem').filter({ hasText: `Order ${orderId}` }).getByRole('button', { name: 'Claim' }).click()
+  await page
+    .getByRole('listitem')
+    .filter({ hasText: `Order ${orderId}` })
+    .getByRole('button', { name: 'Claim' })
+    .click()
   await page.getByRole('heading', { name: `Order ${orderId}` }).waitFor()
 
   // From now on the API answers as a newer release would, as during a rolling deploy.
@@ -184,17 +188,126 @@ t.test('a newer release answering is offered as a reload, never in the middle of
     const response = await route.fetch()
     await route.fulfill({ response, headers: { ...response.headers(), 'x-app-version': '0.2.0' } })
   })
-  await page.getByRole('button', { name: 'Pack' }).click()
+  await page.getByRole('button', { name: 'Pack', exact: true }).click()
   await page.getByLabel('Tracking number').waitFor()
   t.match(await page.locator('header').textContent(), /API 0\.2\.0/, 'the newer release answered')
   const offer = page.getByRole('region', { name: 'New version' })
   t.equal(await offer.count(), 0, 'no offer while the shipment is open')
   await page.getByLabel('Tracking number').fill('AT-5550001')
-  await page.getByRole('button', { name: 'Ship' }).click()
+  await page.getByRole('button', { name: 'Ship', exact: true }).click()
   await offer.waitFor()
   t.match(await offer.textContent(), /A new version \(0\.2\.0\) is available/, 'offered back at the list')
   await page.unroute(shipmentsApi)
   await Promise.all([page.waitForEvent('load'), offer.getByRole('button', { name: 'Reload' }).click()])
   await page.getByRole('heading', { name: 'Pending shipments' }).waitFor()
   t.equal(await page.getByRole('region', { name: 'New version' }).count(), 0, 'after the reload the page is current')
+})
+
+t.test('an agent fills a refurbishment batch by scanning devices and a masterbox, packs and ships it', async (t) => {
+  const station = await startStation(t)
+  const TG5 = { modelNumber: 'TG5', hardwareEdition: 'BROWN-TEXTURE-WORLDWIDE' }
+  const device = (deviceId: string, masterboxId: string) => ({ deviceId, ...TG5, innerboxId: `IB-${deviceId}`, masterboxId })
+  const partner = { email: 'partner@station.test', password: 'partner password, a long one' }
+  await call(station.url, station.admin, 'POST', '/users', { ...partner, roles: ['partner'] })
+  await call(station.url, await login(station.url, partner), 'POST', '/devices', {
+    devices: [
+      device('DEV-0001', 'MB-0001'),
+      device('DEV-0002', 'MB-0001'),
+      device('DEV-0003', 'MB-0001'),
+      device('DEV-0004', 'MB-0002'),
+    ],
+  })
+  const batch = await call<{ id: string; number: number }>(station.url, station.admin, 'POST', '/refurbishment-batches', {
+    description: 'returns of November',
+    ...TG5,
+  })
+
+  const { page } = await openPage(station.browser, station.url)
+  await logIn(page, AGENT)
+  await page.getByRole('button', { name: 'Refurbishment batches' }).click()
+  await page.getByRole('button', { name: `Open batch #${batch.number}` }).click()
+  await page.getByRole('heading', { name: `Batch #${batch.number}` }).waitFor()
+
+  const scan = page.getByLabel('Device', { exact: true })
+  t.ok(await scan.evaluate((el) => el === document.activeElement), 'the scan field has the focus')
+  await scan.fill('DEV-0001')
+  await scan.press('Enter')
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Added 1 device to batch #${batch.number}.` })
+    .waitFor()
+  await page.getByLabel('Masterbox').fill('MB-0001')
+  await page.getByLabel('Masterbox').press('Enter')
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Added 2 devices to batch #${batch.number}.` })
+    .waitFor()
+  const inBatch = page.getByRole('list', { name: 'Devices in the batch' }).getByRole('listitem')
+  t.equal(await inBatch.count(), 3, 'the masterbox brought its other two')
+
+  await scan.fill('NOPE-0001')
+  await scan.press('Enter')
+  const alert = page.getByRole('alert')
+  await alert.waitFor()
+  t.match(await alert.textContent(), /NOPE-0001: unknown device/, `a rejected scan says why: "${await alert.textContent()}"`)
+
+  await page.getByRole('button', { name: 'Remove DEV-0002' }).click()
+  await page.getByRole('status').filter({ hasText: 'Removed DEV-0002; it is in stock again.' }).waitFor()
+  t.equal(await inBatch.count(), 2)
+  await page.screenshot({ path: screenshotPath('refurbishment-batch'), fullPage: true })
+
+  await page.getByRole('button', { name: 'Pack for refurbishment' }).click()
+  const tracking = page.getByLabel('Tracking number')
+  await tracking.waitFor()
+  await tracking.fill('AT-BATCH-0001')
+  await tracking.press('Enter')
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Shipped batch #${batch.number} with AT-BATCH-0001.` })
+    .waitFor()
+  await page.getByRole('heading', { name: 'Refurbishment batches' }).waitFor()
+  const shipped = await call<{ batch: { status: string; trackingNumber: string; deviceCount: number } }>(
+    station.url,
+    station.admin,
+    'GET',
+    `/refurbishment-batches/${batch.id}`,
+  )
+  t.match(
+    shipped.batch,
+    { status: 'SHIPPED', trackingNumber: 'AT-BATCH-0001', deviceCount: 2 },
+    'shipped with the two left in it',
+  )
+})
+
+t.test('a session that really ended takes the agent to the login; the Pack waits and is done after it', async (t) => {
+  const station = await startStation(t)
+  const [orderId] = await station.createShipments(1)
+  const { page } = await openPage(station.browser, station.url)
+  await logIn(page, AGENT)
+  await page.getByRole('button', { name: 'Claim' }).click()
+  await page.getByRole('heading', { name: `Order ${orderId}` }).waitFor()
+
+  // An admin resets the agent's password: every session of theirs ends at once.
+  const users = await call<{ items: Array<{ id: string; email: string }> }>(station.url, station.admin, 'GET', '/users')
+  const agentId = users.items.find((u) => u.email === AGENT.email)!.id
+  const newPassword = 'a new password for the agent'
+  await call(station.url, station.admin, 'POST', `/users/${agentId}/password`, { password: newPassword })
+
+  await page.getByRole('button', { name: 'Pack', exact: true }).click()
+  await page.getByRole('alert').filter({ hasText: 'Your session ended. Log in again; what you were doing is kept.' }).waitFor()
+  t.equal(await page.getByRole('button', { name: 'Log in' }).count(), 1, 'at the login')
+  await logIn(page, { email: AGENT.email, password: newPassword })
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Sent what was waiting: Pack ${orderId}.` })
+    .waitFor()
+  await page.getByLabel('Tracking number').waitFor()
+  t.pass('back on the shipment, packed: nothing to do again')
+  const packed = await call<{ items: Array<{ orderId: string; version: number }> }>(
+    station.url,
+    station.admin,
+    'GET',
+    '/shipments?status=PACKED',
+  )
+  t.match(packed.items, [{ orderId, version: 2 }], 'packed once, after the login')
 })

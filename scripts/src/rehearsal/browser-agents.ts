@@ -217,7 +217,7 @@ export class BrowserAgents {
     // Another station was quicker: the page says so (an alert, recorded) and the agent takes the next.
     if ((await claimed).status() !== 200) return
     await page.getByRole('heading', { name: `Order ${orderId}` }).waitFor({ timeout: STEP_TIMEOUT_MS })
-    await page.getByRole('button', { name: 'Pack' }).click()
+    await page.getByRole('button', { name: 'Pack', exact: true }).click()
     const tracking = page.getByLabel('Tracking number')
     await tracking.waitFor({ timeout: STEP_TIMEOUT_MS })
     const trackingNumber = `BR-${this.#runId.slice(-6)}-${name.slice(8)}-${cycle}`
