@@ -88,7 +88,7 @@ t.test('a refusal is shown in words, not retried; the claim of another agent is 
   t.match(await pending.innerText(), new RegExp(`Order ${second}`), 'the other one is still offered')
 })
 
-t.test('an operator pauses and resumes a job and creates shipments in bulk', async (t) => {
+t.test('an operator pauses and resumes a job, fixes a request and creates shipments in bulk', async (t) => {
   const station = await startStation(t)
   await registerSchedules(t, station.env)
   const { page } = await openPage(station.browser, station.url)
@@ -123,9 +123,17 @@ t.test('an operator pauses and resumes a job and creates shipments in bulk', asy
   await problems.waitFor()
   t.match(await problems.innerText(), /address\.postalCode/, 'the problems per field')
   t.match(await problems.innerText(), /address\.country/)
+  await page.getByRole('button', { name: 'Fix the address of order o-broken' }).click()
+  const form = page.getByRole('form', { name: 'Address of order o-broken' })
+  t.equal(await form.getByLabel('City').inputValue(), 'Wien', 'the form holds the address as it is')
+  await form.getByLabel('Postal code').fill('1010')
+  await form.getByLabel('Country').fill('AT')
+  await form.getByRole('button', { name: 'Save' }).click()
+  await page.getByRole('status').filter({ hasText: 'Fixed order o-broken: ready for the next bulk creation.' }).waitFor()
+  await page.getByText('No request needs fixing.').waitFor()
   await page.getByRole('button', { name: 'Create shipments' }).click()
-  await page.getByRole('status').filter({ hasText: 'Created 1 shipment from the ready requests.' }).waitFor()
-  t.pass('bulk creation made the one ready request a shipment')
+  await page.getByRole('status').filter({ hasText: 'Created 2 shipments from the ready requests.' }).waitFor()
+  t.pass('bulk creation made the fixed request and the fine one shipments')
 })
 
 t.test('a Pack whose answer was lost waits in the outbox through a reload and is done once', async (t) => {
