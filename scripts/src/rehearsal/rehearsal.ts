@@ -61,8 +61,10 @@ const MAX_LOAD_FACTOR = 2
 /** Left out of the steady-state latency: at most 5 s, and half the time before the first deploy. */
 const warmUpMs = (durationMs: number) => Math.min(5000, (API_DEPLOY_AT * durationMs) / 2)
 
-interface Environment {
+export interface Environment {
   url: string
+  /** The processes it runs (the balancer, API and worker instances, the shop), for CPU accounting. */
+  processes?: () => Array<{ pid: number; name: string }>
   timeline: TimelineEvent[]
   /** Runs the deploy of `app`, resolving when it is done. */
   deploy(app: 'api' | 'worker'): Promise<void>
@@ -73,7 +75,7 @@ interface Environment {
 }
 
 /** The local cluster on free ports, isolated in its own Redis prefix and PostgreSQL schema. */
-async function localEnvironment(
+export async function localEnvironment(
   options: RehearsalOptions,
   /** Told how to stop the cluster as soon as it exists, so an interrupt while it starts stops it. */
   onCluster: (stop: () => Promise<void>) => void,
@@ -135,6 +137,7 @@ async function localEnvironment(
   }
   return {
     url: cluster.url,
+    processes: () => cluster.processes,
     timeline: cluster.timeline,
     apps: ['api', 'worker'],
     probeDatabaseUrl: database.toString(),
