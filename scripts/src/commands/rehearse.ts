@@ -1,12 +1,15 @@
 /**
  * npm run rehearse: the proof that a deploy under load is one nobody notices.
  *
- *   npm run rehearse -- [--rate 300] [--duration 60s] [--api 3] [--workers 2]
+ *   npm run rehearse -- [--rate 300|auto] [--duration 60s] [--api 3] [--workers 2]
  *                       [--strategy rolling|recreate] [--stop-order lb-first|signal-first|both]
  *                       [--from <git-ref>] [--out DIR] [--seed N] [--keep] [--max-latency-ratio 2|off]
  *                       [--browser N]  N agents at browser packing stations beside the HTTP load
  *   npm run rehearse -- --compare          recreate vs rolling with in-process state vs rolling stateless
  *   npm run rehearse -- --target URL --deploy-cmd "kubectl rollout restart deployment/tms-api"
+ *
+ * --rate auto first measures the cluster's capacity (bench:capacity's search, 10 s steps) and
+ * loads at 70% of it, saying so; the report states both.
  *
  * Starts its own cluster on free ports (own Redis prefix and PostgreSQL schema), logs users in,
  * sends open-model load, deploys the API and the workers mid-load, checks the invariants and
@@ -17,6 +20,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@tms/config'
 import { REPO_ROOT, type StopOrder } from '../cluster/cluster-definition.js'
+import { searchCapacity } from '../capacity/search.js'
 import { type ComparedRun, expectations, renderComparison } from '../rehearsal/comparison.js'
 import { type RehearsalOptions, rehearse } from '../rehearsal/rehearsal.js'
 import { renderText, writeReport } from '../rehearsal/report.js'
@@ -70,11 +74,33 @@ const stopOrders = choice('stop-order', values['stop-order']!, ['lb-first', 'sig
 const out = values.out
   ? resolve(values.out)
   : `${REPO_ROOT}.local/rehearsals/${new Date().toISOString().replaceAll(':', '').slice(0, 15)}`
+/** --rate auto: the share of the measured capacity the rehearsal loads at, room for a deploy. */
+const AUTO_RATE_SHARE = 0.7
+const api = positive('api', values.api!)
+const workers = positive('workers', values.workers!)
+let capacity: number | undefined
+if (values.rate === 'auto') {
+  if (values.target) fail('--rate auto measures a local cluster; it cannot be used with --target')
+  say(`--rate auto: measuring the capacity of ${api} API and ${workers} workers first (10 s per step)`)
+  const found = await searchCapacity('capacity', values.from, {
+    api,
+    workers,
+    stepMs: 10_000,
+    rates: Array.from({ length: 19 }, (_, i) => 100 + 50 * i),
+    maxP99: 100,
+    maxLag: 20,
+    log: say,
+  })
+  if (!found.capacity) fail('--rate auto: the cluster did not carry even 100/s within p99 100 ms; give a --rate')
+  capacity = found.capacity!
+  say(`capacity ${capacity}/s: the rehearsal loads at ${Math.floor(AUTO_RATE_SHARE * capacity)}/s (${AUTO_RATE_SHARE * 100}%)`)
+}
 const base: Omit<RehearsalOptions, 'title' | 'runDir' | 'stopOrder'> = {
-  rate: positive('rate', values.rate!),
+  rate: capacity ? Math.floor(AUTO_RATE_SHARE * capacity) : positive('rate', values.rate!),
+  ...(capacity ? { capacity } : {}),
   durationMs: durationMs!,
-  api: positive('api', values.api!),
-  workers: positive('workers', values.workers!),
+  api,
+  workers,
   strategy: choice('strategy', values.strategy!, ['rolling', 'recreate'] as const),
   state: choice('state', values.state!, ['stateless', 'in-process'] as const),
   ...(values.from ? { from: values.from } : {}),

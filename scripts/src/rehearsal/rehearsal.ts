@@ -43,6 +43,8 @@ export interface RehearsalOptions {
   runDir: string
   /** null: latency is measured and reported, not judged (CI's rehearsal). */
   maxLatencyRatio: number | null
+  /** The capacity --rate auto measured before choosing the rate (70% of it). */
+  capacity?: number
   /** Warehouse agents at browser packing stations (Chromium on the web app) beside the HTTP load; 0: none. */
   browserAgents: number
   log: (line: string) => void
@@ -370,7 +372,7 @@ function buildReport(run: {
   return {
     title: options.title,
     settings: {
-      rate: options.rate,
+      rate: options.capacity ? `${options.rate} (70% of the capacity measured first, ${options.capacity}/s)` : options.rate,
       duration: `${options.durationMs / 1000}s`,
       ...(options.target
         ? { target: options.target, deploy: options.deployCmd ?? 'none' }

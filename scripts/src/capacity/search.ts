@@ -1,0 +1,172 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { DEV_DEFAULTS } from '@tms/config'
+import { seededRandom, uniqueName } from '@tms/sandbox'
+import { REPO_ROOT } from '../cluster/cluster-definition.js'
+import { HttpClient } from '../rehearsal/http-client.js'
+import { percentile } from '../rehearsal/load-summary.js'
+import { runOpenModel } from '../rehearsal/open-model.js'
+import { type Environment, localEnvironment } from '../rehearsal/rehearsal.js'
+import { WarehouseMix } from '../rehearsal/warehouse-mix.js'
+import { CpuMeter, pidsNamed } from './process-cpu.js'
+
+export interface SearchOptions {
+  api: number
+  workers: number
+  stepMs: number
+  rates: number[]
+  /** A step is within capacity when its p99 is under this many ms... */
+  maxP99: number
+  /** ...and the load generator's worst lag under this many. */
+  maxLag: number
+  log: (line: string) => void
+}
+
+export interface Step {
+  rate: number
+  requests: number
+  p50: number
+  p99: number
+  lagMs: number
+  failed: number
+  passed: boolean
+  /** CPU milliseconds per request, per component. */
+  cpuMsPerRequest: Record<string, number>
+}
+
+export interface Search {
+  release: string
+  capacity: number | null
+  steps: Step[]
+  /** CPU ms per second each component spends with no load at all (job ticks, health checks): left out of the per-request figures. */
+  idleCpuMsPerSecond: Record<string, number>
+  /** The API's CPU per `GET /auth/me` (a session read) at the same cluster, net of idle: the yardstick of a request's cost. */
+  sessionReadApiCpuMs: number
+}
+
+/**
+ * The rate at which releases' CPU per request is compared, and the yardstick is measured: below
+ * either's capacity on this machine, and fixed, because CPU per request falls as the rate rises
+ * (more requests share each write to a socket and each Redis pipeline).
+ */
+export const REFERENCE_RATE = 300
+
+/** Which processes make up each component, read anew at each step (instances do not change here). */
+function components(environment: Environment): () => Record<string, number[]> {
+  return () => {
+    const processes = environment.processes?.() ?? []
+    const named = (prefix: string) => processes.filter((p) => p.name.startsWith(prefix)).map((p) => p.pid)
+    return {
+      api: named('api-'),
+      worker: named('worker-'),
+      postgres: pidsNamed('postgres'),
+      redis: pidsNamed('redis-server'),
+      haproxy: named('haproxy'),
+      shop: named('shop-'),
+      'load generator': [process.pid],
+    }
+  }
+}
+
+/**
+ * Stepped open-model search on a local cluster of its own (from `from`, a git ref, or this
+ * checkout): idle CPU first, a short warm-up, then one step per rate until one misses the bar.
+ */
+export async function searchCapacity(label: string, from: string | undefined, options: SearchOptions): Promise<Search> {
+  const { rates, stepMs, maxP99, maxLag, log: say } = options
+  const maxRate = Math.max(...rates)
+  const environment = await localEnvironment(
+    {
+      title: `capacity ${label}`,
+      rate: maxRate,
+      durationMs: stepMs,
+      api: options.api,
+      workers: options.workers,
+      strategy: 'rolling',
+      stopOrder: 'lb-first',
+      state: 'stateless',
+      ...(from ? { from } : {}),
+      keep: false,
+      seed: 1,
+      runDir: `${REPO_ROOT}.local/capacity/${label.replace(/[^A-Za-z0-9._-]+/g, '-')}`,
+      maxLatencyRatio: null,
+      browserAgents: 0,
+      log: say,
+    },
+    () => undefined,
+  )
+  const client = new HttpClient(environment.url)
+  try {
+    const mix = new WarehouseMix({
+      client,
+      runId: uniqueName('cap'),
+      rate: maxRate,
+      admin: {
+        email: process.env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL,
+        password: process.env.ADMIN_PASSWORD ?? DEV_DEFAULTS.ADMIN_PASSWORD,
+      },
+      random: seededRandom(1),
+      log: say,
+    })
+    await mix.prepare(Math.min(400, maxRate))
+    const meter = new CpuMeter(components(environment))
+    const steps: Step[] = []
+    // What the cluster spends doing nothing (job ticks, health checks, pools): measured first.
+    const IDLE_MS = 5000
+    meter.start()
+    await sleep(IDLE_MS)
+    const idle = meter.stop()
+    const idleCpuMsPerSecond = Object.fromEntries(Object.entries(idle).map(([k, v]) => [k, (v * 1000) / (IDLE_MS / 1000)]))
+    /** CPU ms per request, per component, net of what the component spends idle in that time. */
+    const perRequest = (cpu: Record<string, number>, seconds: number, requests: number) =>
+      Object.fromEntries(
+        Object.entries(cpu).map(([k, used]) => [k, Math.max(0, used * 1000 - idleCpuMsPerSecond[k]! * seconds) / requests]),
+      )
+    // A short run first, not measured: the instances' code paths and pools warm up.
+    mix.begin(Date.now())
+    await runOpenModel({ rate: rates[0]!, durationMs: 5000, fire: (at) => mix.fire(at) })
+    for (const rate of rates) {
+      const first = mix.records.length
+      meter.start()
+      mix.begin(Date.now())
+      const load = await runOpenModel({ rate, durationMs: stepMs, fire: (at) => mix.fire(at) })
+      const cpu = meter.stop()
+      const records = mix.records.slice(first)
+      const latencies = records.map((r) => r.latencyMs).sort((a, b) => a - b)
+      const step: Step = {
+        rate,
+        requests: records.length,
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        lagMs: load.maxLagMs,
+        failed: records.filter((r) => r.outcome === 'failed').length,
+        passed: false,
+        cpuMsPerRequest: perRequest(cpu, stepMs / 1000, records.length),
+      }
+      step.passed = step.p99 < maxP99 && step.lagMs < maxLag && step.failed === 0
+      steps.push(step)
+      say(
+        `${label} ${rate}/s: p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, lag ${step.lagMs.toFixed(1)} ms, ${step.failed} failed, API CPU ${step.cpuMsPerRequest.api!.toFixed(2)} ms/req: ${step.passed ? 'within' : 'past capacity'}`,
+      )
+      if (!step.passed) break
+    }
+    // The yardstick: the same API answering a session read, the cheapest request that needs Redis.
+    const cookie = (await mix.loginAdmin())!
+    let reads = 0
+    meter.start()
+    await runOpenModel({
+      rate: REFERENCE_RATE,
+      durationMs: stepMs,
+      fire: async () => {
+        const reply = await client.send({ method: 'GET', path: '/auth/me', cookie })
+        if (reply.status === 200) reads++
+      },
+    })
+    const sessionReadApiCpuMs = perRequest(meter.stop(), stepMs / 1000, reads).api!
+    say(`${label} GET /auth/me at ${REFERENCE_RATE}/s: API CPU ${sessionReadApiCpuMs.toFixed(3)} ms/req`)
+    const within = steps.filter((s) => s.passed)
+    return { release: label, capacity: within.at(-1)?.rate ?? null, steps, idleCpuMsPerSecond, sessionReadApiCpuMs }
+  } finally {
+    client.close()
+    await environment.stop()
+  }
+}
