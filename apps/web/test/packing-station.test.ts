@@ -159,7 +159,7 @@ t.test('a Pack whose answer was lost waits in the outbox through a reload and is
   await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor()
   const before = cut
   t.ok(before >= 2, `the kept Pack is sent again after the reload (${before} attempts cut)`)
-  await page.unroute('**/shipments/*/pack')
+  await page.unrouteAll({ behavior: 'wait' })
 
   await page.getByLabel('Tracking number').waitFor()
   await page
@@ -205,7 +205,8 @@ t.test('a newer release answering is offered as a reload, never in the middle of
   await page.getByRole('button', { name: 'Ship', exact: true }).click()
   await offer.waitFor()
   t.match(await offer.textContent(), /A new version \(0\.2\.0\) is available/, 'offered back at the list')
-  await page.unroute(shipmentsApi)
+  // Waits for a handler still fetching: unrouting under it would answer its request twice.
+  await page.unrouteAll({ behavior: 'wait' })
   await Promise.all([page.waitForEvent('load'), offer.getByRole('button', { name: 'Reload' }).click()])
   await page.getByRole('heading', { name: 'Pending shipments' }).waitFor()
   t.equal(await page.getByRole('region', { name: 'New version' }).count(), 0, 'after the reload the page is current')
