@@ -50,6 +50,19 @@ export interface Search {
  */
 export const REFERENCE_RATE = 300
 
+/** The search's finest distinction between two rates, in requests per second. */
+export const RESOLUTION = 25
+
+/**
+ * The next rate to try between the last one within capacity and the first past it: their
+ * middle, on a multiple of RESOLUTION; null when they are that close already, or either is unknown.
+ */
+export function refine(lastPass: number | null, firstFail: number | null): number | null {
+  if (lastPass === null || firstFail === null || firstFail - lastPass <= RESOLUTION) return null
+  const mid = Math.round((lastPass + firstFail) / 2 / RESOLUTION) * RESOLUTION
+  return mid > lastPass && mid < firstFail ? mid : null
+}
+
 /** Which processes make up each component, read anew at each step (instances do not change here). */
 function components(environment: Environment): () => Record<string, number[]> {
   return () => {
@@ -69,7 +82,8 @@ function components(environment: Environment): () => Record<string, number[]> {
 
 /**
  * Stepped open-model search on a local cluster of its own (from `from`, a git ref, or this
- * checkout): idle CPU first, a short warm-up, then one step per rate until one misses the bar.
+ * checkout): idle CPU first, a short warm-up, then one step per rate until one misses the bar,
+ * then steps halving the gap between the last rate within and that one, down to RESOLUTION.
  */
 export async function searchCapacity(label: string, from: string | undefined, options: SearchOptions): Promise<Search> {
   const { rates, stepMs, maxP99, maxLag, log: say } = options
@@ -124,7 +138,7 @@ export async function searchCapacity(label: string, from: string | undefined, op
     // A short run first, not measured: the instances' code paths and pools warm up.
     mix.begin(Date.now())
     await runOpenModel({ rate: rates[0]!, durationMs: 5000, fire: (at) => mix.fire(at) })
-    for (const rate of rates) {
+    const measure = async (rate: number): Promise<Step> => {
       const first = mix.records.length
       meter.start()
       mix.begin(Date.now())
@@ -147,7 +161,21 @@ export async function searchCapacity(label: string, from: string | undefined, op
       say(
         `${label} ${rate}/s: p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, lag ${step.lagMs.toFixed(1)} ms, ${step.failed} failed, API CPU ${step.cpuMsPerRequest.api!.toFixed(2)} ms/req: ${step.passed ? 'within' : 'past capacity'}`,
       )
-      if (!step.passed) break
+      return step
+    }
+    let lastPass: number | null = null
+    let firstFail: number | null = null
+    for (const rate of rates) {
+      if ((await measure(rate)).passed) lastPass = rate
+      else {
+        firstFail = rate
+        break
+      }
+    }
+    // Between the last rate within and the first past it, halve the gap down to RESOLUTION.
+    for (let mid = refine(lastPass, firstFail); mid !== null; mid = refine(lastPass, firstFail)) {
+      if ((await measure(mid)).passed) lastPass = mid
+      else firstFail = mid
     }
     // The yardstick: the same API answering a session read, the cheapest request that needs Redis.
     const cookie = (await mix.loginAdmin())!
@@ -163,8 +191,8 @@ export async function searchCapacity(label: string, from: string | undefined, op
     })
     const sessionReadApiCpuMs = perRequest(meter.stop(), stepMs / 1000, reads).api!
     say(`${label} GET /auth/me at ${REFERENCE_RATE}/s: API CPU ${sessionReadApiCpuMs.toFixed(3)} ms/req`)
-    const within = steps.filter((s) => s.passed)
-    return { release: label, capacity: within.at(-1)?.rate ?? null, steps, idleCpuMsPerSecond, sessionReadApiCpuMs }
+    steps.sort((a, b) => a.rate - b.rate)
+    return { release: label, capacity: lastPass, steps, idleCpuMsPerSecond, sessionReadApiCpuMs }
   } finally {
     client.close()
     await environment.stop()
