@@ -1,7 +1,7 @@
 import type { BatchDevice, BatchView } from '@tms/warehouse'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiProblem, api } from './api.js'
-import { usePolling } from './hooks.js'
+import { usePolling, useStep } from './hooks.js'
 import type { ScreenProps } from './session.js'
 
 /** The batch claim lasts PACKING_CLAIM_TTL_SECONDS like a shipment's; claiming again renews it. */
@@ -24,7 +24,7 @@ export function Batches(props: ScreenProps) {
 
 function BatchList({ user, fail, onOpen }: ScreenProps & { onOpen: (batch: BatchView) => void }) {
   const [batches, setBatches] = useState<BatchView[] | null>(null)
-  const [busy, setBusy] = useState(false)
+  const { busy, step } = useStep(fail)
   usePolling(() => {
     Promise.all(
       (['OPEN', 'PACKED'] as const).map((status) =>
@@ -35,19 +35,13 @@ function BatchList({ user, fail, onOpen }: ScreenProps & { onOpen: (batch: Batch
       .catch(fail)
   }, 5000)
 
-  async function openBatch(batch: BatchView) {
-    setBusy(true)
-    try {
+  const openBatch = (batch: BatchView) =>
+    step(async () => {
       if (batch.status === 'OPEN') {
         await api.write(user.id, `Claim batch #${batch.number}`, 'POST', `/refurbishment-batches/${batch.id}/claim`)
       }
       onOpen(batch)
-    } catch (error) {
-      fail(error)
-    } finally {
-      setBusy(false)
-    }
-  }
+    })
 
   return (
     <section aria-labelledby="batches-heading">
@@ -89,7 +83,7 @@ function OpenBatch({
   onClose,
 }: ScreenProps & { batch: BatchView; onChange: (batch: BatchView) => void; onClose: () => void }) {
   const [devices, setDevices] = useState<BatchDevice[]>([])
-  const [busy, setBusy] = useState(false)
+  const { busy, step } = useStep(fail)
   const scan = useRef<HTMLInputElement>(null)
   const tracking = useRef<HTMLInputElement>(null)
   const filling = batch.status === 'OPEN'
@@ -118,17 +112,6 @@ function OpenBatch({
     if (filling) scan.current?.focus()
     else if (batch.status === 'PACKED') tracking.current?.focus()
   }, [filling, batch.status])
-
-  async function step(run: () => Promise<void>) {
-    setBusy(true)
-    try {
-      await run()
-    } catch (error) {
-      fail(error)
-    } finally {
-      setBusy(false)
-    }
-  }
 
   const add = (what: 'device' | 'masterbox') => (event: SubmitEvent) => {
     event.preventDefault()

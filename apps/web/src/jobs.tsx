@@ -1,14 +1,14 @@
 import type { JobSummary } from '@tms/jobs'
 import { useState } from 'preact/hooks'
 import { api } from './api.js'
-import { usePolling } from './hooks.js'
+import { usePolling, useStep } from './hooks.js'
 import type { ScreenProps } from './session.js'
 
 const time = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleTimeString() : '—')
 
 export function Jobs({ user, say, fail }: ScreenProps) {
   const [jobs, setJobs] = useState<JobSummary[] | null>(null)
-  const [busy, setBusy] = useState(false)
+  const { busy, step } = useStep(fail)
   const refresh = () =>
     api
       .read<{ items: JobSummary[] }>('/admin/jobs')
@@ -16,18 +16,12 @@ export function Jobs({ user, say, fail }: ScreenProps) {
       .catch(fail)
   usePolling(refresh, 5000)
 
-  async function act(job: JobSummary, action: 'pause' | 'resume' | 'run', words: string) {
-    setBusy(true)
-    try {
+  const act = (job: JobSummary, action: 'pause' | 'resume' | 'run', words: string) =>
+    step(async () => {
       await api.write(user.id, `${words} ${job.id}`, 'POST', `/admin/jobs/${job.id}/${action}`)
       say(`${words}: ${job.id}.`)
       await refresh()
-    } catch (error) {
-      fail(error)
-    } finally {
-      setBusy(false)
-    }
-  }
+    })
 
   return (
     <section aria-labelledby="jobs-heading">

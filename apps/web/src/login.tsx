@@ -1,25 +1,20 @@
-import { useState } from 'preact/hooks'
 import { api } from './api.js'
+import { useStep } from './hooks.js'
 import type { User } from './session.js'
 
 export function Login({ onLoggedIn, fail }: { onLoggedIn: (user: User) => void; fail: (error: unknown) => void }) {
-  const [busy, setBusy] = useState(false)
+  const { busy, step } = useStep(fail)
 
-  async function submit(event: SubmitEvent) {
+  function submit(event: SubmitEvent) {
     event.preventDefault()
     const form = new FormData(event.currentTarget as HTMLFormElement)
-    setBusy(true)
-    try {
+    return step(async () => {
       const { user } = await api.session<{ user: User }>('POST', '/auth/login', {
         email: String(form.get('email')),
         password: String(form.get('password')),
       })
       onLoggedIn(user)
-    } catch (error) {
-      fail(error)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

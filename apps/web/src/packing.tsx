@@ -1,7 +1,7 @@
 import type { ShipmentView } from '@tms/warehouse'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { api } from './api.js'
-import { usePolling } from './hooks.js'
+import { usePolling, useStep } from './hooks.js'
 import type { ScreenProps } from './session.js'
 
 const OPEN_SHIPMENT = 'tms.openShipment'
@@ -53,7 +53,7 @@ export function Packing(props: ScreenProps) {
 
 function Pending({ user, fail, onOpen }: ScreenProps & { onOpen: (shipment: ShipmentView) => void }) {
   const [items, setItems] = useState<ShipmentView[] | null>(null)
-  const [busy, setBusy] = useState<string | null>(null)
+  const { busy, step } = useStep(fail)
 
   usePolling(() => {
     api
@@ -62,18 +62,17 @@ function Pending({ user, fail, onOpen }: ScreenProps & { onOpen: (shipment: Ship
       .catch(fail)
   }, LIST_EVERY_MS)
 
-  async function claim(shipment: ShipmentView) {
-    setBusy(shipment.id)
-    try {
-      await api.write(user.id, `Claim ${shipment.orderId}`, 'POST', `/shipments/${shipment.id}/claim`)
-      onOpen(await api.read<ShipmentView>(`/shipments/${shipment.id}`))
-    } catch (error) {
-      fail(error)
-      setItems((current) => current?.filter((s) => s.id !== shipment.id) ?? null)
-    } finally {
-      setBusy(null)
-    }
-  }
+  const claim = (shipment: ShipmentView) =>
+    step(async () => {
+      try {
+        await api.write(user.id, `Claim ${shipment.orderId}`, 'POST', `/shipments/${shipment.id}/claim`)
+        onOpen(await api.read<ShipmentView>(`/shipments/${shipment.id}`))
+      } catch (error) {
+        // Refused (most often: another agent was quicker): not offered again until the next refresh.
+        setItems((current) => current?.filter((s) => s.id !== shipment.id) ?? null)
+        throw error
+      }
+    })
 
   return (
     <section aria-labelledby="pending-heading">
@@ -93,7 +92,7 @@ function Pending({ user, fail, onOpen }: ScreenProps & { onOpen: (shipment: Ship
             <button
               type="button"
               class="primary"
-              disabled={busy !== null}
+              disabled={busy}
               aria-label={`Claim order ${shipment.orderId}`}
               onClick={() => claim(shipment)}
             >
@@ -114,7 +113,7 @@ function OpenShipment({
   onChange,
   onClose,
 }: ScreenProps & { shipment: ShipmentView; onChange: (s: ShipmentView) => void; onClose: () => void }) {
-  const [busy, setBusy] = useState(false)
+  const { busy, step } = useStep(fail)
   const tracking = useRef<HTMLInputElement>(null)
   const pending = shipment.status === 'PENDING'
 
@@ -130,17 +129,6 @@ function OpenShipment({
   useEffect(() => {
     if (shipment.status === 'PACKED') tracking.current?.focus()
   }, [shipment.status])
-
-  async function step(run: () => Promise<void>) {
-    setBusy(true)
-    try {
-      await run()
-    } catch (error) {
-      fail(error)
-    } finally {
-      setBusy(false)
-    }
-  }
 
   const pack = () =>
     step(async () => {

@@ -1,13 +1,13 @@
 import type { ShipmentRequestView } from '@tms/warehouse'
 import { useState } from 'preact/hooks'
 import { api } from './api.js'
-import { usePolling } from './hooks.js'
+import { usePolling, useStep } from './hooks.js'
 import type { ScreenProps } from './session.js'
 
 /** Operators: requests whose data must be fixed before a shipment can be made, and bulk creation. */
 export function ShipmentRequests({ user, say, fail }: ScreenProps) {
   const [items, setItems] = useState<ShipmentRequestView[] | null>(null)
-  const [busy, setBusy] = useState(false)
+  const { busy, step } = useStep(fail)
   const [editing, setEditing] = useState<ShipmentRequestView | null>(null)
   const refresh = () =>
     api
@@ -16,28 +16,22 @@ export function ShipmentRequests({ user, say, fail }: ScreenProps) {
       .catch(fail)
   usePolling(refresh, 10_000)
 
-  async function run(label: string, action: () => Promise<string>) {
-    setBusy(true)
-    try {
+  /** An action that ends in a sentence for the status line, then a fresh list. */
+  const run = (action: () => Promise<string>) =>
+    step(async () => {
       say(await action())
       await refresh()
-    } catch (error) {
-      fail(error)
-    } finally {
-      setBusy(false)
-    }
-    return label
-  }
+    })
 
   const createShipments = () =>
-    run('Create shipments', async () => {
+    run(async () => {
       const { created } = await api.write<{ created: number }>(user.id, 'Create shipments', 'POST', '/shipments/bulk')
       return `Created ${created} shipment${created === 1 ? '' : 's'} from the ready requests.`
     })
 
   /** The edit names the version it was made on: someone else's change meanwhile is a 409, shown. */
   const save = (request: ShipmentRequestView, address: ShipmentRequestView['address']) =>
-    run(`Fix ${request.orderId}`, async () => {
+    run(async () => {
       const saved = await api.write<ShipmentRequestView>(
         user.id,
         `Fix ${request.orderId}`,
@@ -55,7 +49,7 @@ export function ShipmentRequests({ user, say, fail }: ScreenProps) {
     })
 
   const cancel = (request: ShipmentRequestView) =>
-    run(`Cancel ${request.orderId}`, async () => {
+    run(async () => {
       const reason = prompt(`Why is order ${request.orderId} cancelled? The shop is told.`)?.trim()
       if (!reason) return 'Nothing cancelled.'
       await api.write(user.id, `Cancel ${request.orderId}`, 'POST', `/shipment-requests/${request.id}/cancel`, { reason })
