@@ -6,13 +6,19 @@
  *
  *   npm run bench:capacity -- [--baseline <git-ref>] [--api 3] [--workers 2] [--step 15s]
  *                             [--rates 100,200,300,400,500,600,700,800,1000] [--p99 100] [--lag 20]
+ *                             [--routes 3000] [--routes-only]
  *
  * Stepped open-model search: each rate runs --step of the mix; the capacity is the highest rate
  * whose p99 stays under --p99 ms with the generator on schedule (its worst lag under --lag ms).
  * The search stops at the first rate that misses either. No deploy runs.
+ *
+ * Then the route profile (--routes requests; 0 skips it, --routes-only skips the search): what
+ * each route of the mix costs the API in CPU, Redis commands and SQL statements, counted on the
+ * wire with the mix sent one request at a time.
  */
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@tms/config'
+import { profileRoutes, type RouteProfile, routeTable } from '../capacity/route-profile.js'
 import { REFERENCE_RATE, type Search, type Step, searchCapacity } from '../capacity/search.js'
 
 const { values } = parseArgs({
@@ -24,6 +30,8 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '100,200,300,400,500,600,700,800,1000' },
     p99: { type: 'string', default: '100' },
     lag: { type: 'string', default: '20' },
+    routes: { type: 'string', default: '3000' },
+    'routes-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 })
@@ -71,12 +79,21 @@ function table(result: Search): string {
 
 try {
   const results: Search[] = []
-  if (values.baseline) results.push(await searchCapacity(`baseline ${values.baseline}`, values.baseline, options))
-  results.push(await searchCapacity('this checkout', undefined, options))
+  const profiles: RouteProfile[] = []
+  const routeRequests = Number(values.routes)
+  const releases: Array<[string, string | undefined]> = [
+    ...(values.baseline ? [[`baseline ${values.baseline}`, values.baseline] as [string, string]] : []),
+    ['this checkout', undefined],
+  ]
+  for (const [label, ref] of releases) {
+    if (!values['routes-only']) results.push(await searchCapacity(label, ref, options))
+    if (routeRequests > 0) profiles.push(await profileRoutes(label, ref, { requests: routeRequests, log: say }))
+  }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`)
+    process.stdout.write(`${JSON.stringify({ searches: results, routeProfiles: profiles }, null, 2)}\n`)
   } else {
     for (const result of results) process.stdout.write(`\n${table(result)}\n`)
+    for (const profile of profiles) process.stdout.write(`\n${routeTable(profile)}\n`)
     const [baseline, current] = results.length === 2 ? results : [undefined, results[0]]
     if (baseline?.capacity && current?.capacity) {
       process.stdout.write(`\ncapacity, this checkout / baseline: ${(current.capacity / baseline.capacity).toFixed(2)}x\n`)
@@ -86,6 +103,12 @@ try {
     if (b && c) {
       process.stdout.write(
         `cluster CPU per request at ${REFERENCE_RATE}/s, this checkout / baseline: ${(clusterCpu(c) / clusterCpu(b)).toFixed(2)}x (${clusterCpu(c).toFixed(2)} / ${clusterCpu(b).toFixed(2)} ms)\n`,
+      )
+    }
+    if (profiles.length === 2) {
+      const [pb, pc] = profiles as [RouteProfile, RouteProfile]
+      process.stdout.write(
+        `the mix's API request, this checkout / baseline: CPU ${(pc.mix.apiCpuUs / pb.mix.apiCpuUs).toFixed(2)}x, Redis commands ${(pc.mix.redisCommands / pb.mix.redisCommands).toFixed(2)}x, SQL statements ${(pc.mix.sqlStatements / pb.mix.sqlStatements).toFixed(2)}x\n`,
       )
     }
   }

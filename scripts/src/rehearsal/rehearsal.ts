@@ -45,6 +45,8 @@ export interface RehearsalOptions {
   maxLatencyRatio: number | null
   /** The capacity --rate auto measured before choosing the rate (70% of it). */
   capacity?: number
+  /** Environment the API instances get on top of the cluster's (a local cluster only), e.g. to reach Redis through a counter. */
+  apiEnv?: (shared: Readonly<Record<string, string>>) => Record<string, string>
   /** Warehouse agents at browser packing stations (Chromium on the web app) beside the HTTP load; 0: none. */
   browserAgents: number
   log: (line: string) => void
@@ -116,6 +118,7 @@ export async function localEnvironment(
     SHOP_ORDERS_PER_MINUTE: '120',
     ...(options.state === 'in-process' ? { TMS_DEMO_IN_PROCESS_STATE: 'true' } : {}),
   }
+  if (options.apiEnv) definition.api.env = { ...definition.api.env, ...options.apiEnv(env) }
   const started = Date.now()
   const cluster = new LocalCluster({
     definition,
