@@ -72,3 +72,17 @@ export class NotLockHolderError extends LockError {
     super(`${caller} does not hold ${key}`)
   }
 }
+
+/** The holder holds as many object locks of the pattern as it may: it must release one first. */
+export class HeldLimitError extends LockError {
+  override name = 'HeldLimitError'
+  override readonly code = 'HELD_LIMIT'
+  override readonly statusCode = 409
+  constructor(
+    readonly key: string,
+    readonly holder: string,
+    readonly held: number,
+  ) {
+    super(`${holder} holds ${held} locks like ${key} already, the most allowed`)
+  }
+}

@@ -14,14 +14,22 @@ import { Mutex } from 'redis-semaphore'
  * not queueing; -(10 + place) for a queued waiter (place 0 = next in line).
  *
  * KEYS: lock, fence counter (one for all locks: no key per locked object is kept forever),
- *       queue (zset: ticket → arrival), liveness (hash: ticket → expiry ms), queue sequence,
- *       for object locks their pattern's index (zset: object id → expiry ms, ObjectLockIndex)
- * ARGV: holder, lock ttl ms, ticket ('' = no queue), mode ('try' | 'join' | 'queued'),
- *       ticket ttl ms, the object id when indexed
+ *       queue (zset: ticket → arrival), liveness (hash: ticket → expiry ms), queue sequence
+ * ARGV: holder, lock ttl ms, ticket ('' = no queue), mode ('try' | 'join' | 'queued'), ticket ttl ms
  * The lock's value becomes `<holder>#<token>`.
  */
+/**
+ * Lua: `token` becomes the next fencing token of the counter `fence`, started from Redis TIME in
+ * microseconds when missing (needs `time`). Numbers in Redis' Lua are doubles printed with 14
+ * digits; tokens have 16, so they are formatted as integers wherever they become strings.
+ */
+export const NEXT_TOKEN = `if redis.call('EXISTS', fence) == 0 then
+    redis.call('SET', fence, string.format('%d', tonumber(time[1]) * 1000000 + tonumber(time[2])))
+  end
+  local token = redis.call('INCR', fence)`
+
 const ACQUIRE = `
-local lock, fence, queue, alive, seq, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local lock, fence, queue, alive, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local holder, ttl, ticket, mode, ticketTtl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -48,14 +56,8 @@ if mayTry and redis.call('SET', lock, holder, 'PX', ttl, 'NX') then
   end
   -- An empty queue leaves nothing behind (its zset and hash vanish with their last member).
   if not redis.call('ZRANGE', queue, 0, 0)[1] then redis.call('DEL', seq) end
-  -- Numbers in Redis' Lua are doubles printed with 14 digits; tokens have 16, so format them
-  -- as integers wherever they become strings.
-  if redis.call('EXISTS', fence) == 0 then
-    redis.call('SET', fence, string.format('%d', tonumber(time[1]) * 1000000 + tonumber(time[2])))
-  end
-  local token = redis.call('INCR', fence)
+  ${NEXT_TOKEN}
   redis.call('SET', lock, holder .. '#' .. string.format('%d', token), 'PX', ttl)
-  if index then redis.call('ZADD', index, string.format('%d', now + tonumber(ttl)), ARGV[6]) end
   return token
 end
 
@@ -89,15 +91,12 @@ export interface LockKeys {
   queue: string
   alive: string
   seq: string
-  /** An object lock's entry in its pattern's index (see ObjectLockIndex). */
-  index?: { key: string; objectId: string }
 }
 
 export type AttemptMode = 'try' | 'join' | 'queued'
 export type AttemptResult = { acquired: true; token: number } | { acquired: false; queued: boolean; place: number }
 
 const ACQUIRE_SCRIPT = new LuaScript('tms-lock-acquire', ACQUIRE, 5)
-const ACQUIRE_INDEXED_SCRIPT = new LuaScript('tms-lock-acquire-indexed', ACQUIRE, 6)
 const LEAVE_SCRIPT = new LuaScript('tms-lock-leave', LEAVE, 3)
 
 /**
@@ -157,9 +156,7 @@ export class FencedMutex extends Mutex {
     const k = this.#keys
     const keys = [k.lock, k.fence, k.queue, k.alive, k.seq]
     const args = [this.#holder, this.#ttlMs, ticket, mode, ticketTtlMs]
-    const result = k.index
-      ? await ACQUIRE_INDEXED_SCRIPT.run<number>(this.#redis, [...keys, k.index.key], [...args, k.index.objectId])
-      : await ACQUIRE_SCRIPT.run<number>(this.#redis, keys, args)
+    const result = await ACQUIRE_SCRIPT.run<number>(this.#redis, keys, args)
     if (result > 0) {
       // The lock's value is `<holder>#<token>` (written by the script), so a later request, even
       // on another instance, reads both who holds it and with which token.

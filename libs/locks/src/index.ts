@@ -1,4 +1,12 @@
-export { LockBusyError, LockError, LockLostError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from './errors.js'
+export {
+  HeldLimitError,
+  LockBusyError,
+  LockError,
+  LockLostError,
+  LockTimeoutError,
+  NotLockHolderError,
+  ObjectLockedError,
+} from './errors.js'
 export { FencedMutex, type LockKeys } from './fenced-mutex.js'
 export { LockKeeper } from './lock-keeper.js'
 export {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from './errors.js'
+import { HeldLimitError, LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from './errors.js'
 import { FencedMutex, type LockKeys } from './fenced-mutex.js'
 import { type KeeperLogger, LockKeeper } from './lock-keeper.js'
 import { ObjectLockIndex } from './object-lock-index.js'
@@ -106,26 +106,31 @@ export class LockService {
 
   /**
    * Locks an object for `holder` beyond one request (a packing station's claim). Locking again by
-   * the same holder extends it and keeps its token; another holder gets ObjectLockedError.
+   * the same holder extends it and keeps its token; another holder gets ObjectLockedError. With
+   * `most`, a holder holding that many locks of the pattern gets HeldLimitError instead: counted
+   * and taken in one step, so parallel attempts on any number of instances never exceed it.
    */
-  async lockObject(pattern: ObjectPattern, objectId: string, holder: string, ttlMs: number): Promise<ObjectLock> {
+  async lockObject(
+    pattern: ObjectPattern,
+    objectId: string,
+    holder: string,
+    ttlMs: number,
+    options: { most?: number } = {},
+  ): Promise<ObjectLock> {
     assertHolder(holder)
     const key = objectKey(pattern, objectId)
-    // Noted before the attempt, so a lock is never held without its holder's list naming it;
-    // a note whose attempt failed is dropped by heldObjectIds, which checks every entry.
-    const held = this.#heldKey(pattern, holder)
-    await this.#redis.multi().sadd(held, objectId).pexpire(held, Math.max(ttlMs, HELD_LIST_MIN_TTL_MS)).exec()
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const current = await this.getObjectLock(pattern, objectId)
-      if (current?.holder === holder) return this.extendObjectLock(pattern, objectId, holder, ttlMs)
-      if (current) throw new ObjectLockedError(key, current.holder, current.expiresAt)
-      const index = { key: this.#index(pattern).key, objectId }
-      const mutex = new FencedMutex(this.#redis, { ...this.#keys(key), index }, { holder, ttlMs })
-      const result = await mutex.attempt('try')
-      if (result.acquired) return { objectId, holder, fencingToken: result.token, expiresAt: new Date(Date.now() + ttlMs) }
-      // Taken between our read and our attempt (or it expired meanwhile): look again.
-    }
-    throw new ObjectLockedError(key, 'another holder', new Date())
+    const { lock, fence } = this.#keys(key)
+    const [before = '', after = ''] = pattern.split('<id>')
+    const result = await this.#index(pattern).take(
+      { lock, fence, list: this.#heldKey(pattern, holder) },
+      [`${this.#prefix}${before}`, after],
+      objectId,
+      holder,
+      { ttlMs, most: options.most ?? 0, listMinTtlMs: HELD_LIST_MIN_TTL_MS },
+    )
+    if (result.taken) return { objectId, holder, fencingToken: result.token, expiresAt: new Date(Date.now() + ttlMs) }
+    if ('limit' in result) throw new HeldLimitError(key, holder, result.limit)
+    throw new ObjectLockedError(key, result.heldBy, new Date(Date.now() + result.expiresInMs))
   }
 
   /** Extends the holder's lock to `ttlMs` from now; NotLockHolderError if it is not theirs. */
@@ -141,9 +146,8 @@ export class LockService {
   /** Releases the holder's lock; false when it was not (or no longer) theirs. */
   async releaseObjectLock(pattern: ObjectPattern, objectId: string, holder: string): Promise<boolean> {
     assertHolder(holder)
-    const released = await this.#index(pattern).release(this.#keys(objectKey(pattern, objectId)).lock, objectId, holder)
-    await this.#redis.srem(this.#heldKey(pattern, holder), objectId)
-    return released
+    const lock = this.#keys(objectKey(pattern, objectId)).lock
+    return this.#index(pattern).release(lock, this.#heldKey(pattern, holder), objectId, holder)
   }
 
   /**
@@ -163,7 +167,8 @@ export class LockService {
 
   async getObjectLock(pattern: ObjectPattern, objectId: string): Promise<ObjectLock | null> {
     const lock = this.#keys(objectKey(pattern, objectId)).lock
-    const [[, value], [, pttl]] = (await this.#redis.multi().get(lock).pttl(lock).exec()) as [
+    // One round trip, not a transaction: a lock that expires between the two reads has a negative PTTL.
+    const [[, value], [, pttl]] = (await this.#redis.pipeline().get(lock).pttl(lock).exec()) as [
       [null, string | null],
       [null, number],
     ]

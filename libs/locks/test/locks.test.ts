@@ -4,7 +4,7 @@ import { isolatedRedisPrefix, TEST_REDIS_URL } from '@tms/testing'
 
 import t from 'tap'
 import { setup } from './support.js'
-import { LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from '../src/errors.js'
+import { HeldLimitError, LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from '../src/errors.js'
 import { LockService } from '../src/lock-service.js'
 
 async function hold(take: (action: () => Promise<void>) => Promise<unknown>) {
@@ -119,6 +119,37 @@ t.test('50 parallel claims of one object by different holders: exactly one wins'
   )
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
   t.ok(results.every((r) => r.status === 'fulfilled' || r.reason instanceof ObjectLockedError))
+})
+
+t.test('a limit per holder counts only the locks it still holds, and 50 parallel attempts keep to it', async (t) => {
+  const { locks } = await setup(t)
+  const pattern = 'shipment:<id>:claim' as const
+  const most = { most: 2 }
+  await locks.lockObject(pattern, 'a1', 'agent-a', 600, most)
+  await locks.lockObject(pattern, 'a2', 'agent-a', 5000, most)
+  const limited = await locks.lockObject(pattern, 'a3', 'agent-a', 5000, most).catch((e: unknown) => e)
+  t.ok(limited instanceof HeldLimitError, 'a third is refused')
+  t.equal((limited as HeldLimitError).held, 2)
+  t.equal(
+    (await locks.lockObject(pattern, 'a2', 'agent-a', 5000, most)).objectId,
+    'a2',
+    'one held already is renewed at the limit',
+  )
+  t.equal(await locks.getObjectLock(pattern, 'a3'), null, 'the refused one was not taken')
+  await sleep(800)
+  await locks.lockObject(pattern, 'a3', 'agent-a', 5000, most)
+  t.same((await locks.heldObjectIds(pattern, 'agent-a')).sort(), ['a2', 'a3'], 'an expired lock frees its place')
+  await locks.lockObject(pattern, 'b1', 'agent-b', 5000, { most: 1 })
+  t.ok(await locks.releaseObjectLock(pattern, 'b1', 'agent-b'))
+  await locks.lockObject(pattern, 'b2', 'agent-b', 5000, { most: 1 })
+  t.same(await locks.heldObjectIds(pattern, 'agent-b'), ['b2'], 'a released lock frees its place')
+
+  const results = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, i) => locks.lockObject(pattern, `c${i}`, 'agent-c', 5000, { most: 3 })),
+  )
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 3)
+  t.ok(results.every((r) => r.status === 'fulfilled' || r.reason instanceof HeldLimitError))
+  t.equal((await locks.heldObjectIds(pattern, 'agent-c')).length, 3)
 })
 
 t.test("a connection's first lock, queued behind a pipeline in flight, works", async (t) => {

@@ -1,4 +1,4 @@
-import { type LockService, NotLockHolderError, ObjectLockedError, type ObjectPattern } from '@tms/locks'
+import { HeldLimitError, type LockService, NotLockHolderError, ObjectLockedError, type ObjectPattern } from '@tms/locks'
 import { WarehouseError } from './errors.js'
 import type { Shipments } from './shipments.js'
 import type { ShipmentView } from './views.js'
@@ -49,28 +49,22 @@ export class PackingClaims {
 
   /**
    * Holds the shipment for the agent. At most `maxClaimsPerAgent` at once: the count and the new
-   * claim happen under one lock per agent, so fifty parallel claims by one agent, on any number
-   * of instances, end with exactly the limit held.
+   * claim are one step in Redis, so fifty parallel claims by one agent, on any number of
+   * instances, end with exactly the limit held.
    */
   async claim(shipmentId: string, agent: Agent): Promise<Claim> {
-    return this.locks.runWithLock(`agent:${agent.id}:claims`, () => this.#claim(shipmentId, agent), {
-      ttlMs: 10_000,
-      acquireTimeoutMs: 10_000,
-    })
-  }
-
-  async #claim(shipmentId: string, agent: Agent): Promise<Claim> {
-    const held = await this.locks.heldObjectIds(SHIPMENT_CLAIM, agent.id)
-    if (!held.includes(shipmentId) && held.length >= this.options.maxClaimsPerAgent) {
-      throw new WarehouseError(
-        'TOO_MANY_CLAIMS',
-        `you already hold ${held.length} claims (the most one agent may hold); pack or release one first`,
-      )
-    }
     let lock: { expiresAt: Date }
     try {
-      lock = await this.locks.lockObject(SHIPMENT_CLAIM, shipmentId, agent.id, this.ttlMs)
+      lock = await this.locks.lockObject(SHIPMENT_CLAIM, shipmentId, agent.id, this.ttlMs, {
+        most: this.options.maxClaimsPerAgent,
+      })
     } catch (error) {
+      if (error instanceof HeldLimitError) {
+        throw new WarehouseError(
+          'TOO_MANY_CLAIMS',
+          `you already hold ${error.held} claims (the most one agent may hold); pack or release one first`,
+        )
+      }
       if (error instanceof ObjectLockedError) {
         throw new WarehouseError(
           'CLAIMED_BY_ANOTHER',
