@@ -137,8 +137,8 @@ t.test('POST /shipments/:id/pack: answered 200 when Redis goes away after the wr
   const agent = (await userCookie(app, admin, ['agent'])).cookie
   const [id] = await pendingShipments(app, admin, 1)
   t.equal((await app.inject({ method: 'POST', url: `/shipments/${id}/claim`, headers: { cookie: agent } })).statusCode, 200)
-  // The pack reads the session and the claim, writes the database, then releases the claim by
-  // script: Redis is refused from exactly that command on.
+  // The pack reads the session and the claim, writes the database, then moves the counts and
+  // releases the claim, each by script: Redis is refused from the first of them on.
   const cut = proxy.refuseWhen((chunk) => /evalsha/i.test(chunk.toString('latin1')))
   const packed = await app.inject({ method: 'POST', url: `/shipments/${id}/pack`, headers: { cookie: agent } })
   t.ok(await Promise.race([cut.then(() => true), sleep(1000).then(() => false)]), 'Redis was cut at the release')

@@ -9,6 +9,7 @@ import {
   type PasswordCost,
   QuarantinedOrders,
   RefurbishmentBatches,
+  ShipmentCounts,
   ShipmentRequests,
   Shipments,
 } from '@tms/warehouse'
@@ -54,7 +55,20 @@ export function buildWarehouseServices(runtime: Runtime, options: WarehouseServi
   const locks = new LockService({ redis, prefix: lockPrefix, logger })
   const caches = createCaches({ redis, subscriber, prefix: config.REDIS_KEY_PREFIX, logger })
   const catalogue = new Catalogue(storage, caches.memory)
-  const shipments = new Shipments(storage, { cache: options.inProcessState ? caches.memory : caches.remote, locks })
+  const shipments = new Shipments(storage, {
+    // The demonstration keeps its counts in each instance's memory: that is what it shows.
+    ...(options.inProcessState
+      ? { cache: caches.memory }
+      : {
+          counts: new ShipmentCounts({
+            redis,
+            prefix: config.REDIS_KEY_PREFIX,
+            onMoveFailed: (error) =>
+              logger.warn({ err: error.message }, 'shipment counts not moved; read from the database again once they expire'),
+          }),
+        }),
+    locks,
+  })
   const runs = new JobRuns(storage)
   const registry = new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX)
   const jobsQueue = openJobsQueue(blocking, config.REDIS_KEY_PREFIX)

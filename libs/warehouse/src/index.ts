@@ -62,6 +62,7 @@ export {
   ShipmentRequests,
   shipmentRequestView,
 } from './shipment-requests.js'
+export { type CountsByStatus, ShipmentCounts, type ShipmentCountsOptions } from './shipment-counts.js'
 export {
   BULK_SHIPMENT_CREATION,
   Shipments,

@@ -4,6 +4,7 @@ import type { LockService } from '@tms/locks'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type Shipment, type ShipmentStatus, shipmentRequests, shipments } from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
+import type { CountsByStatus, ShipmentCounts } from './shipment-counts.js'
 import { updateOrConflict } from './versioned-write.js'
 import type { ShipmentView } from './views.js'
 
@@ -19,7 +20,9 @@ export const BULK_SHIPMENT_CREATION = 'create-shipments'
 const COUNTS_KEY = 'shipment-counts'
 
 export interface ShipmentsOptions {
-  /** Where counts per status are cached: the remote cache, so every instance agrees. */
+  /** Counts per status kept as they change, in Redis: every instance agrees, and none scans for them. */
+  counts?: ShipmentCounts
+  /** Without `counts`: where counts per status are cached (dropped on every change), e.g. one instance's memory. */
   cache?: Cache
   /** For bulk creation, one run at a time across the cluster. */
   locks?: LockService
@@ -38,7 +41,7 @@ export class Shipments {
   async createInBulk(): Promise<{ created: number }> {
     const run = async () => {
       const result = await this.createForReadyRequests()
-      if (result.created > 0) await this.#countsChanged()
+      if (result.created > 0) await this.#countsChanged(null, 'PENDING', result.created)
       return result
     }
     return this.options.locks ? this.options.locks.withServiceLock(BULK_SHIPMENT_CREATION, run, { ttlMs: 30_000 }) : run()
@@ -130,17 +133,19 @@ export class Shipments {
       .map(shipmentView)
   }
 
-  /** Counts per status, from the remote cache (dropped on every change, so never more than briefly stale). */
-  async countByStatus(): Promise<Record<ShipmentStatus, number>> {
+  /** Counts per status: kept as shipments move (`counts`), or cached and dropped on every change. */
+  async countByStatus(): Promise<CountsByStatus> {
     const load = async () => {
       const counts = await this.storage.countBy(shipments, 'status')
       return { PENDING: counts.PENDING ?? 0, PACKED: counts.PACKED ?? 0, SHIPPED: counts.SHIPPED ?? 0 }
     }
+    if (this.options.counts) return this.options.counts.read(load)
     return this.options.cache ? this.options.cache.cached(COUNTS_KEY, load, { ttl: '30s' }) : load()
   }
 
-  async #countsChanged(): Promise<void> {
-    await this.options.cache?.delete(COUNTS_KEY)
+  async #countsChanged(from: ShipmentStatus | null, to: ShipmentStatus, n = 1): Promise<void> {
+    if (this.options.counts) await this.options.counts.moved(from, to, n)
+    else await this.options.cache?.delete(COUNTS_KEY)
   }
 
   /** PENDING → PACKED. With a fencing token, a claim holder that lost its claim cannot overwrite its successor. */
@@ -175,7 +180,7 @@ export class Shipments {
     }
     allowed?.(current)
     const updated = shipmentView(await updateOrConflict(this.storage, shipments, current, patch, `shipment ${id}`, fence))
-    await this.#countsChanged()
+    await this.#countsChanged(from, to)
     return updated
   }
 
