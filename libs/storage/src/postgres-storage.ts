@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 import {
   DuplicateKeyError,
@@ -48,6 +49,7 @@ export class PostgresStorage implements Storage {
   readonly #schema: string
   readonly #adminUrl: string
   #databaseEnsured = false
+  readonly #statementNames = new Map<string, string>()
 
   constructor(options: PostgresStorageOptions) {
     const url = new URL(options.url)
@@ -267,9 +269,18 @@ export class PostgresStorage implements Storage {
     }
   }
 
+  /**
+   * A named (prepared) statement: each pooled connection parses and plans it once, then only binds
+   * and runs it. The statements are few and fixed (their texts vary only with collection and filter).
+   */
   async #query<R extends pg.QueryResultRow>(spec: SpecInfo | null, sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    let name = this.#statementNames.get(sql)
+    if (!name) {
+      name = `tms_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`
+      this.#statementNames.set(sql, name)
+    }
     try {
-      return await this.#pool.query<R>(sql, params)
+      return await this.#pool.query<R>({ name, text: sql, values: params })
     } catch (error) {
       throw this.#translate(error, spec)
     }
