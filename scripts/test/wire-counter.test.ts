@@ -10,10 +10,12 @@ const byteByByte = (parse: (chunk: Buffer) => void, bytes: Buffer) => {
 
 t.test('Redis commands are counted by name, however the stream is split', async (t) => {
   const names: string[] = []
-  const resp = (...words: string[]) =>
-    `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`
+  const resp = (...words: string[]) => `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`
   const stream = Buffer.from(resp('get', 'a') + resp('EVALSHA', 'abc', '1', 'k\r\nwith a line break') + resp('ping'))
-  byteByByte(redisCommands((name) => names.push(name)), stream)
+  byteByByte(
+    redisCommands((name) => names.push(name)),
+    stream,
+  )
   t.same(names, ['GET', 'EVALSHA', 'PING'])
   const whole: string[] = []
   redisCommands((name) => whole.push(name))(stream)
@@ -40,7 +42,10 @@ t.test('PostgreSQL statements are counted per Sync or Query, parses per Parse, a
     message('S'),
     message('Q', Buffer.from('BEGIN\0')),
   ])
-  byteByByte(postgresMessages((name) => seen.push(name)), stream)
+  byteByByte(
+    postgresMessages((name) => seen.push(name)),
+    stream,
+  )
   t.same(seen, ['parse', 'statement', 'statement'], "the start-up's parameters and the password are no statements")
 })
 

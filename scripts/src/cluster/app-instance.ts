@@ -27,6 +27,12 @@ export interface Exit {
  * serving thread that wakes up preempts it at once. Where chrt is missing, a high niceness.
  */
 const BOOT_NICENESS = 19
+/**
+ * How long an instance boots on spare CPU before it competes for CPU like any other: an idle
+ * machine boots one in a second or two; a saturated one has no spare CPU at all, and a boot that
+ * waits for it never ends (issue 17: never ready in 60 s at the README's rate).
+ */
+export const BOOT_ON_SPARE_CPU_MS = 5000
 const CHRT = spawnSync('chrt', ['--version']).status === 0
 
 function bootCommand(args: string[]): [string, string[]] {
@@ -45,6 +51,7 @@ export class AppInstance {
   /** The script it runs: part of its command line, to tell it from another process with its pid. */
   readonly entry: string
   slot: number | undefined
+  #promoted = false
 
   constructor(
     readonly app: AppName,
@@ -92,10 +99,19 @@ export class AppInstance {
     return this.#child.exitCode === null && this.#child.signalCode === null
   }
 
-  /** Ready: its /health/ready answers 200 (or it exited, which is an error). */
-  async waitReady(timeoutMs = 60_000): Promise<void> {
+  /**
+   * Ready: its /health/ready answers 200 (or it exited, which is an error). Still booting on spare
+   * CPU after `promoteAfterMs`, it is promoted to normal priority (and `onPromoted` told): at
+   * saturation there is no spare CPU, and a boot that never ends is a deploy that never ends.
+   */
+  async waitReady(timeoutMs = 60_000, options: { promoteAfterMs?: number; onPromoted?: () => void } = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs
+    const promoteAt = options.promoteAfterMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.promoteAfterMs
     while (Date.now() < deadline) {
+      if (Date.now() >= promoteAt && !this.#promoted) {
+        this.promote()
+        options.onPromoted?.()
+      }
       if (!this.running) throw new Error(`${this.name} exited while starting (${JSON.stringify(await this.exited)})`)
       const ok = await fetch(`http://127.0.0.1:${this.port}/health/ready`, { signal: AbortSignal.timeout(1000) }).then(
         (r) => r.ok,
@@ -113,7 +129,8 @@ export class AppInstance {
    */
   promote(): void {
     const pid = this.#child.pid
-    if (!pid || !this.running) return
+    if (!pid || !this.running || this.#promoted) return
+    this.#promoted = true
     if (CHRT) spawnSync('chrt', ['--all-tasks', '--other', '--pid', '0', String(pid)])
     try {
       for (const thread of readdirSync(`/proc/${pid}/task`)) setPriority(Number(thread), 0)

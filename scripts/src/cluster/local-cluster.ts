@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { AppInstance, type AppName } from './app-instance.js'
+import { AppInstance, type AppName, BOOT_ON_SPARE_CPU_MS } from './app-instance.js'
 import type { ClusterDefinition, DeployStrategy, StopOrder } from './cluster-definition.js'
 import { LoadBalancer } from './load-balancer.js'
 import { PortAllocator } from './ports.js'
@@ -266,9 +266,22 @@ export class LocalCluster {
     return instance
   }
 
+  /** Waits for a booting instance, promoting it when spare CPU did not suffice (BOOT_ON_SPARE_CPU_MS). */
+  async #waitBooted(instance: AppInstance): Promise<void> {
+    await instance.waitReady(60_000, {
+      promoteAfterMs: BOOT_ON_SPARE_CPU_MS,
+      onPromoted: () =>
+        this.#event(instance.app, 'promoted', {
+          instance: instance.name,
+          version: instance.release.version,
+          detail: `not ready after ${BOOT_ON_SPARE_CPU_MS / 1000} s on spare CPU: boots at normal priority`,
+        }),
+    })
+  }
+
   async #startApi(release: Release): Promise<AppInstance> {
     const instance = await this.#launch('api', release)
-    await instance.waitReady()
+    await this.#waitBooted(instance)
     instance.slot = await this.lb.freeSlot()
     await this.lb.register(instance.slot, instance.port)
     this.#event('api', 'registered', { instance: instance.name, version: release.version, detail: `api${instance.slot}` })
@@ -307,7 +320,7 @@ export class LocalCluster {
 
   async #startWorker(release: Release): Promise<AppInstance> {
     const instance = await this.#launch('worker', release)
-    await instance.waitReady()
+    await this.#waitBooted(instance)
     instance.promote()
     this.#event('worker', 'ready', { instance: instance.name, version: release.version })
     this.#workers.push(instance)

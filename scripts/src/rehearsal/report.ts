@@ -117,6 +117,12 @@ export function renderText(report: Report): string {
       '[planned, ran]',
       `${duration(report.load.plannedSeconds * 1000)}, ${duration(report.load.seconds * 1000)}${report.load.seconds > report.load.plannedSeconds ? ' (extended while a deploy ran)' : ''}`,
     ),
+    row(
+      'Deploys',
+      '[app: took]',
+      report.deploys.map((d) => `${d.app}: ${d.to === null ? 'unfinished' : duration((d.to - d.from) * 1000)}`).join(', ') ||
+        'none',
+    ),
     row('Generator', '[max lag]', duration(report.generatorMaxLagMs)),
     ...(report.generatorMaxLagMs > SATURATED_LAG_MS
       ? [

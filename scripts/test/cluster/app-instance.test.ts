@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import t from 'tap'
 import { AppInstance } from '../../src/cluster/app-instance.js'
@@ -51,5 +51,50 @@ t.test(
     const last = JSON.parse(lines.at(-1)!) as { instance: string; msg: string }
     t.equal(last.instance, 'shop-test', 'its JSON log names the instance')
     t.match(last.msg, /stopped|closed|shut/i, `the log ends with its last words: ${last.msg}`)
+  },
+)
+
+t.test(
+  'an instance still booting after promoteAfterMs is promoted: a boot never waits for spare CPU forever',
+  { skip: !hasChrt && 'needs chrt (util-linux) and Linux' },
+  async (t) => {
+    // A stand-in that says ready only once it runs at normal priority: on a machine with no
+    // spare CPU, that is what a boot under SCHED_IDLE looks like.
+    const root = mkdtempSync(`${tmpdir()}/tms-boot-budget-`)
+    t.teardown(() => rmSync(root, { recursive: true, force: true }))
+    mkdirSync(`${root}/apps/shop-sim/dist`, { recursive: true })
+    writeFileSync(
+      `${root}/apps/shop-sim/dist/main.js`,
+      `const { readFileSync } = require('node:fs')
+const idle = () => /^policy\\s*:\\s*5$/m.test(readFileSync('/proc/self/sched', 'utf8'))
+require('node:http').createServer((req, res) => { res.statusCode = idle() ? 503 : 200; res.end() })
+  .listen(Number(process.env.PORT), '127.0.0.1')
+process.on('SIGTERM', () => process.exit(0))`,
+    )
+    const ports = new PortAllocator(23_000 + (process.pid % 5_000))
+    const start = async (name: string) => {
+      const port = await ports.take()
+      const instance = new AppInstance(
+        'shop',
+        name,
+        { version: 'test', root: `${root}/` },
+        port,
+        { PORT: String(port) },
+        `${root}/${name}.log`,
+      )
+      t.teardown(() => instance.stop(5000))
+      return instance
+    }
+
+    const unpromoted = await start('never-promoted')
+    await t.rejects(unpromoted.waitReady(2000), /not ready within 2000 ms/, 'on spare CPU only, it never says ready')
+
+    const budgeted = await start('promoted-after-budget')
+    let promoted = 0
+    const began = Date.now()
+    await budgeted.waitReady(20_000, { promoteAfterMs: 500, onPromoted: () => promoted++ })
+    t.equal(promoted, 1, 'promoted once, and told')
+    t.ok(Date.now() - began >= 500, 'not before its budget')
+    t.same(new Set(policies(budgeted.pid!)), new Set([SCHED_OTHER]))
   },
 )
