@@ -5,11 +5,14 @@
  *                       [--strategy rolling|recreate] [--stop-order lb-first|signal-first|both]
  *                       [--from <git-ref>] [--out DIR] [--seed N] [--keep] [--max-latency-ratio 2|off]
  *                       [--browser N]  N agents at browser packing stations beside the HTTP load
+ *                       [--zero-downtime]  with --rate auto: also at 80, 90, 100 % of capacity
  *   npm run rehearse -- --compare          recreate vs rolling with in-process state vs rolling stateless
  *   npm run rehearse -- --target URL --deploy-cmd "kubectl rollout restart deployment/tms-api"
  *
  * --rate auto first measures the cluster's capacity (bench:capacity's search, 10 s steps) and
- * loads at 70% of it, saying so; the report states both.
+ * loads at 70% of it, saying so; the report states both. With --zero-downtime it then rehearses
+ * at 80, 90 and 100 % of capacity until a share fails, and states the zero-downtime capacity (the
+ * highest rate passing every invariant in every stop order) in DIR/zero-downtime.txt.
  *
  * Starts its own cluster on free ports (own Redis prefix and PostgreSQL schema), logs users in,
  * sends open-model load, deploys the API and the workers mid-load, checks the invariants and
@@ -21,6 +24,7 @@ import { parseArgs } from 'node:util'
 import { parseDuration } from '@tms/config'
 import { REPO_ROOT, type StopOrder } from '../cluster/cluster-definition.js'
 import { searchCapacity } from '../capacity/search.js'
+import { AUTO_RATE_SHARE, describeZeroDowntime, type ShareOutcome, ZERO_DOWNTIME_SHARES } from '../capacity/zero-downtime.js'
 import { type ComparedRun, expectations, renderComparison } from '../rehearsal/comparison.js'
 import { type RehearsalOptions, rehearse } from '../rehearsal/rehearsal.js'
 import { renderText, writeReport } from '../rehearsal/report.js'
@@ -43,6 +47,7 @@ const { values } = parseArgs({
     'deploy-cmd': { type: 'string' },
     'max-latency-ratio': { type: 'string', default: '2' },
     browser: { type: 'string', default: '0' },
+    'zero-downtime': { type: 'boolean', default: false },
   },
 })
 
@@ -74,8 +79,8 @@ const stopOrders = choice('stop-order', values['stop-order']!, ['lb-first', 'sig
 const out = values.out
   ? resolve(values.out)
   : `${REPO_ROOT}.local/rehearsals/${new Date().toISOString().replaceAll(':', '').slice(0, 15)}`
-/** --rate auto: the share of the measured capacity the rehearsal loads at, room for a deploy. */
-const AUTO_RATE_SHARE = 0.7
+if (values['zero-downtime'] && values.rate !== 'auto')
+  fail('--zero-downtime needs --rate auto (it searches from the measured capacity)')
 const api = positive('api', values.api!)
 const workers = positive('workers', values.workers!)
 let capacity: number | undefined
@@ -145,13 +150,38 @@ try {
     process.exit(table.storyHolds ? 0 : 1)
   }
   const orders: StopOrder[] = stopOrders === 'both' ? ['lb-first', 'signal-first'] : [stopOrders]
-  let passed = true
-  for (const stopOrder of orders) {
-    const dir = orders.length > 1 ? `${out}/${stopOrder}` : out
-    const report = await one(`Deploy rehearsal (${base.strategy}, ${stopOrder})`, dir, { stopOrder })
-    passed &&= report.passed
+  /** Every stop order at one rate; what failed, by order and invariant. */
+  const atRate = async (rate: number, root: string): Promise<{ passed: boolean; failed: string[] }> => {
+    const failed: string[] = []
+    for (const stopOrder of orders) {
+      const dir = orders.length > 1 ? `${root}/${stopOrder}` : root
+      const report = await one(`Deploy rehearsal (${base.strategy}, ${stopOrder})`, dir, { stopOrder, rate })
+      if (!report.passed)
+        failed.push(
+          `${stopOrder}: ${report.invariants
+            .filter((i) => !i.held)
+            .map((i) => i.name)
+            .join(', ')}`,
+        )
+    }
+    return { passed: failed.length === 0, failed }
   }
-  process.exit(passed ? 0 : 1)
+  const first = await atRate(base.rate, out)
+  if (values['zero-downtime'] && capacity) {
+    const outcomes: ShareOutcome[] = [{ share: AUTO_RATE_SHARE, rate: base.rate, ...first }]
+    for (const share of ZERO_DOWNTIME_SHARES) {
+      if (!outcomes.at(-1)!.passed) break
+      const rate = Math.floor(share * capacity)
+      say(`--zero-downtime: ${Math.round(share * 100)}% of capacity, ${rate}/s`)
+      outcomes.push({ share, rate, ...(await atRate(rate, `${out}/zero-downtime-${Math.round(share * 100)}`)) })
+    }
+    const summary = describeZeroDowntime(capacity, outcomes)
+    mkdirSync(out, { recursive: true })
+    writeFileSync(`${out}/zero-downtime.txt`, `${summary}\n`)
+    process.stderr.write(`\n${summary}\n`)
+    say(`zero-downtime capacity: ${out}/zero-downtime.txt`)
+  }
+  process.exit(first.passed ? 0 : 1)
 } catch (error) {
   say(`the rehearsal could not run: ${(error as Error).stack ?? error}`)
   process.exit(2)
