@@ -1,5 +1,5 @@
 import t from 'tap'
-import { describeZeroDowntime, type ShareOutcome, zeroDowntimeCapacity } from '../src/capacity/zero-downtime.js'
+import { describeZeroDowntime, failuresAt, type ShareOutcome, zeroDowntimeCapacity } from '../src/capacity/zero-downtime.js'
 
 const at = (share: number, passed: boolean, failed: string[] = []): ShareOutcome => ({
   share,
@@ -29,4 +29,17 @@ t.test('the summary says the capacity, every share tried, and the bound found', 
     describeZeroDowntime(500, [at(0.7, true), at(0.8, true), at(0.9, true), at(1.0, true)]),
     /at least 500\/s \(100% of capacity, the most tried\)/,
   )
+})
+
+t.test('a rate fails with any failed invariant, or with a steady state already past capacity', async (t) => {
+  const report = (held: boolean, steadyP99: number) => ({
+    invariants: [
+      { name: 'no request failed', held: true },
+      { name: 'p99 latency during the deploy at most 2x steady state', held },
+    ],
+    latency: { steady: { p99: steadyP99 } },
+  })
+  t.same(failuresAt(report(true, 30), 100), [])
+  t.same(failuresAt(report(false, 30), 100), ['p99 latency during the deploy at most 2x steady state'])
+  t.same(failuresAt(report(true, 214.4), 100), ['steady p99 214 ms, past capacity (100 ms)'], 'a ratio of 0.2x is no pass')
 })

@@ -50,6 +50,12 @@ export interface Search {
  */
 export const REFERENCE_RATE = 300
 
+/**
+ * Within capacity: p99 under this many ms with the load generator's worst lag under this many
+ * (past it, the machine rather than the cluster sets the pace). The default bar of every search.
+ */
+export const CAPACITY_BAR = { maxP99Ms: 100, maxLagMs: 20 } as const
+
 /** The search's finest distinction between two rates, in requests per second. */
 export const RESOLUTION = 25
 

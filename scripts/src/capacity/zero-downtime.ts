@@ -1,7 +1,9 @@
 /**
  * The zero-downtime capacity: the highest rate at which a rehearsal still passes every invariant
  * (p99 during deploys at most --max-latency-ratio times steady included), in every stop order
- * asked for. `rehearse --rate auto --zero-downtime` finds it by share of the measured capacity.
+ * asked for, with its steady state within capacity (p99 under the capacity bar: past it, a
+ * saturated steady state makes "during deploys / steady" look good). `rehearse --rate auto
+ * --zero-downtime` finds it by share of the measured capacity.
  */
 
 /** The share of the measured capacity `--rate auto` loads at: room for a deploy. */
@@ -16,6 +18,18 @@ export interface ShareOutcome {
   passed: boolean
   /** Per stop order, what failed: the invariants' names. */
   failed: string[]
+}
+
+/** What keeps one rehearsal's rate from being a zero-downtime rate; empty when nothing does. */
+export function failuresAt(
+  report: { invariants: ReadonlyArray<{ name: string; held: boolean }>; latency: { steady: { p99: number } } },
+  maxSteadyP99Ms: number,
+): string[] {
+  const failed = report.invariants.filter((i) => !i.held).map((i) => i.name)
+  if (report.latency.steady.p99 >= maxSteadyP99Ms) {
+    failed.push(`steady p99 ${report.latency.steady.p99.toFixed(0)} ms, past capacity (${maxSteadyP99Ms} ms)`)
+  }
+  return failed
 }
 
 /** The highest share that passed with every share below it passing too; null when the first failed. */

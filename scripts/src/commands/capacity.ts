@@ -19,7 +19,7 @@
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@tms/config'
 import { profileRoutes, type RouteProfile, routeTable } from '../capacity/route-profile.js'
-import { REFERENCE_RATE, type Search, type Step, searchCapacity } from '../capacity/search.js'
+import { CAPACITY_BAR, REFERENCE_RATE, type Search, type Step, searchCapacity } from '../capacity/search.js'
 
 const { values } = parseArgs({
   options: {
@@ -28,8 +28,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     step: { type: 'string', default: '15s' },
     rates: { type: 'string', default: '100,200,300,400,500,600,700,800,1000' },
-    p99: { type: 'string', default: '100' },
-    lag: { type: 'string', default: '20' },
+    p99: { type: 'string', default: String(CAPACITY_BAR.maxP99Ms) },
+    lag: { type: 'string', default: String(CAPACITY_BAR.maxLagMs) },
     routes: { type: 'string', default: '3000' },
     'routes-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
