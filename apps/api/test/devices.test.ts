@@ -47,6 +47,25 @@ t.test('POST /devices: registers, and is idempotent per device id', async (t) =>
   })
 })
 
+t.test('POST /devices: five parallel registrations of one masterbox register each device once', async (t) => {
+  const { call, partner } = await setup(t)
+  const devices = Array.from({ length: 50 }, (_, i) => device(`DEV-P${String(i).padStart(3, '0')}`))
+  const answers = (await Promise.all(Array.from({ length: 5 }, () => call(partner, 'POST', '/devices', { devices })))).map(
+    (r) => r.json() as { registered: number; alreadyKnown: number; rejected: unknown[] },
+  )
+  t.equal(
+    answers.reduce((sum, a) => sum + a.registered, 0),
+    50,
+    'each device registered by exactly one of them',
+  )
+  t.equal(
+    answers.reduce((sum, a) => sum + a.alreadyKnown, 0),
+    200,
+    'and already known to the others',
+  )
+  t.ok(answers.every((a) => a.rejected.length === 0))
+})
+
 t.test('POST /devices: partners and admins only', async (t) => {
   const { call, agent, admin } = await setup(t)
   const refused = await call(agent, 'POST', '/devices', { devices: [device('DEV-0001')] })

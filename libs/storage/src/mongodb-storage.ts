@@ -89,6 +89,37 @@ export class MongoStorage implements Storage {
     return this.#decode(spec, doc)
   }
 
+  async insertMany<T>(spec: CollectionSpec<T>, records: ReadonlyArray<{ id: string; data: T }>): Promise<Set<string>> {
+    if (records.length === 0) return new Set()
+    const coll = await this.#collection(spec)
+    const now = new Date()
+    const docs: RecordDocument[] = records.map(({ id, data }) => ({
+      _id: id,
+      version: 1,
+      schemaVersion: spec.schemaVersion,
+      fence: null,
+      createdAt: now,
+      updatedAt: now,
+      data: data as Record<string, unknown>,
+    }))
+    try {
+      // Unordered: a duplicate stops only itself; every other document is still written.
+      await coll.insertMany(docs, { ordered: false })
+      return new Set(records.map((r) => r.id))
+    } catch (error) {
+      const BulkWriteError = this.#driver?.MongoBulkWriteError
+      if (BulkWriteError && error instanceof BulkWriteError) {
+        const failures = [error.writeErrors].flat()
+        if (failures.length > 0 && failures.every((f) => f.code === 11000)) {
+          const failed = new Set(failures.map((f) => f.index))
+          return new Set(records.filter((_, index) => !failed.has(index)).map((r) => r.id))
+        }
+      }
+      // Anything else fails the whole call, translated as every other operation's errors are.
+      return this.#run(spec, () => Promise.reject(error))
+    }
+  }
+
   async get<T>(spec: CollectionSpec<T>, id: string): Promise<Stored<T> | null> {
     const coll = await this.#collection(spec)
     const doc = await this.#run(spec, () => coll.findOne({ _id: id }))

@@ -142,6 +142,19 @@ export class PostgresStorage implements Storage {
     return this.#decode(spec, rows[0]!)
   }
 
+  async insertMany<T>(spec: CollectionSpec<T>, records: ReadonlyArray<{ id: string; data: T }>): Promise<Set<string>> {
+    if (records.length === 0) return new Set()
+    // DO NOTHING without a target: any unique index (id or a unique field) leaves the row out.
+    const { rows } = await this.#query<{ id: string }>(
+      spec,
+      `INSERT INTO ${spec.name} (id, version, schema_version, data)
+       SELECT id, 1, $3, data FROM unnest($1::text[], $2::jsonb[]) AS r(id, data)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [records.map((r) => r.id), records.map((r) => JSON.stringify(r.data)), spec.schemaVersion],
+    )
+    return new Set(rows.map((row) => row.id))
+  }
+
   async get<T>(spec: CollectionSpec<T>, id: string): Promise<Stored<T> | null> {
     const { rows } = await this.#query<Row>(spec, `SELECT ${COLUMNS} FROM ${spec.name} WHERE id = $1`, [id])
     return rows[0] ? this.#decode(spec, rows[0]) : null

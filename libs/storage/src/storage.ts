@@ -68,6 +68,12 @@ export interface Storage {
   migrate(collections: ReadonlyArray<CollectionSchema>): Promise<void>
   /** Throws DuplicateKeyError when the id or a unique field already exists. */
   insert<T>(collection: CollectionSpec<T>, id: string, data: T): Promise<Stored<T>>
+  /**
+   * Inserts every record whose id and unique fields are free, in one round trip; the ids it
+   * inserted. A record that conflicts (with a stored one, or an earlier one of the batch) is left
+   * out, not an error: the caller looks at what is stored under it.
+   */
+  insertMany<T>(collection: CollectionSpec<T>, records: ReadonlyArray<{ id: string; data: T }>): Promise<Set<string>>
   get<T>(collection: CollectionSpec<T>, id: string): Promise<Stored<T> | null>
   findOne<T>(collection: CollectionSpec<T>, where: Where<T>): Promise<Stored<T> | null>
   find<T>(collection: CollectionSpec<T>, options?: FindOptions<T>): Promise<Stored<T>[]>

@@ -79,6 +79,29 @@ export function storageContract(t: Test, isolate: OpenIsolated): void {
     tt.equal(await storage.count(accounts), 1, 'nothing half-written')
   })
 
+  t.test('insertMany writes the free records at once and leaves out every conflict', async (tt) => {
+    const storage = await ready(tt)
+    await storage.insert(accounts, 'taken', { email: 'taken@x.io', status: 'active' })
+    const inserted = await storage.insertMany(accounts, [
+      { id: 'b1', data: { email: 'b1@x.io', status: 'active' } },
+      { id: 'taken', data: { email: 'other@x.io', status: 'active' } },
+      { id: 'b2', data: { email: 'taken@x.io', status: 'active' } },
+      { id: 'b3', data: { email: 'b3@x.io', status: 'locked' } },
+      { id: 'b4', data: { email: 'b3@x.io', status: 'active' } },
+    ])
+    tt.same([...inserted].sort(), ['b1', 'b3'], 'a taken id, a taken unique field and a repeat within the batch are left out')
+    tt.equal(await storage.count(accounts), 3)
+    tt.match(await storage.get(accounts, 'b3'), { version: 1, schemaVersion: 2, data: { email: 'b3@x.io', status: 'locked' } })
+    tt.equal((await storage.get(accounts, 'taken'))?.data.email, 'taken@x.io', 'what was stored stays')
+    tt.same(await storage.insertMany(accounts, []), new Set())
+
+    const batch = (from: number) =>
+      Array.from({ length: 20 }, (_, i) => ({ id: `c${from + i}`, data: { email: `c${from + i}@x.io`, status: 'active' } }))
+    const [first, second] = await Promise.all([storage.insertMany(accounts, batch(0)), storage.insertMany(accounts, batch(10))])
+    tt.equal(first.size + second.size, 30, 'two overlapping batches at once: every record once')
+    tt.equal(await storage.count(accounts), 33)
+  })
+
   t.test('concurrent inserts of one unique value: exactly one wins', async (tt) => {
     const storage = await ready(tt)
     const results = await Promise.allSettled(

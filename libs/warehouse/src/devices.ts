@@ -1,4 +1,4 @@
-import { DuplicateKeyError, type Storage, type Stored } from '@tms/storage'
+import type { Storage, Stored } from '@tms/storage'
 import { Catalogue } from './catalogue.js'
 import { type Device, type DeviceStatus, devices } from './collections.js'
 import { notFound } from './errors.js'
@@ -34,8 +34,8 @@ export interface DeviceFilter {
 
 /** What identifies a device as a partner registered it: sent again, it must say the same. */
 const IDENTITY = ['modelNumber', 'hardwareEdition', 'innerboxId', 'masterboxId'] as const
-/** Registrations written at once: a thousand devices are a thousand inserts. */
-const REGISTRATION_CONCURRENCY = 16
+/** Taken ids looked up at once: a thousand devices sent again are a thousand reads. */
+const LOOKUP_CONCURRENCY = 16
 
 /**
  * The devices manufacturing partners produce. Registration is idempotent per device id: the
@@ -77,37 +77,40 @@ export class Devices {
       }
       pending.push({ index, input })
     }
+    // All at once; those whose id was taken (sent before, or by another partner) are looked at one by one.
+    const inserted = await this.storage.insertMany(
+      devices,
+      pending.map(({ input: { deviceId, ...identity } }) => ({
+        id: deviceId,
+        data: {
+          ...identity,
+          registeredBy: by,
+          status: 'IN_STOCK' as const,
+          batchId: null,
+          addedToBatchAt: null,
+          trackingNumber: null,
+        },
+      })),
+    )
+    result.registered = inserted.size
+    const taken = pending.filter(({ input }) => !inserted.has(input.deviceId))
     let next = 0
     const lane = async () => {
-      while (next < pending.length) {
-        const { index, input } = pending[next++]!
-        const outcome = await this.#registerOne(by, input)
-        if (outcome === 'registered') result.registered++
-        else if (outcome === 'known') result.alreadyKnown++
+      while (next < taken.length) {
+        const { index, input } = taken[next++]!
+        const outcome = await this.#compareStored(input)
+        if (outcome === 'known') result.alreadyKnown++
         else result.rejected.push({ index, deviceId: input.deviceId, message: outcome.message })
       }
     }
-    await Promise.all(Array.from({ length: REGISTRATION_CONCURRENCY }, lane))
+    await Promise.all(Array.from({ length: LOOKUP_CONCURRENCY }, lane))
     result.rejected.sort((a, b) => a.index - b.index)
     return result
   }
 
-  async #registerOne(by: string, input: DeviceInput): Promise<'registered' | 'known' | { message: string }> {
-    const { deviceId, ...identity } = input
-    try {
-      await this.storage.insert(devices, deviceId, {
-        ...identity,
-        registeredBy: by,
-        status: 'IN_STOCK',
-        batchId: null,
-        addedToBatchAt: null,
-        trackingNumber: null,
-      })
-      return 'registered'
-    } catch (error) {
-      if (!(error instanceof DuplicateKeyError)) throw error
-    }
-    const stored = await this.storage.get(devices, deviceId)
+  /** A device whose id is taken: the same device again ("already known"), or another one, named by the field that differs. */
+  async #compareStored(input: DeviceInput): Promise<'known' | { message: string }> {
+    const stored = await this.storage.get(devices, input.deviceId)
     if (!stored) return { message: 'registered and removed meanwhile; send it again' }
     const differs = IDENTITY.find((field) => stored.data[field] !== input[field])
     if (differs) return { message: `already registered with another ${differs} (${stored.data[differs]})` }
