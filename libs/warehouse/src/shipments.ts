@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Cache } from '@tms/cache'
 import type { LockService } from '@tms/locks'
-import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
+import { type Storage, type Stored, VersionConflictError } from '@tms/storage'
 import { type Shipment, type ShipmentStatus, shipmentRequests, shipments } from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
 import type { CountsByStatus, ShipmentCounts } from './shipment-counts.js'
@@ -56,29 +56,30 @@ export class Shipments {
     let created = 0
     for (;;) {
       const ready = await this.storage.find(shipmentRequests, { where: { status: 'OPEN', readiness: 'READY' }, limit: BATCH })
-      for (const request of ready) {
-        const { orderId, items, address } = request.data
-        let shipmentId: string
-        try {
-          shipmentId = (
-            await this.storage.insert(shipments, randomUUID(), {
-              requestId: request.id,
-              orderId,
-              items,
-              address,
-              status: 'PENDING',
-              packedBy: null,
-              packedById: null,
-              packedAt: null,
-              trackingNumber: null,
-              shippedAt: null,
-            })
-          ).id
-          created++
-        } catch (error) {
-          if (!(error instanceof DuplicateKeyError)) throw error
+      // One insert for the whole batch; a request whose shipment exists already (a rerun after a
+      // crash, or another runner meanwhile) is left out by the unique request id, and found.
+      const planned = ready.map((request) => ({
+        id: randomUUID(),
+        data: {
+          requestId: request.id,
+          orderId: request.data.orderId,
+          items: request.data.items,
+          address: request.data.address,
+          status: 'PENDING' as const,
+          packedBy: null,
+          packedById: null,
+          packedAt: null,
+          trackingNumber: null,
+          shippedAt: null,
+        },
+      }))
+      const inserted = await this.storage.insertMany(shipments, planned)
+      created += inserted.size
+      for (const [i, request] of ready.entries()) {
+        let shipmentId = planned[i]!.id
+        if (!inserted.has(shipmentId)) {
           const existing = await this.storage.findOne(shipments, { requestId: request.id })
-          if (!existing) throw error
+          if (!existing) throw new Error(`the shipment of request ${request.id} was neither created nor found`)
           shipmentId = existing.id
         }
         try {
