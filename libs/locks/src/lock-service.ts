@@ -137,9 +137,11 @@ export class LockService {
   async extendObjectLock(pattern: ObjectPattern, objectId: string, holder: string, ttlMs: number): Promise<ObjectLock> {
     assertHolder(holder)
     const key = objectKey(pattern, objectId)
-    const value = await this.#index(pattern).extend(this.#keys(key).lock, objectId, holder, ttlMs)
+    const value = await this.#index(pattern).extend(this.#keys(key).lock, this.#heldKey(pattern, holder), objectId, holder, {
+      ttlMs,
+      listMinTtlMs: HELD_LIST_MIN_TTL_MS,
+    })
     if (!value) throw new NotLockHolderError(key, holder)
-    await this.#redis.pexpire(this.#heldKey(pattern, holder), Math.max(ttlMs, HELD_LIST_MIN_TTL_MS), 'GT')
     return { objectId, holder, fencingToken: tokenOf(value), expiresAt: new Date(Date.now() + ttlMs) }
   }
 

@@ -13,12 +13,27 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`
 const HELD = (otherwise: string) => `local value = redis.call('GET', KEYS[1])
 if not value or string.sub(value, 1, #ARGV[1] + 1) ~= ARGV[1] .. '#' then return ${otherwise} end`
 
-/** KEYS: lock, index. ARGV: holder, ttl ms, object id. The lock's value, or nil when not the holder's. */
+/**
+ * A holder's list lives at least `ms` more, never less than it already would: it may name a lock
+ * that lives longer than the one just taken or extended. (A list without an expiry gets one.)
+ */
+const KEEP_LIST = `local function keepList(key, ms)
+  local left = redis.call('PTTL', key)
+  if left < ms then redis.call('PEXPIRE', key, ms) end
+end`
+
+/**
+ * KEYS: lock, index, the holder's list. ARGV: holder, ttl ms, object id, the list's minimum
+ * lifetime ms. The lock's value, or nil when not the holder's. The list lives at least as long as
+ * the lock (never shortened: it may name a longer-lived lock).
+ */
 const EXTEND = `
 ${HELD('false')}
 ${NOW}
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], string.format('%d', now + tonumber(ARGV[2])), ARGV[3])
+${KEEP_LIST}
+keepList(KEYS[3], math.max(tonumber(ARGV[2]), tonumber(ARGV[4])))
 return value`
 
 /**
@@ -60,7 +75,8 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local mine = holder .. '#'
 local function holds(value) return value and string.sub(value, 1, #mine) == mine end
-local function keep() redis.call('PEXPIRE', list, math.max(ttl, tonumber(ARGV[7]))) end
+${KEEP_LIST}
+local function keep() keepList(list, math.max(ttl, tonumber(ARGV[7]))) end
 
 local current = redis.call('GET', lock)
 if holds(current) then
@@ -88,7 +104,7 @@ keep()
 return { 'taken', string.format('%d', token) }`
 
 const TAKE_SCRIPT = new LuaScript('tms-object-lock-take', TAKE, 4)
-const EXTEND_SCRIPT = new LuaScript('tms-object-lock-extend', EXTEND, 2)
+const EXTEND_SCRIPT = new LuaScript('tms-object-lock-extend-listed', EXTEND, 3)
 const RELEASE_SCRIPT = new LuaScript('tms-object-lock-release-listed', RELEASE, 3)
 const LIVE_SCRIPT = new LuaScript('tms-object-lock-live', LIVE, 1)
 
@@ -130,9 +146,19 @@ export class ObjectLockIndex {
     return { taken: false, limit: Number(reply[1]) }
   }
 
-  /** Extends the holder's lock to `ttlMs` from now; its value (`holder#token`), or null if not theirs. */
-  async extend(lockKey: string, objectId: string, holder: string, ttlMs: number): Promise<string | null> {
-    return EXTEND_SCRIPT.run<string | null>(this.redis, [lockKey, this.key], [holder, ttlMs, objectId])
+  /** Extends the holder's lock (and their list) to `ttlMs` from now; its value (`holder#token`), or null if not theirs. */
+  async extend(
+    lockKey: string,
+    listKey: string,
+    objectId: string,
+    holder: string,
+    options: { ttlMs: number; listMinTtlMs: number },
+  ): Promise<string | null> {
+    return EXTEND_SCRIPT.run<string | null>(
+      this.redis,
+      [lockKey, this.key, listKey],
+      [holder, options.ttlMs, objectId, options.listMinTtlMs],
+    )
   }
 
   /** Releases the holder's lock and drops it from their list; false when it is not (or no longer) theirs. */

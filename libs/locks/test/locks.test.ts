@@ -112,6 +112,20 @@ t.test('listed claims follow extensions, and come from the index, not from a sca
   t.same([...(await locks.getLockedObjectIds(pattern))], [])
 })
 
+t.test("extending a lock keeps its holder's list alive at least as long, never shorter", async (t) => {
+  const { prefix, redis, locks } = await setup(t)
+  const pattern = 'shipment:<id>:claim' as const
+  const list = `${prefix}held:${pattern}:agent-a`
+  await locks.lockObject(pattern, 'long', 'agent-a', 1000)
+  t.ok((await redis.pttl(list)) <= 60_000, 'a short lock: the list lives its minimum, 60 s')
+  await locks.extendObjectLock(pattern, 'long', 'agent-a', 300_000)
+  t.ok((await redis.pttl(list)) > 290_000, 'extended to 300 s: so is the list')
+  await locks.lockObject(pattern, 'short', 'agent-a', 1000)
+  await locks.extendObjectLock(pattern, 'short', 'agent-a', 2000)
+  t.ok((await redis.pttl(list)) > 290_000, 'a shorter extension of another lock does not shorten it')
+  t.same((await locks.heldObjectIds(pattern, 'agent-a')).sort(), ['long', 'short'])
+})
+
 t.test('50 parallel claims of one object by different holders: exactly one wins', async (t) => {
   const { locks } = await setup(t)
   const results = await Promise.allSettled(
