@@ -76,7 +76,7 @@ export class Shipments {
       const inserted = await this.storage.insertMany(shipments, planned)
       created += inserted.size
       for (const [i, request] of ready.entries()) {
-        let shipmentId = planned[i]!.id
+        let shipmentId: string = planned[i]!.id
         if (!inserted.has(shipmentId)) {
           const existing = await this.storage.findOne(shipments, { requestId: request.id })
           if (!existing) throw new Error(`the shipment of request ${request.id} was neither created nor found`)
