@@ -75,16 +75,7 @@ export class MongoStorage implements Storage {
 
   async insert<T>(spec: CollectionSpec<T>, id: string, data: T): Promise<Stored<T>> {
     const coll = await this.#collection(spec)
-    const now = new Date()
-    const doc: RecordDocument = {
-      _id: id,
-      version: 1,
-      schemaVersion: spec.schemaVersion,
-      fence: null,
-      createdAt: now,
-      updatedAt: now,
-      data: data as Record<string, unknown>,
-    }
+    const doc = newDocument(spec, id, data, new Date())
     await this.#run(spec, () => coll.insertOne(doc))
     return this.#decode(spec, doc)
   }
@@ -93,15 +84,7 @@ export class MongoStorage implements Storage {
     if (records.length === 0) return new Set()
     const coll = await this.#collection(spec)
     const now = new Date()
-    const docs: RecordDocument[] = records.map(({ id, data }) => ({
-      _id: id,
-      version: 1,
-      schemaVersion: spec.schemaVersion,
-      fence: null,
-      createdAt: now,
-      updatedAt: now,
-      data: data as Record<string, unknown>,
-    }))
+    const docs = records.map(({ id, data }) => newDocument(spec, id, data, now))
     try {
       // Unordered: a duplicate stops only itself; every other document is still written.
       await coll.insertMany(docs, { ordered: false })
@@ -260,6 +243,19 @@ export class MongoStorage implements Storage {
         cause: error,
       })
     }
+  }
+}
+
+/** A record as first written: version 1, at the spec's shape version, unfenced. */
+function newDocument<T>(spec: CollectionSpec<T>, id: string, data: T, now: Date): RecordDocument {
+  return {
+    _id: id,
+    version: 1,
+    schemaVersion: spec.schemaVersion,
+    fence: null,
+    createdAt: now,
+    updatedAt: now,
+    data: data as Record<string, unknown>,
   }
 }
 

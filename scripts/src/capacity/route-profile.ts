@@ -1,10 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_DEFAULTS } from '@tms/config'
-import { seededRandom, uniqueName } from '@tms/sandbox'
-import { REPO_ROOT } from '../cluster/cluster-definition.js'
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '@tms/config'
 import { HttpClient } from '../rehearsal/http-client.js'
-import { localEnvironment } from '../rehearsal/rehearsal.js'
-import { WarehouseMix } from '../rehearsal/warehouse-mix.js'
+import { benchCluster, benchMix } from './bench-cluster.js'
 import { cpuNanosOf } from './process-cpu.js'
 import { WireCounter } from './wire-counter.js'
 
@@ -57,48 +54,26 @@ export async function profileRoutes(
   const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL
   const redis = await WireCounter.start('redis', hostAndPort(redisUrl, 6379))
   const postgres = await WireCounter.start('postgres', hostAndPort(databaseUrl, 5432))
-  const environment = await localEnvironment(
-    {
-      title: `route profile ${label}`,
-      rate: 10,
-      durationMs: 1000,
-      api: 1,
-      workers: 1,
-      strategy: 'rolling',
-      stopOrder: 'lb-first',
-      state: 'stateless',
-      ...(from ? { from } : {}),
-      keep: false,
-      seed: 1,
-      runDir: `${REPO_ROOT}.local/capacity/routes-${label.replace(/[^A-Za-z0-9._-]+/g, '-')}`,
-      maxLatencyRatio: null,
-      browserAgents: 0,
-      apiEnv: (shared) => {
-        const viaRedis = new URL(shared.REDIS_URL!)
-        viaRedis.host = `127.0.0.1:${redis.port}`
-        const viaPostgres = new URL(shared.DATABASE_URL!)
-        viaPostgres.host = `127.0.0.1:${postgres.port}`
-        return { REDIS_URL: viaRedis.toString(), DATABASE_URL: viaPostgres.toString() }
-      },
-      log: say,
+  const environment = await benchCluster({
+    title: `route profile ${label}`,
+    from,
+    api: 1,
+    workers: 1,
+    rate: 10,
+    apiEnv: (shared) => {
+      const viaRedis = new URL(shared.REDIS_URL!)
+      viaRedis.host = `127.0.0.1:${redis.port}`
+      const viaPostgres = new URL(shared.DATABASE_URL!)
+      viaPostgres.host = `127.0.0.1:${postgres.port}`
+      return { REDIS_URL: viaRedis.toString(), DATABASE_URL: viaPostgres.toString() }
     },
-    () => undefined,
-  )
+    log: say,
+  })
   const client = new HttpClient(environment.url)
   try {
     const apiPid = environment.processes?.().find((p) => p.name.startsWith('api-'))?.pid
     if (!apiPid) throw new Error('the profile found no API process')
-    const mix = new WarehouseMix({
-      client,
-      runId: uniqueName('prof'),
-      rate: 10,
-      admin: {
-        email: process.env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL,
-        password: process.env.ADMIN_PASSWORD ?? DEV_DEFAULTS.ADMIN_PASSWORD,
-      },
-      random: seededRandom(1),
-      log: say,
-    })
+    const mix = benchMix(client, 'prof', 10, say)
     await mix.prepare(Math.min(400, options.requests))
     mix.begin(Date.now())
     for (let i = 0; i < options.requests; i++) await mix.fire(Date.now())

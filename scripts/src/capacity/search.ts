@@ -1,12 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DEV_DEFAULTS } from '@tms/config'
-import { seededRandom, uniqueName } from '@tms/sandbox'
-import { REPO_ROOT } from '../cluster/cluster-definition.js'
 import { HttpClient } from '../rehearsal/http-client.js'
 import { percentile } from '../rehearsal/load-summary.js'
 import { runOpenModel } from '../rehearsal/open-model.js'
-import { type Environment, localEnvironment } from '../rehearsal/rehearsal.js'
-import { WarehouseMix } from '../rehearsal/warehouse-mix.js'
+import type { Environment } from '../rehearsal/rehearsal.js'
+import { benchCluster, benchMix } from './bench-cluster.js'
 import { CpuMeter, pidsNamed } from './process-cpu.js'
 
 export interface SearchOptions {
@@ -94,39 +91,17 @@ function components(environment: Environment): () => Record<string, number[]> {
 export async function searchCapacity(label: string, from: string | undefined, options: SearchOptions): Promise<Search> {
   const { rates, stepMs, maxP99, maxLag, log: say } = options
   const maxRate = Math.max(...rates)
-  const environment = await localEnvironment(
-    {
-      title: `capacity ${label}`,
-      rate: maxRate,
-      durationMs: stepMs,
-      api: options.api,
-      workers: options.workers,
-      strategy: 'rolling',
-      stopOrder: 'lb-first',
-      state: 'stateless',
-      ...(from ? { from } : {}),
-      keep: false,
-      seed: 1,
-      runDir: `${REPO_ROOT}.local/capacity/${label.replace(/[^A-Za-z0-9._-]+/g, '-')}`,
-      maxLatencyRatio: null,
-      browserAgents: 0,
-      log: say,
-    },
-    () => undefined,
-  )
+  const environment = await benchCluster({
+    title: `capacity ${label}`,
+    from,
+    api: options.api,
+    workers: options.workers,
+    rate: maxRate,
+    log: say,
+  })
   const client = new HttpClient(environment.url)
   try {
-    const mix = new WarehouseMix({
-      client,
-      runId: uniqueName('cap'),
-      rate: maxRate,
-      admin: {
-        email: process.env.ADMIN_EMAIL ?? DEV_DEFAULTS.ADMIN_EMAIL,
-        password: process.env.ADMIN_PASSWORD ?? DEV_DEFAULTS.ADMIN_PASSWORD,
-      },
-      random: seededRandom(1),
-      log: say,
-    })
+    const mix = benchMix(client, 'cap', maxRate, say)
     await mix.prepare(Math.min(400, maxRate))
     const meter = new CpuMeter(components(environment))
     const steps: Step[] = []
