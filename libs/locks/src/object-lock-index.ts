@@ -71,8 +71,7 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)`
 const TAKE = `
 local lock, fence, index, list = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local holder, ttl, id, most = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+${NOW}
 local mine = holder .. '#'
 local function holds(value) return value and string.sub(value, 1, #mine) == mine end
 ${KEEP_LIST}
