@@ -184,6 +184,26 @@ export class MongoStorage implements Storage {
     throw new VersionConflictError(spec.name, current.id, current.version, found.version)
   }
 
+  async updateMany<T>(
+    spec: CollectionSpec<T>,
+    writes: ReadonlyArray<{ current: Stored<T>; patch: Partial<T> }>,
+  ): Promise<number> {
+    if (writes.length === 0) return 0
+    const coll = await this.#collection(spec)
+    const now = new Date()
+    const operations = writes.map(({ current, patch }) => {
+      const write = planWrite(spec, current, patch)
+      const set: Document = { schemaVersion: write.schemaVersion, updatedAt: now }
+      if (write.replace) set.data = write.data
+      else for (const [key, value] of Object.entries(write.data)) set[`data.${key}`] = value ?? null
+      return {
+        updateOne: { filter: { _id: current.id, version: current.version }, update: { $set: set, $inc: { version: 1 } } },
+      }
+    })
+    const result = await this.#run(spec, () => coll.bulkWrite(operations, { ordered: false }))
+    return result.modifiedCount
+  }
+
   async delete<T>(spec: CollectionSpec<T>, id: string): Promise<boolean> {
     const coll = await this.#collection(spec)
     const result = await this.#run(spec, () => coll.deleteOne({ _id: id }))

@@ -233,6 +233,33 @@ export class PostgresStorage implements Storage {
     return this.#explainRejectedUpdate(spec, current, token)
   }
 
+  async updateMany<T>(
+    spec: CollectionSpec<T>,
+    writes: ReadonlyArray<{ current: Stored<T>; patch: Partial<T> }>,
+  ): Promise<number> {
+    if (writes.length === 0) return 0
+    const plans = writes.map(({ current, patch }) => planWrite(spec, current, patch))
+    const { rowCount } = await this.#query(
+      spec,
+      `UPDATE ${spec.name} AS t
+          SET data = CASE WHEN w.replace THEN w.data ELSE t.data || w.data END,
+              schema_version = w.schema_version,
+              version = t.version + 1,
+              updated_at = clock_timestamp()
+         FROM unnest($1::text[], $2::int[], $3::boolean[], $4::jsonb[], $5::int[])
+              AS w(id, version, replace, data, schema_version)
+        WHERE t.id = w.id AND t.version = w.version`,
+      [
+        writes.map((w) => w.current.id),
+        writes.map((w) => w.current.version),
+        plans.map((p) => p.replace),
+        plans.map((p) => JSON.stringify(p.data)),
+        plans.map((p) => p.schemaVersion),
+      ],
+    )
+    return rowCount ?? 0
+  }
+
   async delete<T>(spec: CollectionSpec<T>, id: string): Promise<boolean> {
     const { rowCount } = await this.#query(spec, `DELETE FROM ${spec.name} WHERE id = $1`, [id])
     return (rowCount ?? 0) > 0

@@ -88,6 +88,12 @@ export interface Storage {
    * Throws VersionConflictError, FencingTokenRejectedError or RecordNotFoundError otherwise.
    */
   update<T>(collection: CollectionSpec<T>, current: Stored<T>, patch: Partial<T>, options?: UpdateOptions): Promise<Stored<T>>
+  /**
+   * `update` for many records in one round trip, without fencing: each patch is written if its
+   * record is still at the version read. The number written; a record somebody wrote since is
+   * left as it is, not an error (the caller reads it again if it cares).
+   */
+  updateMany<T>(collection: CollectionSpec<T>, writes: ReadonlyArray<{ current: Stored<T>; patch: Partial<T> }>): Promise<number>
   delete<T>(collection: CollectionSpec<T>, id: string): Promise<boolean>
   /** Resolves when the database answers; for readiness checks. */
   ping(): Promise<void>

@@ -102,6 +102,40 @@ export function storageContract(t: Test, isolate: OpenIsolated): void {
     tt.equal(await storage.count(accounts), 33)
   })
 
+  t.test('updateMany writes every record still at the version read, in one call, and skips the rest', async (tt) => {
+    const storage = await ready(tt)
+    const a = await storage.insert(accounts, 'a', { email: 'a@x.io', status: 'active' })
+    const b = await storage.insert(accounts, 'b', { email: 'b@x.io', status: 'active' })
+    await storage.insert(accountsV1, 'old', { email: 'old@x.io', status: 'active', name: 'Olga' })
+    const old = (await storage.get(accounts, 'old'))!
+    await storage.update(accounts, b, { displayName: 'written since' })
+    const written = await storage.updateMany(accounts, [
+      { current: a, patch: { status: 'locked' } },
+      { current: b, patch: { status: 'locked' } },
+      { current: old, patch: { status: 'locked' } },
+    ])
+    tt.equal(written, 2, 'the record written since it was read is left out')
+    tt.match(await storage.get(accounts, 'a'), { version: 2, data: { email: 'a@x.io', status: 'locked' } })
+    tt.match(await storage.get(accounts, 'b'), { version: 2, data: { status: 'active', displayName: 'written since' } })
+    const upgraded = await storage.get(accountsV3, 'old')
+    tt.equal(upgraded?.schemaVersion, 2, 'a record of the previous shape is stored in the current one')
+    tt.same(upgraded?.data, { email: 'old@x.io', status: 'locked', displayName: 'Olga' })
+    tt.equal(await storage.updateMany(accounts, []), 0)
+
+    const fresh = await storage.find(accounts, { limit: 10 })
+    const racing = await Promise.all([
+      storage.updateMany(
+        accounts,
+        fresh.map((current) => ({ current, patch: { extra: 'one' } })),
+      ),
+      storage.updateMany(
+        accounts,
+        fresh.map((current) => ({ current, patch: { extra: 'two' } })),
+      ),
+    ])
+    tt.equal(racing[0] + racing[1], fresh.length, 'two writers of the same versions: each record written once')
+  })
+
   t.test('concurrent inserts of one unique value: exactly one wins', async (tt) => {
     const storage = await ready(tt)
     const results = await Promise.allSettled(
