@@ -125,7 +125,7 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
     await api.register(shipmentRequestRoutes, { requests, jobs })
     await api.register(deviceRoutes, { devices: services.devices })
     await api.register(refurbishmentBatchRoutes, { batches: services.batches })
-    await api.register(shipmentRoutes, { shipments, claims, jobs })
+    await api.register(shipmentRoutes, { shipments, claims })
     await api.register(catalogueRoutes, { catalogue })
     await api.register(adminRoutes, { caches })
     await api.register(jobRoutes, { jobs })

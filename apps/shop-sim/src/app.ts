@@ -7,6 +7,8 @@ export type FaultMode = 'ok' | 'error' | 'timeout' | 'slow'
 
 /**
  * GET /orders?after=<seq>&limit=<n>: the web shop's order API.
+ * POST /orders/:id/shipment, POST /shipment-notifications (up to 100 at once): the shop learns
+ * that orders shipped; POST /orders/:id/cancellation, that one will not.
  * POST /faults {mode, requests, delayMs, target}: the next `requests` calls to the order API
  * (target `orders`) or to the shipment webhook (`notifications`) fail with a 500, never answer,
  * or answer after `delayMs` (only when faults are enabled): how tests show the jobs' retries,
@@ -72,6 +74,7 @@ export async function buildShop(options: {
   const shipped = new Map<string, string>()
   let repeats = 0
   let notificationsReceived = 0
+  let notificationBatches = 0
   app.post(
     '/orders/:id/shipment',
     {
@@ -91,6 +94,47 @@ export async function buildShop(options: {
       const { trackingNumber } = request.body as { trackingNumber: string }
       if (shipped.has(id)) repeats++
       shipped.set(id, trackingNumber)
+      return reply.code(204).send()
+    },
+  )
+
+  // The same, for many shipments in one call (at most 100): all are recorded, or none (an
+  // injected fault fails the whole call, as a real shop's outage would).
+  app.post(
+    '/shipment-notifications',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: {
+            shipments: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 100,
+              items: {
+                type: 'object',
+                properties: {
+                  orderId: { type: 'string', minLength: 1, maxLength: 80 },
+                  shipmentId: { type: 'string' },
+                  trackingNumber: { type: 'string' },
+                },
+                required: ['orderId', 'shipmentId', 'trackingNumber'],
+              },
+            },
+          },
+          required: ['shipments'],
+        },
+      },
+    },
+    async (request, reply) => {
+      const batch = (request.body as { shipments: { orderId: string; trackingNumber: string }[] }).shipments
+      notificationsReceived += batch.length
+      notificationBatches++
+      if (await inject(notificationFault, reply)) return reply
+      for (const { orderId, trackingNumber } of batch) {
+        if (shipped.has(orderId)) repeats++
+        shipped.set(orderId, trackingNumber)
+      }
       return reply.code(204).send()
     },
   )
@@ -124,6 +168,7 @@ export async function buildShop(options: {
     fault,
     notificationFault,
     notificationsReceived,
+    notificationBatches,
     shipped: shipped.size,
     repeatedNotifications: repeats,
   }))

@@ -3,6 +3,7 @@ import {
   databaseEnv,
   duration,
   type EnvContext,
+  integerBetween,
   loadConfigOrExit,
   portNumber,
   positiveInt,
@@ -34,10 +35,17 @@ export function workerEnv(ctx: EnvContext) {
     JOB_SYNC_ORDERS_EVERY: duration({ default: 5 * 60_000 }),
     JOB_CREATE_SHIPMENTS_EVERY: duration({ default: 60_000 }),
     JOB_HOUSEKEEPING_EVERY: duration({ default: 60_000 }),
+    /** How often shipped shipments are told to the shop (notify-shipped): at most this late. */
+    JOB_NOTIFY_SHIPPED_EVERY: duration({ default: 5000 }),
     /** Overrides the schedule table's version (SCHEDULE_TABLE_VERSION in code), for tests and emergencies. */
     JOB_SCHEDULE_VERSION: positiveInt({ default: undefined }),
     SHOP_API_URL: url(['http', 'https'])({ default: 'http://127.0.0.1:3100' }),
     SHOP_TIMEOUT_MS: positiveInt({ default: 5000 }),
+    /**
+     * Shipments told to the shop per call, through its batch webhook; 1 for a shop that has only
+     * the per-order one (POST /orders/:id/shipment).
+     */
+    SHOP_NOTIFY_BATCH_SIZE: integerBetween(1, 100)({ default: 100 }),
     /**
      * How long a shipped shipment may wait for its shop notification before housekeeping sends
      * it again (longer than a notification's own retries take, about 15 s).

@@ -8,6 +8,7 @@ import { createShipments } from './handlers/create-shipments.js'
 import { housekeeping } from './handlers/housekeeping.js'
 import { notifyShop } from './handlers/notify-shop.js'
 import { notifyShopCancelled } from './handlers/notify-shop-cancelled.js'
+import { NOTIFY_SHIPPED_SCHEDULE, notifyShipped } from './handlers/notify-shipped.js'
 import { syncOrders } from './handlers/sync-orders.js'
 import { buildHealthServer } from './health-server.js'
 import { JobRunner } from './job-runner.js'
@@ -67,6 +68,8 @@ try {
         cursorKey: keys.key('sync-orders', 'cursor'),
       }),
       'create-shipments': createShipments({ shipments }),
+      [NOTIFY_SHIPPED_SCHEDULE]: notifyShipped({ shop, shipments, batchSize: config.SHOP_NOTIFY_BATCH_SIZE }),
+      // Queued by APIs before notify-shipped, and by housekeeping for what they shipped.
       [NOTIFY_SHOP_JOB]: notifyShop({ shop, shipments }),
       [NOTIFY_SHOP_CANCELLED_JOB]: notifyShopCancelled({ shop, requests }),
       housekeeping: housekeeping({

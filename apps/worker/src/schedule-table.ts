@@ -1,11 +1,13 @@
 import type { ScheduleDefinition } from '@tms/jobs'
 import type { WorkerConfig } from './config.js'
+import { NOTIFY_SHIPPED_SCHEDULE } from './handlers/notify-shipped.js'
 
 /**
  * Bump when the table changes in a way older instances must not undo (a job renamed, removed,
  * or its interval changed in code). Registries keep what the highest version wrote.
+ * 2: notify-shipped added (version 1 workers would remove its schedule on start).
  */
-export const SCHEDULE_TABLE_VERSION = 1
+export const SCHEDULE_TABLE_VERSION = 2
 
 /** The schedule table: what runs, how often, for how long at most. Intervals come from the environment. */
 export function scheduleTable(config: WorkerConfig): ScheduleDefinition[] {
@@ -19,6 +21,11 @@ export function scheduleTable(config: WorkerConfig): ScheduleDefinition[] {
       id: 'create-shipments',
       every: config.JOB_CREATE_SHIPMENTS_EVERY,
       maxRunTimeMs: Math.max(10_000, config.JOB_CREATE_SHIPMENTS_EVERY * 0.8),
+    },
+    {
+      id: NOTIFY_SHIPPED_SCHEDULE,
+      every: config.JOB_NOTIFY_SHIPPED_EVERY,
+      maxRunTimeMs: Math.max(10_000, config.JOB_NOTIFY_SHIPPED_EVERY * 0.8),
     },
     {
       id: 'housekeeping',

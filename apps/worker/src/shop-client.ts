@@ -44,6 +44,14 @@ export class ShopClient {
     await this.#post(`/orders/${encodeURIComponent(orderId)}/shipment`, body, signal)
   }
 
+  /** Tells the shop that several orders shipped, in one call (at most 100; the webhook is idempotent). */
+  async notifyShippedMany(
+    shipments: ReadonlyArray<{ orderId: string; shipmentId: string; trackingNumber: string }>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await this.#post('/shipment-notifications', { shipments }, signal)
+  }
+
   /** Tells the shop an order will not ship (its webhook is idempotent). */
   async notifyCancelled(orderId: string, body: { requestId: string; reason: string }, signal: AbortSignal): Promise<void> {
     await this.#post(`/orders/${encodeURIComponent(orderId)}/cancellation`, body, signal)
@@ -116,6 +124,9 @@ export class ShopClient {
 
 /** An error that a retry would only repeat. */
 const permanent = (error: ShopError) => Object.assign(error, { permanent: true })
+
+/** True when the shop refused the request itself (a 4xx, a malformed answer): sending it again would not help. */
+export const isRefusal = (error: unknown) => error instanceof ShopError && (error as { permanent?: boolean }).permanent === true
 
 /** The body as text, or a ShopError once it passes `maxBytes` (read no further). */
 async function readBounded(response: Response, maxBytes: number): Promise<string> {

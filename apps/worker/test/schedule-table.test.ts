@@ -6,7 +6,7 @@ t.test('the schedule table: intervals from the environment, a run bounded below 
   const table = scheduleTable(readWorkerConfig({ JOB_SYNC_ORDERS_EVERY: '5m', JOB_CREATE_SHIPMENTS_EVERY: '1s' }))
   t.same(
     table.map((s) => s.id),
-    ['sync-orders', 'create-shipments', 'housekeeping'],
+    ['sync-orders', 'create-shipments', 'notify-shipped', 'housekeeping'],
   )
   const sync = table.find((s) => s.id === 'sync-orders')!
   t.equal(sync.every, 300_000)

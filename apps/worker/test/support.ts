@@ -22,6 +22,7 @@ export async function isolatedEnv(t: Test, extra: Record<string, string> = {}): 
     JOB_SYNC_ORDERS_EVERY: '1h',
     JOB_CREATE_SHIPMENTS_EVERY: '1h',
     JOB_HOUSEKEEPING_EVERY: '1h',
+    JOB_NOTIFY_SHIPPED_EVERY: '1h',
     SHOP_API_URL: 'http://127.0.0.1:9',
     ...extra,
   }

@@ -78,8 +78,13 @@ export interface Shipment {
   packedAt: string | null
   trackingNumber: string | null
   shippedAt: string | null
-  /** When the web shop was told the tracking number (the notify-shop job); absent on older records. */
+  /** When the web shop was told the tracking number (the notify-shipped job); absent on older records. */
   shopNotifiedAt?: string | null
+  /**
+   * DUE from shipping until the shop is told: the notify-shipped job reads these by index, so
+   * finding what to send does not walk every shipment ever shipped. Absent on older records.
+   */
+  shopNotification?: 'DUE' | null
 }
 
 /** An order from the web shop that no shipment request could be made of (see QuarantinedOrders). */
@@ -146,7 +151,7 @@ export const shipments: CollectionSpec<Shipment> = {
   name: 'shipments',
   schemaVersion: 1,
   unique: ['requestId'],
-  indexed: ['status'],
+  indexed: ['status', 'shopNotification'],
 }
 
 export const products: CollectionSpec<Product> = { name: 'products', schemaVersion: 1, unique: ['sku'] }

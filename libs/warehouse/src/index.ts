@@ -67,6 +67,7 @@ export {
   BULK_SHIPMENT_CREATION,
   Shipments,
   type ShipmentsOptions,
+  type ShippedNotice,
   shipmentView,
   type WriteFence,
 } from './shipments.js'

@@ -97,16 +97,58 @@ export class Shipments {
   async markShopNotified(id: string): Promise<void> {
     const current = await this.#load(id)
     if (current.data.shopNotifiedAt) return
-    await this.storage.update(shipments, current, { shopNotifiedAt: new Date().toISOString() }).catch((error: unknown) => {
+    await this.storage.update(shipments, current, notified()).catch((error: unknown) => {
       if (!(error instanceof VersionConflictError)) throw error
     })
   }
 
-  /** Shipped shipments the shop has not heard of yet, shipped before `before`. */
+  /**
+   * Tells the shop about every shipment whose notification is due, oldest first, `batchSize` at
+   * a time: `send` gets a batch and answers the shipment ids the shop accepted, which are marked
+   * in one statement. Each due shipment is offered once per call (the pages move on by cursor),
+   * so one the shop keeps refusing waits for the next call instead of being offered in a loop.
+   * A crash between sending and marking sends it again next time (the shop's webhook is idempotent).
+   */
+  async notifyShopOfDue(
+    send: (batch: ShippedNotice[]) => Promise<ReadonlyArray<string>>,
+    options: { batchSize: number; signal?: AbortSignal },
+  ): Promise<{ notified: number; refused: number; batches: number }> {
+    let after: string | undefined
+    const outcome = { notified: 0, refused: 0, batches: 0 }
+    for (;;) {
+      options.signal?.throwIfAborted()
+      const due = await this.storage.find(shipments, {
+        where: { shopNotification: 'DUE' },
+        limit: options.batchSize,
+        ...(after ? { after } : {}),
+      })
+      if (due.length === 0) return outcome
+      after = due.at(-1)!.cursor
+      const accepted = new Set(
+        await send(due.map((s) => ({ shipmentId: s.id, orderId: s.data.orderId, trackingNumber: s.data.trackingNumber ?? '' }))),
+      )
+      const marked = due.filter((s) => accepted.has(s.id))
+      // A shipment written meanwhile (an older worker's per-shipment job marked it) is left as it is.
+      await this.storage.updateMany(
+        shipments,
+        marked.map((current) => ({ current, patch: notified() })),
+      )
+      outcome.batches++
+      outcome.notified += marked.length
+      outcome.refused += due.length - marked.length
+      if (due.length < options.batchSize) return outcome
+    }
+  }
+
+  /**
+   * Shipped shipments the shop has not heard of yet, shipped before `before`, that are not DUE:
+   * shipped by an older API, whose per-shipment job was lost. (DUE ones are notifyShopOfDue's,
+   * which tries them again on every run.)
+   */
   async awaitingShopNotification(before: Date, limit = 500): Promise<ShipmentView[]> {
     // The filter runs in the database: shipped shipments only ever grow, unnotified ones stay few.
     const unnotified = await this.storage.find(shipments, {
-      where: { status: 'SHIPPED', shopNotifiedAt: null },
+      where: { status: 'SHIPPED', shopNotifiedAt: null, shopNotification: null },
       limit: 5000,
     })
     return unnotified
@@ -160,7 +202,13 @@ export class Shipments {
    * an agent cannot send off a parcel someone else packed.
    */
   async ship(id: string, trackingNumber: string, by: { id: string; mayShipAny: boolean }): Promise<ShipmentView> {
-    const patch = { status: 'SHIPPED' as const, trackingNumber, shippedAt: new Date().toISOString() }
+    const patch = {
+      status: 'SHIPPED' as const,
+      trackingNumber,
+      shippedAt: new Date().toISOString(),
+      // In the same write as the status: a shipment cannot be shipped without the shop's notice due.
+      shopNotification: 'DUE' as const,
+    }
     return this.#transition(id, 'SHIPPED', patch, {}, (current) => {
       if (by.mayShipAny || current.data.packedById === by.id) return
       throw new WarehouseError('PACKED_BY_ANOTHER', `shipment ${id} was packed by someone else; they or an operator ship it`)
@@ -191,6 +239,15 @@ export class Shipments {
     return found
   }
 }
+
+/** What the shop is told when an order shipped. */
+export interface ShippedNotice {
+  shipmentId: string
+  orderId: string
+  trackingNumber: string
+}
+
+const notified = (): Partial<Shipment> => ({ shopNotifiedAt: new Date().toISOString(), shopNotification: null })
 
 export function shipmentView(stored: Stored<Shipment>): ShipmentView {
   const { requestId, orderId, status, items, address, packedBy, packedAt, trackingNumber, shippedAt } = stored.data

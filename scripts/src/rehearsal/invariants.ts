@@ -187,7 +187,7 @@ const everyShippedOrderNotified: Check = async (context) => {
     name: 'every shipped order reached the shop',
     held: unheard.length === 0,
     violations: unheard.length,
-    measured: `${n(ledger.shipped.size - unheard.length)} of ${n(ledger.shipped.size)} shipped orders notified (notify-shop jobs)`,
+    measured: `${n(ledger.shipped.size - unheard.length)} of ${n(ledger.shipped.size)} shipped orders notified (notify-shipped)`,
     details: first(unheard.map((id) => `${id} not notified 30 s after the load`)),
   }
 }

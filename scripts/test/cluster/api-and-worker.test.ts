@@ -44,6 +44,7 @@ async function startAll(t: Test) {
       JOB_SYNC_ORDERS_EVERY: '1h',
       JOB_CREATE_SHIPMENTS_EVERY: '1h',
       JOB_HOUSEKEEPING_EVERY: '1h',
+      JOB_NOTIFY_SHIPPED_EVERY: '1h',
     },
   })
   await worker.waitForLog((l) => l.msg === 'worker started', 60_000)
@@ -81,7 +82,11 @@ t.test('the API and a worker agree on the jobs queue, the schedules and the cach
 
   // The schedules the worker wrote at start, read by the API.
   const jobs = (await call('GET', '/admin/jobs')).json.items as Array<{ id: string }>
-  t.same(jobs.map((j) => j.id).sort(), ['create-shipments', 'housekeeping', 'sync-orders'], 'the API lists what the worker wrote')
+  t.same(
+    jobs.map((j) => j.id).sort(),
+    ['create-shipments', 'housekeeping', 'notify-shipped', 'sync-orders'],
+    'the API lists what the worker wrote',
+  )
   // The schedules' first ticks run at once: the shop's 3 orders become requests.
   await until(async () => ((await succeededRuns('sync-orders')) > 0 ? true : undefined))
   const runBulkCreation = async () => {

@@ -1,5 +1,4 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import type { JobsAdmin } from '@tms/jobs'
 import { type Agent, hasRole, type PackingClaims, type Shipments } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { authErrors, errorBody, idParams, limitQuery, shipmentStatus, shipmentView } from './schemas.js'
@@ -8,7 +7,7 @@ const agentOf = (request: FastifyRequest): Agent => ({ id: request.principal!.id
 
 export async function shipmentRoutes(
   parent: FastifyInstance,
-  { shipments, claims, jobs }: { shipments: Shipments; claims: PackingClaims; jobs: JobsAdmin },
+  { shipments, claims }: { shipments: Shipments; claims: PackingClaims },
 ) {
   const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   const one = { 200: shipmentView, ...authErrors, 404: errorBody, 409: errorBody }
@@ -145,13 +144,7 @@ export async function shipmentRoutes(
         id: principal.id,
         mayShipAny: hasRole(principal, 'operator'),
       })
-      // The shop is told by a worker. If queueing fails now, housekeeping queues it later.
-      await jobs.notifyShop({ shipmentId: shipped.id, orderId: shipped.orderId, trackingNumber }).catch((error: unknown) => {
-        request.log.warn(
-          { err: (error as Error).message, shipmentId: shipped.id },
-          'could not queue the shop notification; housekeeping will',
-        )
-      })
+      // The shop is told by a worker's notify-shipped run: shipping marked its notification DUE.
       return shipped
     },
   )
