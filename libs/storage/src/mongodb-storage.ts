@@ -109,6 +109,13 @@ export class MongoStorage implements Storage {
     return doc ? this.#decode(spec, doc) : null
   }
 
+  async getMany<T>(spec: CollectionSpec<T>, ids: ReadonlyArray<string>): Promise<Map<string, Stored<T>>> {
+    if (ids.length === 0) return new Map()
+    const coll = await this.#collection(spec)
+    const docs = await this.#run(spec, () => coll.find({ _id: { $in: [...ids] } }).toArray())
+    return new Map(docs.map((doc) => [doc._id, this.#decode(spec, doc)]))
+  }
+
   async findOne<T>(spec: CollectionSpec<T>, where: Where<T>): Promise<Stored<T> | null> {
     const [first] = await this.find(spec, { where, limit: 1 })
     return first ?? null

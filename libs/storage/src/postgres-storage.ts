@@ -160,6 +160,12 @@ export class PostgresStorage implements Storage {
     return rows[0] ? this.#decode(spec, rows[0]) : null
   }
 
+  async getMany<T>(spec: CollectionSpec<T>, ids: ReadonlyArray<string>): Promise<Map<string, Stored<T>>> {
+    if (ids.length === 0) return new Map()
+    const { rows } = await this.#query<Row>(spec, `SELECT ${COLUMNS} FROM ${spec.name} WHERE id = ANY($1::text[])`, [ids])
+    return new Map(rows.map((row) => [row.id, this.#decode(spec, row)]))
+  }
+
   async findOne<T>(spec: CollectionSpec<T>, where: Where<T>): Promise<Stored<T> | null> {
     const [first] = await this.find(spec, { where, limit: 1 })
     return first ?? null

@@ -75,6 +75,8 @@ export interface Storage {
    */
   insertMany<T>(collection: CollectionSpec<T>, records: ReadonlyArray<{ id: string; data: T }>): Promise<Set<string>>
   get<T>(collection: CollectionSpec<T>, id: string): Promise<Stored<T> | null>
+  /** The records of these ids that exist, by id, in one round trip. */
+  getMany<T>(collection: CollectionSpec<T>, ids: ReadonlyArray<string>): Promise<Map<string, Stored<T>>>
   findOne<T>(collection: CollectionSpec<T>, where: Where<T>): Promise<Stored<T> | null>
   find<T>(collection: CollectionSpec<T>, options?: FindOptions<T>): Promise<Stored<T>[]>
   count<T>(collection: CollectionSpec<T>, where?: Where<T>): Promise<number>

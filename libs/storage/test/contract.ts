@@ -102,6 +102,17 @@ export function storageContract(t: Test, isolate: OpenIsolated): void {
     tt.equal(await storage.count(accounts), 33)
   })
 
+  t.test('getMany reads the records of many ids at once, leaving out the missing', async (tt) => {
+    const storage = await ready(tt)
+    await storage.insert(accounts, 'a', { email: 'a@x.io', status: 'active' })
+    await storage.insert(accountsV1, 'old', { email: 'old@x.io', status: 'active', name: 'Olga' })
+    const found = await storage.getMany(accounts, ['a', 'missing', 'old', 'a'])
+    tt.same([...found.keys()].sort(), ['a', 'old'])
+    tt.match(found.get('a'), { id: 'a', version: 1, data: { email: 'a@x.io' } })
+    tt.same(found.get('old')?.data, { email: 'old@x.io', status: 'active', displayName: 'Olga' }, 'upgraded as get does')
+    tt.same(await storage.getMany(accounts, []), new Map())
+  })
+
   t.test('updateMany writes every record still at the version read, in one call, and skips the rest', async (tt) => {
     const storage = await ready(tt)
     const a = await storage.insert(accounts, 'a', { email: 'a@x.io', status: 'active' })
