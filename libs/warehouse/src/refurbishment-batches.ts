@@ -123,10 +123,12 @@ export class RefurbishmentBatches {
       const batch = await this.#load(id)
       await this.#refuseIfHeldByAnother(batch, agent)
       this.#requireOpen(batch)
-      // Scanned ids are read one by one as they are added; a masterbox's devices are read at once.
-      const candidates: Array<{ deviceId: string; read?: Stored<Device> }> =
+      // The scanned devices, or a masterbox's, read at once; null for an id nobody registered.
+      const candidates: Array<{ deviceId: string; read: Stored<Device> | null }> =
         'deviceIds' in what
-          ? [...new Set(what.deviceIds)].map((deviceId) => ({ deviceId }))
+          ? await this.storage
+              .getMany(devices, [...new Set(what.deviceIds)])
+              .then((found) => [...new Set(what.deviceIds)].map((deviceId) => ({ deviceId, read: found.get(deviceId) ?? null })))
           : (await this.storage.find(devices, { where: { masterboxId: what.masterboxId }, limit: MAX_DEVICES_PER_BATCH })).map(
               (read) => ({ deviceId: read.id, read }),
             )
@@ -135,15 +137,37 @@ export class RefurbishmentBatches {
         result.rejected.push({ deviceId: what.masterboxId, message: `no device is registered in masterbox ${what.masterboxId}` })
       }
       let count = batch.data.deviceCount
+      const adding: Stored<Device>[] = []
       for (const { deviceId, read } of candidates) {
-        const message =
-          count >= MAX_DEVICES_PER_BATCH
+        const message = !read
+          ? 'unknown device: no partner registered it'
+          : count >= MAX_DEVICES_PER_BATCH
             ? `the batch is full (${MAX_DEVICES_PER_BATCH} devices)`
-            : await this.#add(batch, deviceId, read)
+            : await this.#whyNot(batch, read)
         if (message === null) {
-          result.added++
+          adding.push(read!)
           count++
         } else if (message !== 'already here') result.rejected.push({ deviceId, message })
+      }
+      // One statement for all of them; a device written since it was read is left out.
+      const inBatch = { status: 'IN_BATCH' as const, batchId: batch.id, addedToBatchAt: new Date().toISOString() }
+      result.added = await this.storage.updateMany(
+        devices,
+        adding.map((current) => ({ current, patch: inBatch })),
+      )
+      if (result.added < adding.length) {
+        // Changed since they were read: most likely another batch took them. Say what each is now.
+        // (This batch's devices change only under its lock, so one in it now was added here.)
+        const now = await this.storage.getMany(
+          devices,
+          adding.map((device) => device.id),
+        )
+        for (const { id } of adding) {
+          const device = now.get(id)
+          if (device?.data.batchId === batch.id) continue
+          const message = (device && (await this.#whyNot(batch, device))) ?? 'changed meanwhile; add it again'
+          result.rejected.push({ deviceId: id, message })
+        }
       }
       await this.#recount(batch)
       return result
@@ -225,12 +249,23 @@ export class RefurbishmentBatches {
 
   async #finishShipping(batch: Stored<RefurbishmentBatch>): Promise<Stored<RefurbishmentBatch>> {
     const trackingNumber = batch.data.trackingNumber!
-    for (const device of await this.storage.find(devices, { where: { batchId: batch.id }, limit: MAX_DEVICES_PER_BATCH })) {
-      if (device.data.status === 'SHIPPED') continue
-      await this.storage.update(devices, device, { status: 'SHIPPED', trackingNumber }).catch((error: unknown) => {
-        // Another call shipping the same batch did it first.
-        if (!(error instanceof VersionConflictError)) throw error
-      })
+    const inBatch = () => this.storage.find(devices, { where: { batchId: batch.id }, limit: MAX_DEVICES_PER_BATCH })
+    const unshipped = (await inBatch()).filter((device) => device.data.status !== 'SHIPPED')
+    // All in one statement; one written meanwhile is left out, most likely shipped by another
+    // call shipping the same batch. Read again to be sure before the batch is called SHIPPED.
+    const written = await this.storage.updateMany(
+      devices,
+      unshipped.map((current) => ({ current, patch: { status: 'SHIPPED' as const, trackingNumber } })),
+    )
+    if (written < unshipped.length) {
+      const left = (await inBatch()).find((device) => device.data.status !== 'SHIPPED')
+      if (left) {
+        // The batch stays SHIPPING: shipping it again (or housekeeping) finishes it.
+        throw new WarehouseError(
+          'CHANGED_MEANWHILE',
+          `device ${left.id} changed while batch #${batch.data.number} shipped; ship it again`,
+        )
+      }
     }
     try {
       return await this.storage.update(refurbishmentBatches, batch, { status: 'SHIPPED', shippedAt: new Date().toISOString() })
@@ -239,30 +274,6 @@ export class RefurbishmentBatches {
       const now = await this.#load(batch.id)
       if (now.data.status === 'SHIPPED') return now
       throw error
-    }
-  }
-
-  /**
-   * Null when added; otherwise why not ('already here' is no rejection). `read` is the device
-   * as just read, if it was; a stale read costs a version conflict, answered below.
-   */
-  async #add(batch: Stored<RefurbishmentBatch>, deviceId: string, read?: Stored<Device>): Promise<string | null> {
-    const device = read ?? (await this.storage.get(devices, deviceId))
-    if (!device) return 'unknown device: no partner registered it'
-    const reason = await this.#whyNot(batch, device)
-    if (reason) return reason
-    try {
-      await this.storage.update(devices, device, {
-        status: 'IN_BATCH',
-        batchId: batch.id,
-        addedToBatchAt: new Date().toISOString(),
-      })
-      return null
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error
-      // Changed since we read it: most likely another batch took it. Say what it is now.
-      const now = await this.storage.get(devices, deviceId)
-      return (now && (await this.#whyNot(batch, now))) ?? 'changed meanwhile; add it again'
     }
   }
 
