@@ -124,14 +124,7 @@ export class RefurbishmentBatches {
       await this.#refuseIfHeldByAnother(batch, agent)
       this.#requireOpen(batch)
       // The scanned devices, or a masterbox's, read at once; null for an id nobody registered.
-      const candidates: Array<{ deviceId: string; read: Stored<Device> | null }> =
-        'deviceIds' in what
-          ? await this.storage
-              .getMany(devices, [...new Set(what.deviceIds)])
-              .then((found) => [...new Set(what.deviceIds)].map((deviceId) => ({ deviceId, read: found.get(deviceId) ?? null })))
-          : (await this.storage.find(devices, { where: { masterboxId: what.masterboxId }, limit: MAX_DEVICES_PER_BATCH })).map(
-              (read) => ({ deviceId: read.id, read }),
-            )
+      const candidates = 'deviceIds' in what ? await this.#scanned(what.deviceIds) : await this.#inMasterbox(what.masterboxId)
       const result: AddResult = { added: 0, rejected: [] }
       if ('masterboxId' in what && candidates.length === 0) {
         result.rejected.push({ deviceId: what.masterboxId, message: `no device is registered in masterbox ${what.masterboxId}` })
@@ -275,6 +268,17 @@ export class RefurbishmentBatches {
       if (now.data.status === 'SHIPPED') return now
       throw error
     }
+  }
+
+  async #scanned(deviceIds: ReadonlyArray<string>): Promise<Array<{ deviceId: string; read: Stored<Device> | null }>> {
+    const ids = [...new Set(deviceIds)]
+    const found = await this.storage.getMany(devices, ids)
+    return ids.map((deviceId) => ({ deviceId, read: found.get(deviceId) ?? null }))
+  }
+
+  async #inMasterbox(masterboxId: string): Promise<Array<{ deviceId: string; read: Stored<Device> | null }>> {
+    const found = await this.storage.find(devices, { where: { masterboxId }, limit: MAX_DEVICES_PER_BATCH })
+    return found.map((read) => ({ deviceId: read.id, read }))
   }
 
   async #whyNot(batch: Stored<RefurbishmentBatch>, device: Stored<Device>): Promise<string | null> {
