@@ -1,5 +1,5 @@
 import t from 'tap'
-import { runOpenModel } from '../src/rehearsal/open-model.js'
+import { EARLY_MS, runOpenModel } from '../src/rehearsal/open-model.js'
 
 t.test('requests leave at the rate for --duration, whatever the answers', async (t) => {
   const scheduled: number[] = []
@@ -34,4 +34,21 @@ t.test('a later end from `until` keeps the load going at the same rate; an earli
 
   const early = await runOpenModel({ rate: 100, durationMs: 300, until: () => 100, fire: async () => {} })
   t.equal(early.sent, 30, 'never shorter than --duration')
+})
+
+t.test('at 1000/s every request leaves, none more than EARLY_MS before its time', async (t) => {
+  const leftAt: Array<{ at: number; left: number }> = []
+  const start = performance.now()
+  const load = await runOpenModel({
+    rate: 1000,
+    durationMs: 300,
+    fire: async (at) => {
+      leftAt.push({ at, left: performance.now() - start })
+    },
+  })
+  t.equal(load.sent, 300)
+  t.same(leftAt.map((l) => l.at).slice(0, 3), [0, 1, 2], 'scheduled one a millisecond')
+  const earliest = Math.min(...leftAt.map((l) => l.left - l.at))
+  // The clock read as the load starts comes a moment after `start`: a little slack below.
+  t.ok(earliest >= -EARLY_MS - 0.5, `the earliest left ${(-earliest).toFixed(2)} ms before its time`)
 })
