@@ -34,6 +34,14 @@ async function pendingShipments(look: Awaited<ReturnType<typeof inspector>>, cou
   return { shipments, pending }
 }
 
+/** Packs and ships each, as the agent who packed it: the way the API ships, notification DUE. */
+async function packAndShip(shipments: Shipments, pending: ReadonlyArray<{ id: string }>) {
+  for (const { id } of pending) {
+    await shipments.pack(id, { id: 'agent-1', name: 'agent' })
+    await shipments.ship(id, `TRK-${id.slice(0, 8)}`, { id: 'agent-1', mayShipAny: false })
+  }
+}
+
 /** The nth on-demand run of a schedule that ended (succeeded or failed), once there is one. */
 const ended = (look: Awaited<ReturnType<typeof inspector>>, id: string, nth: number) => async () =>
   (await look.runs.all(id)).filter((r) => r.trigger === 'on-demand' && (r.outcome === 'succeeded' || r.outcome === 'failed'))[
@@ -57,10 +65,7 @@ t.test('notify-shipped tells the shop of every shipped shipment in batches, each
   const look = await inspector(t, env)
   const workers = [await startWorker(t, env, 'n1'), await startWorker(t, env, 'n2')]
   const { shipments, pending } = await pendingShipments(look, 20)
-  for (const shipment of pending) {
-    await shipments.pack(shipment.id, { id: 'agent-1', name: 'agent' })
-    await shipments.ship(shipment.id, `TRK-${shipment.id.slice(0, 8)}`, { id: 'agent-1', mayShipAny: false })
-  }
+  await packAndShip(shipments, pending)
   t.equal(await look.storage.count(shipmentsCollection, { shopNotification: 'DUE' }), 20, 'shipping marked each one DUE')
   const before = await shopStats(shop.url)
 
@@ -90,10 +95,7 @@ t.test('a shop outage leaves shipments DUE; once back, a batch it refuses is sen
   const look = await inspector(t, env)
   const worker = await startWorker(t, env)
   const { shipments, pending } = await pendingShipments(look, 3)
-  for (const shipment of pending) {
-    await shipments.pack(shipment.id, { id: 'agent-1', name: 'agent' })
-    await shipments.ship(shipment.id, `TRK-${shipment.id.slice(0, 8)}`, { id: 'agent-1', mayShipAny: false })
-  }
+  await packAndShip(shipments, pending)
   await look.admin.runNow('notify-shipped')
   // Every attempt of the run failed (each after the client's own three tries).
   await until(async () => (await look.queue.getJobCounts('failed')).failed === 1)
