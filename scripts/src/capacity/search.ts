@@ -5,6 +5,7 @@ import { runOpenModel } from '../rehearsal/open-model.js'
 import type { Environment } from '../rehearsal/rehearsal.js'
 import { benchCluster, benchMix } from './bench-cluster.js'
 import { CpuMeter, pidsNamed } from './process-cpu.js'
+import { searchRates } from './rate-search.js'
 
 export interface SearchOptions {
   api: number
@@ -53,19 +54,6 @@ export const REFERENCE_RATE = 300
  */
 export const CAPACITY_BAR = { maxP99Ms: 100, maxLagMs: 20 } as const
 
-/** The search's finest distinction between two rates, in requests per second. */
-export const RESOLUTION = 25
-
-/**
- * The next rate to try between the last one within capacity and the first past it: their
- * middle, on a multiple of RESOLUTION; null when they are that close already, or either is unknown.
- */
-export function refine(lastPass: number | null, firstFail: number | null): number | null {
-  if (lastPass === null || firstFail === null || firstFail - lastPass <= RESOLUTION) return null
-  const mid = Math.round((lastPass + firstFail) / 2 / RESOLUTION) * RESOLUTION
-  return mid > lastPass && mid < firstFail ? mid : null
-}
-
 /** Which processes make up each component, read anew at each step (instances do not change here). */
 function components(environment: Environment): () => Record<string, number[]> {
   return () => {
@@ -86,7 +74,7 @@ function components(environment: Environment): () => Record<string, number[]> {
 /**
  * Stepped open-model search on a local cluster of its own (from `from`, a git ref, or this
  * checkout): idle CPU first, a short warm-up, then one step per rate until one misses the bar
- * twice, then steps halving the gap between the last rate within and that one, down to RESOLUTION.
+ * twice, then steps halving the gap between the last rate within and that one (rate-search.ts).
  */
 export async function searchCapacity(label: string, from: string | undefined, options: SearchOptions): Promise<Search> {
   const { rates, stepMs, maxP99, maxLag, log: say } = options
@@ -144,30 +132,11 @@ export async function searchCapacity(label: string, from: string | undefined, op
       )
       return step
     }
-    /**
-     * A rate is past capacity when it misses the bar twice in a row: on a shared machine one step
-     * in a while misses it far below capacity (seen: a 46 ms lag at 300/s with p99 at 31 ms, a
-     * release that carried 650/s in other runs), and one such step would end the search there.
-     */
-    const within = async (rate: number): Promise<boolean> => {
-      if ((await measure(rate)).passed) return true
-      say(`${label} ${rate}/s: trying it once more`)
-      return (await measure(rate)).passed
-    }
-    let lastPass: number | null = null
-    let firstFail: number | null = null
-    for (const rate of rates) {
-      if (await within(rate)) lastPass = rate
-      else {
-        firstFail = rate
-        break
-      }
-    }
-    // Between the last rate within and the first past it, halve the gap down to RESOLUTION.
-    for (let mid = refine(lastPass, firstFail); mid !== null; mid = refine(lastPass, firstFail)) {
-      if (await within(mid)) lastPass = mid
-      else firstFail = mid
-    }
+    const { lastPass } = await searchRates(
+      rates,
+      async (rate) => (await measure(rate)).passed,
+      (rate) => say(`${label} ${rate}/s: trying it once more`),
+    )
     // The yardstick: the same API answering a session read, the cheapest request that needs Redis.
     const cookie = (await mix.loginAdmin())!
     let reads = 0
