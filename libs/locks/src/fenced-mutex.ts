@@ -1,6 +1,7 @@
 import { LuaScript } from '@tms/redis'
 import type { Redis } from 'ioredis'
 import { Mutex } from 'redis-semaphore'
+import { formatLockValue, parseLockValue } from './lock-value.js'
 
 /**
  * One attempt, in one atomic step:
@@ -128,7 +129,7 @@ export class FencedMutex extends Mutex {
     this.#keys = keys
     this.#holder = options.holder
     this.#ttlMs = options.ttlMs
-    if (options.value) this.fencingToken = Number(options.value.slice(options.value.lastIndexOf('#') + 1))
+    if (options.value) this.fencingToken = parseLockValue(options.value).fencingToken
   }
 
   get key(): string {
@@ -158,10 +159,9 @@ export class FencedMutex extends Mutex {
     const args = [this.#holder, this.#ttlMs, ticket, mode, ticketTtlMs]
     const result = await ACQUIRE_SCRIPT.run<number>(this.#redis, keys, args)
     if (result > 0) {
-      // The lock's value is `<holder>#<token>` (written by the script), so a later request, even
-      // on another instance, reads both who holds it and with which token.
+      // The value the script wrote (lock-value.ts): what releasing and refreshing compare against.
       this.fencingToken = result
-      this._identifier = `${this.#holder}#${result}`
+      this._identifier = formatLockValue(this.#holder, result)
       this.lastAttempt = { acquired: true, token: result }
       return true
     }

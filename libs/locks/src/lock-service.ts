@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis'
 import { HeldLimitError, LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from './errors.js'
 import { FencedMutex, type LockKeys } from './fenced-mutex.js'
 import { type KeeperLogger, LockKeeper } from './lock-keeper.js'
+import { assertHolder, parseLockValue } from './lock-value.js'
 import { ObjectLockIndex } from './object-lock-index.js'
 
 export interface LockContext {
@@ -142,7 +143,7 @@ export class LockService {
       listMinTtlMs: HELD_LIST_MIN_TTL_MS,
     })
     if (!value) throw new NotLockHolderError(key, holder)
-    return { objectId, holder, fencingToken: tokenOf(value), expiresAt: new Date(Date.now() + ttlMs) }
+    return { objectId, holder, fencingToken: parseLockValue(value).fencingToken, expiresAt: new Date(Date.now() + ttlMs) }
   }
 
   /** Releases the holder's lock; false when it was not (or no longer) theirs. */
@@ -175,7 +176,7 @@ export class LockService {
       [null, number],
     ]
     if (!value || pttl < 0) return null
-    return { objectId, holder: holderOf(value), fencingToken: tokenOf(value), expiresAt: new Date(Date.now() + pttl) }
+    return { objectId, ...parseLockValue(value), expiresAt: new Date(Date.now() + pttl) }
   }
 
   /** Ids of the objects currently locked under `pattern`, from its index: as many as are locked. */
@@ -254,10 +255,3 @@ function objectKey(pattern: ObjectPattern, objectId: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(objectId)) throw new Error(`invalid object id "${objectId}"`)
   return pattern.replace('<id>', objectId)
 }
-
-function assertHolder(holder: string): void {
-  if (!holder || holder.includes('#')) throw new Error(`invalid lock holder "${holder}"`)
-}
-
-const holderOf = (value: string) => value.slice(0, value.lastIndexOf('#'))
-const tokenOf = (value: string) => Number(value.slice(value.lastIndexOf('#') + 1))
