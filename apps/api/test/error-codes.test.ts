@@ -14,7 +14,7 @@ import { WAREHOUSE_ERRORS, WarehouseError } from '@tms/warehouse'
 import t from 'tap'
 import { API_ERRORS, ApiError } from '../src/http/api-errors.js'
 import { ERROR_CODES, PUBLIC_MESSAGES } from '../src/http/error-codes.js'
-import { answerFor } from '../src/plugins/error-handler.js'
+import { answerFor, fieldProblems } from '../src/plugins/error-handler.js'
 
 /** One of every coded error the libs and the API throw. */
 const EVERY_ERROR = [
@@ -83,4 +83,35 @@ t.test('validation problems name the field', async (t) => {
     details: [{ field: 'body.address.city', message: 'is required' }],
     log: false,
   })
+})
+
+t.test('fieldProblems: each kind of problem in words a client can act on, under its full path', async (t) => {
+  t.same(
+    fieldProblems('body', [
+      { instancePath: '', keyword: 'additionalProperties', params: { additionalProperty: 'isAdmin' } },
+      { instancePath: '/items/2', keyword: 'enum', params: { allowedValues: ['open', 'packed'] } },
+      { instancePath: '/items/0/qty', keyword: 'minimum', message: 'must be >= 1', params: {} },
+      { instancePath: '/note', keyword: 'type', params: {} },
+      { instancePath: '/address', keyword: 'required', params: {} },
+    ]),
+    [
+      { field: 'body.isAdmin', message: 'is not an allowed field' },
+      { field: 'body.items.2', message: 'must be one of open, packed' },
+      { field: 'body.items.0.qty', message: 'must be >= 1' },
+      { field: 'body.note', message: 'is invalid' },
+      { field: 'body.address', message: 'is invalid' },
+    ],
+  )
+  t.same(fieldProblems('querystring', []), [], 'no problems, no details')
+})
+
+t.test('a validation answer lists every problem in its message', async (t) => {
+  const error = Object.assign(new Error('querystring/limit must be <= 100'), {
+    validation: [
+      { instancePath: '/limit', keyword: 'maximum', message: 'must be <= 100', params: {} },
+      { instancePath: '', keyword: 'required', params: { missingProperty: 'status' } },
+    ],
+    validationContext: 'querystring',
+  })
+  t.equal(answerFor(error).message, 'querystring.limit must be <= 100; querystring.status is required')
 })
