@@ -21,6 +21,12 @@ export interface BatchesOptions {
 /** What to add: device ids as scanned, or a whole masterbox at once. */
 export type DevicesToAdd = { deviceIds: string[] } | { masterboxId: string }
 
+/** A device asked for by id, as read: null when nobody registered that id. */
+interface Candidate {
+  deviceId: string
+  read: Stored<Device> | null
+}
+
 export interface AddResult {
   added: number
   rejected: Array<{ deviceId: string; message: string }>
@@ -270,13 +276,13 @@ export class RefurbishmentBatches {
     }
   }
 
-  async #scanned(deviceIds: ReadonlyArray<string>): Promise<Array<{ deviceId: string; read: Stored<Device> | null }>> {
+  async #scanned(deviceIds: ReadonlyArray<string>): Promise<Candidate[]> {
     const ids = [...new Set(deviceIds)]
     const found = await this.storage.getMany(devices, ids)
     return ids.map((deviceId) => ({ deviceId, read: found.get(deviceId) ?? null }))
   }
 
-  async #inMasterbox(masterboxId: string): Promise<Array<{ deviceId: string; read: Stored<Device> | null }>> {
+  async #inMasterbox(masterboxId: string): Promise<Candidate[]> {
     const found = await this.storage.find(devices, { where: { masterboxId }, limit: MAX_DEVICES_PER_BATCH })
     return found.map((read) => ({ deviceId: read.id, read }))
   }
