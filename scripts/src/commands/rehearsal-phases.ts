@@ -6,7 +6,8 @@
  * draining, workers deploying) and how much slower the newest API instance answered than the
  * others in the same second, by seconds since it joined the balancer.
  */
-import { readFileSync } from 'node:fs'
+import { createReadStream, readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
 import { latencyByPhase, newestInstanceRatios, PHASES } from '../rehearsal/deploy-phases.js'
 import { median } from '../rehearsal/load-summary.js'
 import type { Report } from '../rehearsal/report.js'
@@ -22,10 +23,14 @@ const byPhase = new Map(PHASES.map((p) => [p, { requests: 0, p50: [] as number[]
 const byAge: number[][] = []
 for (const dir of dirs) {
   const report = JSON.parse(readFileSync(`${dir}/report.json`, 'utf8')) as Report
-  const records = readFileSync(`${dir}/requests.ndjson`, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as RequestRecord)
+  // Line by line: a long rehearsal's file is larger than the longest string V8 makes.
+  const records: RequestRecord[] = []
+  for await (const line of createInterface({
+    input: createReadStream(`${dir}/requests.ndjson`),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })) {
+    if (line) records.push(JSON.parse(line) as RequestRecord)
+  }
   for (const p of latencyByPhase(records, report.timeline, report.latency.warmUpMs)) {
     const sum = byPhase.get(p.phase)!
     if (p.requests === 0) continue
