@@ -123,4 +123,9 @@ t.test('GET /devices: filters, pages by cursor; a partner sees its own', async (
   const bad = await call(agent, 'GET', '/devices?cursor=bm9wZQ')
   t.equal(bad.statusCode, 400)
   t.match(bad.json(), { code: 'INVALID_CURSOR' })
+  // The shape of a real cursor, with a time no calendar has: the database cannot cast it.
+  const crafted = Buffer.from('["9999-99-99 99:99:99+00","x"]').toString('base64url')
+  const impossible = await call(agent, 'GET', `/devices?cursor=${crafted}`)
+  t.equal(impossible.statusCode, 400, 'a crafted cursor is a 400, not a 500')
+  t.match(impossible.json(), { code: 'INVALID_CURSOR' })
 })

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { buildTestApi, isolatedEnv, loginCookie } from './support.js'
+import { sessionIdOf } from './session-helpers.js'
 
 const PASSWORD = 'a long enough password'
 
@@ -130,4 +131,16 @@ t.test('SESSION_MAX_AGE_SECONDS: a session ends that long after login, however a
   }
   await sleep(Math.max(0, loggedInAt + 6000 - Date.now()))
   t.equal((await me(cookie)).statusCode, 401, 'past the absolute lifetime: gone')
+})
+
+t.test('a session without its start has no absolute end, so it counts as ended', async (t) => {
+  const api = await buildTestApi(t)
+  const cookie = await loginCookie(api.app)
+  const key = api.keyspace.key('sess', sessionIdOf(cookie))
+  const stored = JSON.parse((await api.redis.get(key))!) as Record<string, string>
+  t.ok(stored.startedAt, 'the login wrote its start with the session, in its first write')
+  delete stored.startedAt
+  await api.redis.set(key, JSON.stringify(stored), 'EX', 60)
+  const me = await api.app.inject({ method: 'GET', url: '/auth/me', headers: { cookie } })
+  t.equal(me.statusCode, 401, 'it would otherwise slide past SESSION_MAX_AGE_SECONDS forever')
 })

@@ -44,6 +44,33 @@ export const REDACTED_PATHS = [
 ]
 
 /**
+ * An error as pino writes it (message, stack, own fields, causes), without the arguments of a
+ * Redis command: ioredis puts `command: { name, args }` on its errors (a refused reply, an
+ * aborted command), and the arguments are keys and values: session ids, a session's contents.
+ * The command's name stays: it is what tells what failed.
+ */
+export function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error)
+  return withoutCommandArguments(serialized, 0)
+}
+
+function withoutCommandArguments(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null || depth > 5) return value
+  if (Array.isArray(value)) return value.map((item) => withoutCommandArguments(item, depth + 1))
+  const object = value as Record<string, unknown>
+  const copy: Record<string, unknown> = {}
+  for (const [key, field] of Object.entries(object)) {
+    if (key === 'command' && typeof field === 'object' && field !== null && 'args' in field) {
+      const { args, ...rest } = field as { args?: unknown[] }
+      copy[key] = { ...rest, args: `[${Array.isArray(args) ? args.length : 0} redacted]` }
+    } else {
+      copy[key] = withoutCommandArguments(field, depth + 1)
+    }
+  }
+  return copy
+}
+
+/**
  * stdout is written in batches: one write(2) per line took about a twentieth of an API
  * instance's CPU in the deploy rehearsal's profiles, and woke whatever reads the pipe as often
  * (bench/logging: batched / per-line = 0.56 of the CPU per line, both sides counted). Lines wait
@@ -65,6 +92,7 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { app: options.app, version: options.version, instance: options.instanceId, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError },
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,

@@ -38,7 +38,32 @@ type SpecInfo = Pick<CollectionSchema, 'name' | 'unique'>
 
 const COLUMNS = 'id, version, schema_version, fence, created_at, created_at::text AS created_text, updated_at, data'
 /** created_at as PostgreSQL prints it, which is what a cursor carries back. */
-const TIMESTAMP_TEXT = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/
+const TIMESTAMP_TEXT = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d{1,6})?[+-](\d\d)(:(\d\d))?$/
+
+/**
+ * True for a time PostgreSQL can read back: the shape alone let `9999-99-99 99:99:99+00`
+ * through to the cast, which failed in the database (a 500 for a crafted cursor).
+ */
+export function isTimestampText(text: string): boolean {
+  const match = TIMESTAMP_TEXT.exec(text)
+  if (!match) return false
+  const [year, month, day, hour, minute, second, , offsetHours, , offsetMinutes] = match.slice(1).map(Number) as number[]
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate()
+  return (
+    year! >= 1 &&
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= daysInMonth &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 59 &&
+    offsetHours! <= 15 &&
+    (Number.isNaN(offsetMinutes) || offsetMinutes! <= 59)
+  )
+}
+/** SQLSTATEs of a time the database cannot read (bad format, field out of range, zone out of range). */
+const BAD_TIME_CODES = new Set(['22007', '22008', '22009'])
 /** SQLSTATE classes that mean "could not talk to the database", not "the statement was wrong". */
 const UNAVAILABLE_CODES = /^(08|57P0[1-3]|53300)/
 
@@ -176,7 +201,7 @@ export class PostgresStorage implements Storage {
     const direction = options.order === 'newest' ? 'DESC' : 'ASC'
     if (options.after !== undefined) {
       const [createdText, id] = decodeCursor(options.after)
-      if (!TIMESTAMP_TEXT.test(createdText)) throw new InvalidCursorError()
+      if (!isTimestampText(createdText)) throw new InvalidCursorError()
       params.push(createdText, id)
       conditions.push(
         `(created_at, id) ${direction === 'ASC' ? '>' : '<'} ($${params.length - 1}::timestamptz, $${params.length})`,
@@ -184,12 +209,20 @@ export class PostgresStorage implements Storage {
     }
     const clause = conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''
     params.push(clampLimit(options.limit))
-    const { rows } = await this.#query<Row>(
-      spec,
-      `SELECT ${COLUMNS} FROM ${spec.name} ${clause} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`,
-      params,
-    )
-    return rows.map((row) => this.#decode(spec, row))
+    try {
+      const { rows } = await this.#query<Row>(
+        spec,
+        `SELECT ${COLUMNS} FROM ${spec.name} ${clause} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`,
+        params,
+      )
+      return rows.map((row) => this.#decode(spec, row))
+    } catch (error) {
+      // A time the check above let through and the database cannot read: still the client's cursor.
+      if (options.after !== undefined && BAD_TIME_CODES.has((error as { code?: string }).code ?? '')) {
+        throw new InvalidCursorError()
+      }
+      throw error
+    }
   }
 
   async count<T>(spec: CollectionSpec<T>, where?: Where<T>): Promise<number> {

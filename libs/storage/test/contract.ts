@@ -297,7 +297,15 @@ export function storageContract(t: Test, isolate: OpenIsolated): void {
     const rest = await storage.find(accounts, { where: { status: 'odd' }, limit: 100, after: odd.at(-1)!.cursor })
     tt.equal(odd.length + rest.length, 12, 'with a filter too')
     tt.ok(rest.every((r) => r.data.status === 'odd'))
-    for (const bad of ['nope', Buffer.from('["x","y"]').toString('base64url'), 'W10']) {
+    const crafted = [
+      '["9999-99-99 99:99:99+00","x"]',
+      '["2026-02-30 10:00:00+00","x"]',
+      '["2026-12-07 24:00:00+00","x"]',
+      '["2026-12-07 10:00:00+99","x"]',
+      '["99999999999999999","x"]',
+      '["9999999999999999","x"]',
+    ].map((text) => Buffer.from(text).toString('base64url'))
+    for (const bad of ['nope', Buffer.from('["x","y"]').toString('base64url'), 'W10', ...crafted]) {
       await tt.rejects(storage.find(accounts, { after: bad }), InvalidCursorError, `cursor ${bad} refused`)
     }
   })

@@ -112,7 +112,8 @@ export const sessions = fp<SessionsOptions>(
 
     app.decorate('issueSession', async (data: Pick<Session, 'user'>): Promise<IssuedSession> => {
       const id = randomBytes(24).toString('base64url')
-      await new Promise<void>((resolve, reject) => store.set(id, data as Session, (error) => (error ? reject(error) : resolve())))
+      const session = { ...data, startedAt: Date.now() } as Session
+      await new Promise<void>((resolve, reject) => store.set(id, session, (error) => (error ? reject(error) : resolve())))
       return {
         cookie: `${SESSION_COOKIE}=${encodeURIComponent(signer.sign(id))}`,
         end: async () => {

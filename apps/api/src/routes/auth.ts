@@ -48,8 +48,10 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
       const { id, email: userEmail, roles } = outcome.user
       // A new id at login, and the old one deleted: a session id planted before login is worthless.
       await request.session.regenerate()
-      const startedAt = Date.now()
+      // The start goes with the user, in the first write: a session stored without it would
+      // have no absolute end.
       request.session.user = { id, email: userEmail, roles }
+      request.session.startedAt = Date.now()
       await request.session.save()
       // An admin may have disabled or changed this user between the password check and now,
       // and ended their sessions before this one existed: look again, now that it does.
@@ -60,7 +62,6 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
       }
       // Written when the answer is sent (changed since the save, so saved once more, and the
       // answer carries one cookie, not a cleared one beside it).
-      request.session.startedAt = startedAt
       request.session.client = { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 200) }
       return { user: { id, email: userEmail, roles } }
     },

@@ -95,9 +95,14 @@ export class RedisSessionStore {
     )
   }
 
+  /**
+   * Past its absolute lifetime. A session of a user without a start (written by a login cut
+   * short, or by hand) counts as expired: otherwise it would slide forever.
+   */
   #expired(session: Session): boolean {
-    const startedAt = (session as { startedAt?: number }).startedAt
-    return typeof startedAt === 'number' && Date.now() - startedAt > this.#maxAgeMs
+    const { startedAt, user } = session as { startedAt?: unknown; user?: unknown }
+    if (typeof startedAt !== 'number') return user !== undefined
+    return Date.now() - startedAt > this.#maxAgeMs
   }
 
   /** The user's sessions that still exist, with what they were started with. */

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { REDIS_COMMAND_TIMEOUT_MS } from '@tms/redis'
-import { generousBound, startTcpProxy } from '@tms/testing'
+import { generousBound, startTcpProxy, TEST_REDIS_URL } from '@tms/testing'
+import { Redis } from 'ioredis'
 import t from 'tap'
 import { cookieFrom, http } from '../http-client.js'
+import { sessionIdOf } from '../session-helpers.js'
 import { ADMIN, isolatedEnv, startApiProcess } from '../support.js'
 
 /**
@@ -89,4 +91,21 @@ t.test('database unreachable: clear 503s, then recovery on its own', async (t) =
   const took = await within(RECOVERY_MS, async () => (await http(api.url, 'GET', '/shipments', { cookie })).status === 200)
   t.pass(`recovered ${took} ms after the database came back`)
   t.equal((await http(api.url, 'POST', '/auth/login', { body: ADMIN })).status, 200, 'the outage counted no failures')
+})
+
+t.test('a Redis error in the log names its command, never its keys (a session id is one)', async (t) => {
+  const env = await isolatedEnv(t)
+  const api = await startApiProcess(t, env)
+  const cookie = cookieFrom(await http(api.url, 'POST', '/auth/login', { body: ADMIN }))
+  const sessionId = sessionIdOf(cookie)
+  // The session's key holding a hash: GETEX refuses it with a reply error that carries its arguments.
+  const redis = new Redis(TEST_REDIS_URL)
+  t.teardown(() => redis.quit())
+  const key = `${env.REDIS_KEY_PREFIX}sess:${sessionId}`
+  await redis.del(key)
+  await redis.hset(key, 'x', '1')
+  t.equal((await http(api.url, 'GET', '/auth/me', { cookie })).status, 500)
+  const line = await api.child.waitForLog((l) => l.msg === 'request failed')
+  t.match(line, { err: { command: { name: 'getex', args: '[3 redacted]' } } }, 'the command is named')
+  t.notMatch(JSON.stringify(api.child.logs), sessionId, 'the session id is in no log line')
 })
