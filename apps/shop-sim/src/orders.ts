@@ -31,6 +31,9 @@ export const MALFORMATIONS = {
   'huge-name': (o: ShopOrder) => void Object.assign(o.shipTo, { name: 'N'.repeat(10_000) }),
   'no-ship-to': (o: ShopOrder) => void Object.assign(o, { shipTo: null }),
   'bad-id': (o: ShopOrder) => void Object.assign(o, { id: '../../etc/passwd' }),
+  // Characters no database text takes: NUL, and half of a surrogate pair.
+  'nul-in-name': (o: ShopOrder) => void Object.assign(o.shipTo, { name: 'Ada\u0000Lovelace' }),
+  'lone-surrogate-city': (o: ShopOrder) => void Object.assign(o.shipTo, { city: 'Linz\ud800' }),
 } as const
 export type Malformation = keyof typeof MALFORMATIONS
 

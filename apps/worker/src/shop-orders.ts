@@ -1,10 +1,18 @@
-import { ADDRESS_LIMITS, MAX_ITEMS, MAX_QUANTITY, ORDER_ID_PATTERN, SKU_PATTERN, type ShipmentRequestInput } from '@tms/warehouse'
+import {
+  ADDRESS_LIMITS,
+  addTextFormats,
+  MAX_ITEMS,
+  MAX_QUANTITY,
+  ORDER_ID_PATTERN,
+  SKU_PATTERN,
+  type ShipmentRequestInput,
+  TEXT_FORMAT_PROBLEMS,
+  textLine,
+} from '@tms/warehouse'
 import { Ajv, type ErrorObject } from 'ajv'
 
 /** Orders asked for per page; the most a page may hold. */
 export const PAGE_SIZE = 100
-
-const text = (maxLength: number) => ({ type: 'string', maxLength }) as const
 
 /**
  * An order in the shop's words (`lines`, `shipTo`, `zip`), with the bounds of our own shipment
@@ -17,7 +25,7 @@ const shopOrderSchema = {
   properties: {
     seq: { type: 'integer', minimum: 1 },
     id: { type: 'string', pattern: ORDER_ID_PATTERN },
-    createdAt: text(64),
+    createdAt: textLine(64),
     lines: {
       type: 'array',
       minItems: 1,
@@ -34,11 +42,11 @@ const shopOrderSchema = {
     shipTo: {
       type: 'object',
       properties: {
-        name: text(ADDRESS_LIMITS.name),
-        street: text(ADDRESS_LIMITS.street),
-        city: text(ADDRESS_LIMITS.city),
-        zip: text(ADDRESS_LIMITS.postalCode),
-        country: text(ADDRESS_LIMITS.country),
+        name: textLine(ADDRESS_LIMITS.name),
+        street: textLine(ADDRESS_LIMITS.street),
+        city: textLine(ADDRESS_LIMITS.city),
+        zip: textLine(ADDRESS_LIMITS.postalCode),
+        country: textLine(ADDRESS_LIMITS.country),
       },
     },
   },
@@ -70,11 +78,15 @@ export interface OrdersPage {
 // allErrors off: the first problem is enough to quarantine an order, and checking stops there
 // however large the order is.
 const ajv = new Ajv({ allErrors: false, strict: false })
+addTextFormats(ajv)
 const validOrder = ajv.compile<ShopOrder>(shopOrderSchema)
 const validPage = ajv.compile<OrdersPage>(pageSchema)
 
 const describe = (errors: ErrorObject[] | null | undefined, what: string) =>
-  (errors ?? []).map((e) => `${what}${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`)
+  (errors ?? []).map(
+    (e) =>
+      `${what}${e.instancePath.replaceAll('/', '.')} ${(e.keyword === 'format' && TEXT_FORMAT_PROBLEMS[e.params.format as string]) || e.message || 'is invalid'}`,
+  )
 
 /** The page's own shape, or the problems with it (then nothing on it can be trusted). */
 export function checkPage(raw: unknown): { ok: true; page: OrdersPage } | { ok: false; problems: string[] } {

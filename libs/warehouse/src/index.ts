@@ -75,12 +75,18 @@ export { QUARANTINE_LIMITS, QuarantinedOrders, type QuarantinedOrderView } from 
 export {
   ADDRESS_LIMITS,
   addressSchema,
+  addTextFormats,
+  firstForbiddenCharacter,
   itemSchema,
   MAX_ITEMS,
   MAX_QUANTITY,
   ORDER_ID_PATTERN,
   SKU_PATTERN,
   shipmentRequestInputSchema,
+  TEXT_FORMAT_PROBLEMS,
+  TEXT_FORMATS,
+  textLine,
+  textLines,
 } from './request-schemas.js'
 export {
   dataProblemSchema,

@@ -1,5 +1,6 @@
 import { Ajv, type Options } from 'ajv'
 import addFormats from 'ajv-formats'
+import { addTextFormats } from '@tms/warehouse'
 import type { FastifyInstance, FastifySchema } from 'fastify'
 
 /**
@@ -17,6 +18,8 @@ const common: Options = { allErrors: false, useDefaults: true, strict: false }
 export function useStrictValidation(app: FastifyInstance): void {
   const bodies = addFormats.default(new Ajv({ ...common, coerceTypes: false, removeAdditional: false }))
   const text = addFormats.default(new Ajv({ ...common, coerceTypes: 'array', removeAdditional: false }))
+  addTextFormats(bodies)
+  addTextFormats(text)
   app.setValidatorCompiler<FastifySchema>(({ schema, httpPart }) =>
     httpPart === 'body' ? bodies.compile(schema as object) : text.compile(schema as object),
   )

@@ -1,5 +1,6 @@
 import { isCodedError } from '@tms/errors'
 import { isRedisUnavailable } from '@tms/redis'
+import { TEXT_FORMAT_PROBLEMS } from '@tms/warehouse'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError } from '../http/api-errors.js'
@@ -60,7 +61,7 @@ interface AjvError {
   instancePath: string
   keyword: string
   message?: string
-  params: { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] }
+  params: { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[]; format?: string }
 }
 
 /** `body.address.postalCode`-style names, so a client knows which field to fix. */
@@ -72,6 +73,9 @@ export function fieldProblems(context: string, errors: AjvError[]): FieldProblem
     }
     if (e.keyword === 'additionalProperties' && e.params.additionalProperty) {
       return { field: [...path, e.params.additionalProperty].join('.'), message: 'is not an allowed field' }
+    }
+    if (e.keyword === 'format' && e.params.format && TEXT_FORMAT_PROBLEMS[e.params.format]) {
+      return { field: path.join('.'), message: TEXT_FORMAT_PROBLEMS[e.params.format]! }
     }
     if (e.keyword === 'enum' && e.params.allowedValues) {
       return { field: path.join('.'), message: `must be one of ${e.params.allowedValues.join(', ')}` }

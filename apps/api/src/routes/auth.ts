@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { ApiError } from '../http/api-errors.js'
 import type { LoginThrottle } from '../sessions/login-throttle.js'
 import { SESSION_COOKIE } from '../plugins/sessions.js'
-import { authErrors, email, errorBody, newPassword, userView } from './schemas.js'
+import { authErrors, email, errorBody, newPassword, password, userView } from './schemas.js'
 
 export async function authRoutes(parent: FastifyInstance, options: { accounts: Accounts; throttle: LoginThrottle }) {
   const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
@@ -17,7 +17,7 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
         tags: ['auth'],
         body: {
           type: 'object',
-          properties: { email, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+          properties: { email, password },
           required: ['email', 'password'],
           additionalProperties: false,
         },
@@ -184,7 +184,7 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
         description: 'Changes the caller’s password, given the current one. Every session of the caller ends: log in again.',
         body: {
           type: 'object',
-          properties: { currentPassword: { type: 'string', minLength: 1, maxLength: 1024 }, newPassword },
+          properties: { currentPassword: password, newPassword },
           required: ['currentPassword', 'newPassword'],
           additionalProperties: false,
         },

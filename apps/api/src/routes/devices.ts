@@ -1,25 +1,14 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import {
-  DEVICE_ID_PATTERN,
-  type Devices,
-  deviceStatusSchema,
-  deviceViewSchema,
-  hasRole,
-  MAX_DEVICES_PER_REGISTRATION,
-} from '@tms/warehouse'
+import { type Devices, deviceStatusSchema, deviceViewSchema, hasRole, MAX_DEVICES_PER_REGISTRATION } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { authErrors, cursorQuery, errorBody } from './schemas.js'
-
-const deviceId = { type: 'string', pattern: DEVICE_ID_PATTERN } as const
-/** Model numbers and editions as the catalogue writes them. */
-const catalogueWord = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]{0,63}$' } as const
+import { authErrors, cursorQuery, deviceId, errorBody, hardwareEdition, modelNumber } from './schemas.js'
 
 export const deviceInput = {
   type: 'object',
   properties: {
     deviceId,
-    modelNumber: catalogueWord,
-    hardwareEdition: catalogueWord,
+    modelNumber,
+    hardwareEdition,
     innerboxId: deviceId,
     masterboxId: deviceId,
   },
@@ -89,7 +78,7 @@ export async function deviceRoutes(parent: FastifyInstance, { devices }: { devic
           properties: {
             masterboxId: deviceId,
             innerboxId: deviceId,
-            modelNumber: catalogueWord,
+            modelNumber,
             status: deviceStatusSchema,
             ...cursorQuery,
           },

@@ -4,17 +4,15 @@ import {
   batchDeviceSchema,
   batchStatusSchema,
   batchViewSchema,
-  DEVICE_ID_PATTERN,
   MAX_DEVICES_PER_BATCH,
   type RefurbishmentBatches,
+  textLines,
 } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { authErrors, cursorQuery, errorBody, idParams } from './schemas.js'
+import { authErrors, cursorQuery, deviceId, errorBody, hardwareEdition, idParams, modelNumber } from './schemas.js'
 
 const agentOf = (request: FastifyRequest): Agent => ({ id: request.principal!.id, name: request.principal!.name })
-const deviceId = { type: 'string', pattern: DEVICE_ID_PATTERN } as const
-const catalogueWord = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]{0,63}$' } as const
-const description = { type: 'string', minLength: 1, maxLength: 500 } as const
+const description = textLines(500)
 /** Up to this many devices in one add; a whole masterbox goes by its id. */
 const MAX_DEVICES_PER_ADD = 1000
 
@@ -52,7 +50,7 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
         description: 'A new, empty batch for devices of one model and edition, numbered #1, #2, … across all instances.',
         body: {
           type: 'object',
-          properties: { description, modelNumber: catalogueWord, hardwareEdition: catalogueWord },
+          properties: { description, modelNumber, hardwareEdition },
           required: ['description', 'modelNumber', 'hardwareEdition'],
           additionalProperties: false,
         },
@@ -127,7 +125,7 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
         params: idParams,
         querystring: {
           type: 'object',
-          properties: { q: { type: 'string', maxLength: 40 }, ...cursorQuery },
+          properties: { q: { type: 'string', pattern: '^[A-Za-z0-9-]{1,40}$' }, ...cursorQuery },
           additionalProperties: false,
         },
         response: { 200: devicePage, ...authErrors, 404: errorBody },

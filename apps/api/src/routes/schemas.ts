@@ -1,5 +1,6 @@
 import {
   addressSchema,
+  DEVICE_ID_PATTERN,
   itemSchema,
   ROLES,
   shipmentRequestViewSchema,
@@ -28,8 +29,20 @@ export const roles = {
 
 export const email = { type: 'string', format: 'email', maxLength: 254 } as const
 
-/** A password someone chooses: long enough to be worth hashing, bounded so hashing is. */
-export const newPassword = { type: 'string', minLength: 12, maxLength: 1024 } as const
+/** Model numbers and editions as the catalogue writes them (the examples are in the catalogue). */
+const catalogueWord = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9-]{0,63}$' } as const
+/** A device's id, or an innerbox's or a masterbox's, as labels print them. */
+export const deviceId = { type: 'string', pattern: DEVICE_ID_PATTERN } as const
+export const modelNumber = { ...catalogueWord, examples: ['TG5'] } as const
+export const hardwareEdition = { ...catalogueWord, examples: ['BLACK-WORLDWIDE'] } as const
+
+/**
+ * A password someone chooses: long enough to be worth hashing, bounded so hashing is. Any
+ * characters (NIST 800-63B): it is hashed, never stored or shown; `password` says so.
+ */
+export const newPassword = { type: 'string', format: 'password', minLength: 12, maxLength: 1024 } as const
+/** A password someone types to prove who they are: whatever they once chose. */
+export const password = { type: 'string', format: 'password', minLength: 1, maxLength: 1024 } as const
 
 export const userView = {
   type: 'object',

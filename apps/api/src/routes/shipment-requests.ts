@@ -1,5 +1,5 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import { type ShipmentRequests, shipmentRequestInputSchema } from '@tms/warehouse'
+import { type ShipmentRequests, shipmentRequestInputSchema, textLines } from '@tms/warehouse'
 import type { JobsAdmin } from '@tms/jobs'
 import type { FastifyInstance } from 'fastify'
 import { address, authErrors, errorBody, idParams, limitQuery, shipmentRequestView } from './schemas.js'
@@ -101,7 +101,7 @@ export async function shipmentRequestRoutes(
         params: idParams,
         body: {
           type: 'object',
-          properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+          properties: { reason: textLines(500) },
           required: ['reason'],
           additionalProperties: false,
         },

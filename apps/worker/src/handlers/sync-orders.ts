@@ -1,4 +1,6 @@
 import type { Cache } from '@tms/cache'
+import { isCodedError } from '@tms/errors'
+import { isRedisUnavailable } from '@tms/redis'
 import type { QuarantinedOrders, ShipmentRequests } from '@tms/warehouse'
 import type { Redis } from 'ioredis'
 import type { ShopClient } from '../shop-client.js'
@@ -57,7 +59,22 @@ export function syncOrders(deps: {
           skipped++
           continue
         }
-        const outcome = await deps.requests.submit(toShipmentRequest(order))
+        let outcome: Awaited<ReturnType<ShipmentRequests['submit']>>
+        try {
+          outcome = await deps.requests.submit(toShipmentRequest(order))
+        } catch (error) {
+          // Redis or the database away: the run fails and the next one starts at this page again.
+          if (isTransient(error)) throw error
+          // This order, not the database: it would fail at this cursor on every run. Kept for an
+          // operator with the reason, and the sync moves on.
+          const source = `shop:${order.seq}`
+          const problem = `could not be stored: ${storageProblem(error)}`
+          if ((await deps.quarantine.record({ source, orderId: order.id, problems: [problem], payload: raw })) === 'recorded') {
+            quarantined++
+            logger.warn({ source, err: error }, 'shop order quarantined: storing it failed')
+          }
+          continue
+        }
         if (outcome.created) created++
         else skipped++
         if (outcome.request.errors.length > 0) withProblems++
@@ -71,4 +88,16 @@ export function syncOrders(deps: {
     if (created > 0) await deps.cache.delete(SYNCED_IDS_KEY)
     return { created, skipped, withProblems, quarantined, pages, cursor }
   }
+}
+
+/** A failure worth retrying the whole run for: a 503 of ours, or Redis away. */
+const isTransient = (error: unknown) => (isCodedError(error) && error.statusCode === 503) || isRedisUnavailable(error)
+
+/** What an operator reads of a storage refusal: the database's code and message, one line, bounded. */
+function storageProblem(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  const text = String(message ?? error)
+    .replace(/\s+/g, ' ')
+    .slice(0, 160)
+  return typeof code === 'string' ? `${code}: ${text}` : text
 }

@@ -1,4 +1,6 @@
-import { QuarantinedOrders, shipmentRequests } from '@tms/warehouse'
+import { openStorage } from '@tms/storage'
+import { sqlClient } from '@tms/testing'
+import { QuarantinedOrders, shipmentRequests, WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
 import t from 'tap'
 import { inspector, isolatedEnv, shopFault, startShop, startWorker, until } from '../support.js'
 
@@ -90,3 +92,55 @@ t.test(
     t.same(await worker.stop(), { code: 0, signal: null })
   },
 )
+
+t.test('an order with characters no database takes is quarantined with the field named', async (t) => {
+  const shop = await startShop(t, {
+    SHOP_INITIAL_ORDERS: '5',
+    SHOP_ORDERS_PER_MINUTE: '0',
+    SHOP_PROBLEM_RATE: '0',
+    SHOP_MALFORMED: '2:nul-in-name,4:lone-surrogate-city',
+  })
+  const env = await isolatedEnv(t, { SHOP_API_URL: shop.url })
+  const look = await inspector(t, env)
+  const worker = await startWorker(t, env)
+  await look.admin.runNow('sync-orders')
+  const first = await until(async () => (await look.runs.all('sync-orders')).find((r) => r.outcome !== 'running'))
+  t.match(first, { outcome: 'succeeded', result: { created: 3, quarantined: 2, cursor: 5 } })
+  const quarantined = await new QuarantinedOrders(look.storage).list()
+  t.match(Object.fromEntries(quarantined.map((q) => [q.source, q.problems[0]])), {
+    'shop:2': /^order\.shipTo\.name must be one line of text: no control characters/,
+    'shop:4': /^order\.shipTo\.city must be one line of text: .*unpaired surrogates/,
+  })
+  t.same(await worker.stop(), { code: 0, signal: null })
+})
+
+t.test('an order the database refuses is quarantined with the reason; the sync moves past it', async (t) => {
+  const shop = await startShop(t, { SHOP_INITIAL_ORDERS: '5', SHOP_ORDERS_PER_MINUTE: '0', SHOP_PROBLEM_RATE: '0' })
+  const env = await isolatedEnv(t, { SHOP_API_URL: shop.url })
+  // The tables first, then a trigger that refuses one order as only the database can (a value
+  // that passed every check of ours): the worker finds the schema complete at start.
+  const storage = openStorage(env.DATABASE_URL!)
+  await storage.migrate(WAREHOUSE_COLLECTIONS)
+  await storage.close()
+  const sql = await sqlClient(t, env.DATABASE_URL!)
+  await sql.query(`CREATE FUNCTION refuse_order_3() RETURNS trigger AS $$
+    BEGIN
+      IF NEW.data->>'orderId' = 'SHOP-42-3' THEN RAISE EXCEPTION 'value refused by the database'; END IF;
+      RETURN NEW;
+    END $$ LANGUAGE plpgsql`)
+  await sql.query(
+    'CREATE TRIGGER refuse_order_3 BEFORE INSERT ON shipment_requests FOR EACH ROW EXECUTE FUNCTION refuse_order_3()',
+  )
+  const look = await inspector(t, env)
+  const worker = await startWorker(t, env)
+  await look.admin.runNow('sync-orders')
+  const first = await until(async () => (await look.runs.all('sync-orders')).find((r) => r.outcome !== 'running'))
+  t.match(first, { outcome: 'succeeded', result: { created: 4, quarantined: 1, cursor: 5 } }, 'the run goes on past it')
+  const [held] = await new QuarantinedOrders(look.storage).list()
+  t.match(held, {
+    source: 'shop:3',
+    orderId: 'SHOP-42-3',
+    problems: ['could not be stored: P0001: value refused by the database'],
+  })
+  t.same(await worker.stop(), { code: 0, signal: null })
+})
