@@ -146,7 +146,10 @@ t.test('claim, pack and ship: the holder only; devices shipped with the batch', 
   })
   t.equal((await call(operator, 'PATCH', `/refurbishment-batches/${b.id}`, { description: 'relabelled' })).statusCode, 200)
 
-  const shipped = await call(bob, 'POST', `/refurbishment-batches/${b.id}/ship`, { trackingNumber: 'AT-REF-0001' })
+  const notTheirs = await call(bob, 'POST', `/refurbishment-batches/${b.id}/ship`, { trackingNumber: 'AT-REF-0001' })
+  t.equal(notTheirs.statusCode, 403, 'another agent does not ship what ada packed')
+  t.match(notTheirs.json(), { code: 'PACKED_BY_ANOTHER', message: new RegExp(`packed by ${adaEmail.replace('.', '\\.')}`) })
+  const shipped = await call(ada, 'POST', `/refurbishment-batches/${b.id}/ship`, { trackingNumber: 'AT-REF-0001' })
   t.match(shipped.json(), { status: 'SHIPPED', trackingNumber: 'AT-REF-0001', description: 'relabelled' })
   for (const id of ['DEV-0001', 'DEV-0002']) {
     t.match((await call(ada, 'GET', `/devices/${id}`)).json(), { status: 'SHIPPED', trackingNumber: 'AT-REF-0001' })
@@ -184,4 +187,34 @@ t.test('a ship cut short between the batch and its devices is completed, never h
     devices.map((d) => d.data.status),
     ['SHIPPED', 'SHIPPED'],
   )
+})
+
+t.test('a masterbox id two partners used: a 409 listing them, then the scan that names one adds only its devices', async (t) => {
+  const { api, admin, call, ada, batch } = await setup(t)
+  const partnerA = await userCookie(api.app, admin, ['partner'])
+  const partnerB = await userCookie(api.app, admin, ['partner'])
+  await call(partnerA.cookie, 'POST', '/devices', { devices: [device('DEV-A001', 'MB-SAME'), device('DEV-A002', 'MB-SAME')] })
+  await call(partnerB.cookie, 'POST', '/devices', { devices: [device('DEV-B001', 'MB-SAME')] })
+  const b = await batch()
+  const ambiguous = await call(ada, 'POST', `/refurbishment-batches/${b.id}/devices`, { masterboxId: 'MB-SAME' })
+  t.equal(ambiguous.statusCode, 409)
+  const body = ambiguous.json<{ code: string; message: string; details: Array<{ field: string; message: string }> }>()
+  t.equal(body.code, 'AMBIGUOUS_MASTERBOX')
+  t.match(
+    body.message,
+    new RegExp(`${partnerA.email.replace('.', '\\.')} \\(2\\), ${partnerB.email.replace('.', '\\.')} \\(1\\)`),
+  )
+  t.equal(body.details.length, 2, 'each partner, to choose from')
+  const chosen = body.details.find((d) => d.message.includes(partnerB.email))!.message.split(':')[0]!
+  const added = await call(ada, 'POST', `/refurbishment-batches/${b.id}/devices`, {
+    masterboxId: 'MB-SAME',
+    registeredBy: chosen,
+  })
+  t.same(added.json(), { added: 1, rejected: [] })
+  t.same(
+    (await call(ada, 'GET', `/refurbishment-batches/${b.id}/devices`)).json().items.map((d: { deviceId: string }) => d.deviceId),
+    ['DEV-B001'],
+  )
+  const other = (await call(partnerB.cookie, 'POST', '/devices', { devices: [device('DEV-A001', 'MB-B')] })).json()
+  t.same(other.rejected, [{ index: 0, deviceId: 'DEV-A001', message: 'this device id is registered by another partner' }])
 })

@@ -6,6 +6,8 @@ export class ApiProblem extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Field by field: what to fix, or what to choose between (the partners of a masterbox). */
+    readonly details: ReadonlyArray<{ field: string; message: string }> = [],
   ) {
     super(message)
   }
@@ -136,8 +138,8 @@ export class Api {
       this.#update({ reconnecting: false })
       if (response.status === 401 && path !== '/auth/login') throw new SessionEnded('your session ended; log in again')
       if (!response.ok) {
-        const message = (answer as { message?: string } | null)?.message ?? `the server answered ${response.status}`
-        throw new ApiProblem(response.status, code, message)
+        const { message, details } = (answer ?? {}) as { message?: string; details?: ApiProblem['details'] }
+        throw new ApiProblem(response.status, code, message ?? `the server answered ${response.status}`, details ?? [])
       }
       return answer as T
     }

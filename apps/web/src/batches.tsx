@@ -83,6 +83,10 @@ function OpenBatch({
   onClose,
 }: ScreenProps & { batch: BatchView; onChange: (batch: BatchView) => void; onClose: () => void }) {
   const [devices, setDevices] = useState<BatchDevice[]>([])
+  // A masterbox id that devices of several partners carry: whose box it is, the agent says.
+  const [partnersOf, setPartnersOf] = useState<{ masterboxId: string; partners: Array<{ id: string; label: string }> } | null>(
+    null,
+  )
   const { busy, step } = useStep(fail)
   const scan = useRef<HTMLInputElement>(null)
   const tracking = useRef<HTMLInputElement>(null)
@@ -118,10 +122,31 @@ function OpenBatch({
     const form = event.currentTarget as HTMLFormElement
     const code = String(new FormData(form).get('code') ?? '').trim()
     if (!code) return
-    return step(async () => {
-      const body = what === 'device' ? { deviceIds: [code] } : { masterboxId: code }
-      const result = await api.write<AddResult>(user.id, `Add ${code} to batch #${batch.number}`, 'POST', `${path}/devices`, body)
-      form.reset()
+    return addDevices(what === 'device' ? { deviceIds: [code] } : { masterboxId: code }, code, form)
+  }
+
+  const addDevices = (
+    body: { deviceIds: string[] } | { masterboxId: string; registeredBy?: string },
+    code: string,
+    form?: HTMLFormElement,
+  ) =>
+    step(async () => {
+      setPartnersOf(null)
+      let result: AddResult
+      try {
+        result = await api.write<AddResult>(user.id, `Add ${code} to batch #${batch.number}`, 'POST', `${path}/devices`, body)
+      } catch (error) {
+        if (!(error instanceof ApiProblem && error.code === 'AMBIGUOUS_MASTERBOX' && 'masterboxId' in body)) throw error
+        // Each detail is "<partner id>: <name>, <n> devices".
+        const partners = error.details.map((d) => ({
+          id: d.message.slice(0, d.message.indexOf(':')),
+          label: d.message.slice(d.message.indexOf(':') + 2),
+        }))
+        setPartnersOf({ masterboxId: body.masterboxId, partners })
+        say(error.message)
+        return
+      }
+      form?.reset()
       await reload()
       if (result.rejected.length > 0) {
         fail(
@@ -133,7 +158,6 @@ function OpenBatch({
         )
       } else say(`Added ${result.added} device${result.added === 1 ? '' : 's'} to batch #${batch.number}.`)
     })
-  }
 
   const remove = (deviceId: string) =>
     step(async () => {
@@ -191,6 +215,23 @@ function OpenBatch({
               Add masterbox
             </button>
           </form>
+          {partnersOf && (
+            <fieldset>
+              <legend>Masterbox {partnersOf.masterboxId} holds devices of several partners. Whose box is it?</legend>
+              {partnersOf.partners.map((partner) => (
+                <button
+                  key={partner.id}
+                  type="button"
+                  disabled={busy}
+                  onClick={() =>
+                    addDevices({ masterboxId: partnersOf.masterboxId, registeredBy: partner.id }, partnersOf.masterboxId)
+                  }
+                >
+                  {partner.label}
+                </button>
+              ))}
+            </fieldset>
+          )}
         </>
       )}
       <h3>Devices</h3>

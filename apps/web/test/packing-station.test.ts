@@ -226,6 +226,10 @@ t.test('an agent fills a refurbishment batch by scanning devices and a masterbox
       device('DEV-0004', 'MB-0002'),
     ],
   })
+  // Another partner labelled a box of its own MB-0001 too: the scan must not mix them.
+  const other = { email: 'other-partner@station.test', password: 'other partner password, long' }
+  await call(station.url, station.admin, 'POST', '/users', { ...other, roles: ['partner'] })
+  await call(station.url, await login(station.url, other), 'POST', '/devices', { devices: [device('OTHER-0001', 'MB-0001')] })
   const batch = await call<{ id: string; number: number }>(station.url, station.admin, 'POST', '/refurbishment-batches', {
     description: 'returns of November',
     ...TG5,
@@ -247,6 +251,10 @@ t.test('an agent fills a refurbishment batch by scanning devices and a masterbox
     .waitFor()
   await page.getByLabel('Masterbox').fill('MB-0001')
   await page.getByLabel('Masterbox').press('Enter')
+  const whose = page.getByRole('group', { name: 'Masterbox MB-0001 holds devices of several partners. Whose box is it?' })
+  await whose.waitFor()
+  t.equal(await whose.getByRole('button').count(), 2, 'each partner offered')
+  await whose.getByRole('button', { name: new RegExp(`^${partner.email.replace('.', '\\.')}, 3 devices$`) }).click()
   await page
     .getByRole('status')
     .filter({ hasText: `Added 2 devices to batch #${batch.number}.` })

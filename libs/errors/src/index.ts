@@ -12,6 +12,8 @@ export abstract class CodedError extends Error {
    * (tables, fields, schema versions); the API then answers a message of its own for the code.
    */
   readonly expose: boolean = true
+  /** What the caller may choose between, or fix, field by field (shown with the message). */
+  readonly details?: ReadonlyArray<{ field: string; message: string }>
 }
 
 /**
@@ -20,13 +22,16 @@ export abstract class CodedError extends Error {
  */
 export abstract class TabledError<Code extends string> extends CodedError {
   readonly statusCode: number
+  override readonly details: ReadonlyArray<{ field: string; message: string }> | undefined
   constructor(
     readonly code: Code,
     statuses: Readonly<Record<Code, number>>,
     message: string,
+    details?: ReadonlyArray<{ field: string; message: string }>,
   ) {
     super(message)
     this.statusCode = statuses[code]
+    this.details = details
   }
 }
 

@@ -110,24 +110,38 @@ export class LockService {
    * the same holder extends it and keeps its token; another holder gets ObjectLockedError. With
    * `most`, a holder holding that many locks of the pattern gets HeldLimitError instead: counted
    * and taken in one step, so parallel attempts on any number of instances never exceed it.
+   * The holder's locks of the patterns in `countWith` count towards `most` too.
    */
   async lockObject(
     pattern: ObjectPattern,
     objectId: string,
     holder: string,
     ttlMs: number,
-    options: { most?: number } = {},
+    options: { most?: number; countWith?: ReadonlyArray<ObjectPattern> } = {},
   ): Promise<ObjectLock> {
     assertHolder(holder)
     const key = objectKey(pattern, objectId)
     const { lock, fence } = this.#keys(key)
-    const [before = '', after = ''] = pattern.split('<id>')
+    const lockKeyParts = (of: ObjectPattern): [string, string] => {
+      const [before = '', after = ''] = of.split('<id>')
+      return [`${this.#prefix}${before}`, after]
+    }
     const result = await this.#index(pattern).take(
       { lock, fence, list: this.#heldKey(pattern, holder) },
-      [`${this.#prefix}${before}`, after],
+      lockKeyParts(pattern),
       objectId,
       holder,
-      { ttlMs, most: options.most ?? 0, listMinTtlMs: HELD_LIST_MIN_TTL_MS },
+      {
+        ttlMs,
+        most: options.most ?? 0,
+        listMinTtlMs: HELD_LIST_MIN_TTL_MS,
+        countWith: (options.countWith ?? [])
+          .filter((other) => other !== pattern)
+          .map((other) => {
+            const [before, after] = lockKeyParts(other)
+            return { list: this.#heldKey(other, holder), before, after }
+          }),
+      },
     )
     if (result.taken) return { objectId, holder, fencingToken: result.token, expiresAt: new Date(Date.now() + ttlMs) }
     if ('limit' in result) throw new HeldLimitError(key, holder, result.limit)

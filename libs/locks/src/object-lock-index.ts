@@ -57,11 +57,14 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)`
  * Takes an object's lock for a holder in one step, within a limit of locks per holder.
  * KEYS: lock, fence counter, index, the holder's list (a set of object ids).
  * ARGV: holder, ttl ms, object id, most locks the holder may hold (0: no limit), the lock key of
- *       any object id is ARGV[5] .. id .. ARGV[6], the list's minimum lifetime ms.
+ *       any object id is ARGV[5] .. id .. ARGV[6], the list's minimum lifetime ms, then the
+ *       number of other lists that count towards the limit, and for each its key and the
+ *       two parts of its locks' keys (the holder's locks of other patterns: claims on
+ *       shipments and on refurbishment batches are one limit).
  * Returns { 'taken', token } (also when the holder held it already: extended, same token),
  * { 'held', holder, pttl } when another holder has it, { 'limit', held } at the limit.
  *
- * The list's entries are checked against their locks here (an entry whose lock expired or went
+ * The lists' entries are checked against their locks here (an entry whose lock expired or went
  * to someone else is dropped), so the count and the new lock are one atomic step: parallel
  * attempts by one holder on any number of instances end with exactly the limit held. The locks
  * it reads are named from the pattern rather than passed as KEYS, so this needs a single Redis
@@ -89,9 +92,13 @@ if current then return { 'held', string.sub(current, 1, (string.find(current, '#
 
 if most > 0 then
   local held = 0
-  for _, other in ipairs(redis.call('SMEMBERS', list)) do
-    if holds(redis.call('GET', ARGV[5] .. other .. ARGV[6])) then held = held + 1 else redis.call('SREM', list, other) end
+  local function countList(key, before, after)
+    for _, other in ipairs(redis.call('SMEMBERS', key)) do
+      if holds(redis.call('GET', before .. other .. after)) then held = held + 1 else redis.call('SREM', key, other) end
+    end
   end
+  countList(list, ARGV[5], ARGV[6])
+  for i = 0, tonumber(ARGV[8] or '0') - 1 do countList(ARGV[9 + 3 * i], ARGV[10 + 3 * i], ARGV[11 + 3 * i]) end
   if held >= most then return { 'limit', held } end
 end
 
@@ -133,12 +140,29 @@ export class ObjectLockIndex {
     [before, after]: [string, string],
     objectId: string,
     holder: string,
-    options: { ttlMs: number; most: number; listMinTtlMs: number },
+    options: {
+      ttlMs: number
+      most: number
+      listMinTtlMs: number
+      /** The holder's lists of other patterns that count towards `most`, each with its locks' key parts. */
+      countWith?: ReadonlyArray<{ list: string; before: string; after: string }>
+    },
   ): Promise<TakeResult> {
+    const others = options.countWith ?? []
     const reply = await TAKE_SCRIPT.run<[string, string | number, number?]>(
       this.redis,
       [keys.lock, keys.fence, this.key, keys.list],
-      [holder, options.ttlMs, objectId, options.most, before, after, options.listMinTtlMs],
+      [
+        holder,
+        options.ttlMs,
+        objectId,
+        options.most,
+        before,
+        after,
+        options.listMinTtlMs,
+        others.length,
+        ...others.flatMap((other) => [other.list, other.before, other.after]),
+      ],
     )
     if (reply[0] === 'taken') return { taken: true, token: Number(reply[1]) }
     if (reply[0] === 'held') return { taken: false, heldBy: String(reply[1]), expiresInMs: Number(reply[2]) }

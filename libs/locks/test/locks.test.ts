@@ -166,6 +166,33 @@ t.test('a limit per holder counts only the locks it still holds, and 50 parallel
   t.equal((await locks.heldObjectIds(pattern, 'agent-c')).length, 3)
 })
 
+t.test('locks of other patterns can count towards one limit: 50 parallel attempts over two kinds keep to it', async (t) => {
+  const { locks } = await setup(t)
+  const shipment = 'shipment:<id>:claim' as const
+  const batch = 'refurbishment-batch:<id>:claim' as const
+  const limit = (countWith: typeof shipment | typeof batch) => ({ most: 3, countWith: [countWith] })
+  await locks.lockObject(shipment, 's1', 'agent-a', 5000, limit(batch))
+  await locks.lockObject(batch, 'b1', 'agent-a', 5000, limit(shipment))
+  await locks.lockObject(shipment, 's2', 'agent-a', 5000, limit(batch))
+  const fourth = await locks.lockObject(batch, 'b2', 'agent-a', 5000, limit(shipment)).catch((e: unknown) => e)
+  t.ok(fourth instanceof HeldLimitError, 'a fourth of either kind is refused')
+  t.equal((fourth as HeldLimitError).held, 3)
+  t.ok(await locks.releaseObjectLock(shipment, 's1', 'agent-a'))
+  await locks.lockObject(batch, 'b2', 'agent-a', 5000, limit(shipment))
+  t.same((await locks.heldObjectIds(batch, 'agent-a')).sort(), ['b1', 'b2'], 'a released one of the other kind frees a place')
+
+  const results = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, i) =>
+      i % 2
+        ? locks.lockObject(shipment, `cs${i}`, 'agent-c', 5000, limit(batch))
+        : locks.lockObject(batch, `cb${i}`, 'agent-c', 5000, limit(shipment)),
+    ),
+  )
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 3, 'exactly 3 of 50, both kinds together')
+  const held = (await locks.heldObjectIds(shipment, 'agent-c')).length + (await locks.heldObjectIds(batch, 'agent-c')).length
+  t.equal(held, 3)
+})
+
 t.test("a connection's first lock, queued behind a pipeline in flight, works", async (t) => {
   // ioredis auto-pipelining: while one pipeline waits for Redis, commands gather in the next.
   // The first lock on a connection used to define its Lua commands on the client then; the

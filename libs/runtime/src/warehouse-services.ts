@@ -69,6 +69,7 @@ export function buildWarehouseServices(runtime: Runtime, options: WarehouseServi
         }),
     locks,
   })
+  const claims = options.claims ?? { ttlMs: 120_000, maxClaimsPerAgent: 3 }
   const runs = new JobRuns(storage)
   const registry = new ScheduleRegistry(redis, config.REDIS_KEY_PREFIX)
   const jobsQueue = openJobsQueue(blocking, config.REDIS_KEY_PREFIX)
@@ -85,8 +86,11 @@ export function buildWarehouseServices(runtime: Runtime, options: WarehouseServi
     requests: new ShipmentRequests(storage, catalogue, locks),
     shipments,
     devices: new Devices(storage, catalogue),
-    batches: new RefurbishmentBatches(storage, catalogue, locks, { claimTtlMs: options.batchClaimTtlMs ?? 120_000 }),
-    claims: new PackingClaims(locks, shipments, options.claims ?? { ttlMs: 120_000, maxClaimsPerAgent: 3 }),
+    batches: new RefurbishmentBatches(storage, catalogue, locks, {
+      claimTtlMs: options.batchClaimTtlMs ?? 120_000,
+      maxClaimsPerAgent: claims.maxClaimsPerAgent,
+    }),
+    claims: new PackingClaims(locks, shipments, claims),
     quarantine: new QuarantinedOrders(storage),
     runs,
     registry,

@@ -11,4 +11,4 @@ export {
 export { MongoStorage, type MongoStorageOptions } from './mongodb-storage.js'
 export { type OpenStorageOptions, openStorage } from './open-storage.js'
 export { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js'
-export type { CollectionSchema, CollectionSpec, FindOptions, Storage, Stored, UpdateOptions, Where } from './storage.js'
+export type { CollectionSchema, CollectionSpec, FindOptions, Search, Storage, Stored, UpdateOptions, Where } from './storage.js'

@@ -8,7 +8,7 @@ import {
   VersionConflictError,
 } from './errors.js'
 import { assertName, clampLimit, decodeCursor, decodeData, encodeCursor, planWrite } from './records.js'
-import type { CollectionSchema, CollectionSpec, FindOptions, Storage, Stored, UpdateOptions, Where } from './storage.js'
+import type { CollectionSchema, CollectionSpec, FindOptions, Search, Storage, Stored, UpdateOptions, Where } from './storage.js'
 
 export interface MongoStorageOptions {
   /** mongodb://host:port/database — the database is created on first write, as MongoDB does. */
@@ -124,13 +124,17 @@ export class MongoStorage implements Storage {
   async find<T>(spec: CollectionSpec<T>, options: FindOptions<T> = {}): Promise<Stored<T>[]> {
     const coll = await this.#collection(spec)
     const direction = options.order === 'newest' ? -1 : 1
-    const filter = filterOf(options.where)
+    const filter = filterOf(options.where, options.search)
     if (options.after !== undefined) {
       const [createdMs, id] = decodeCursor(options.after)
       const createdAt = new Date(Number(createdMs))
       if (!/^\d{1,16}$/.test(createdMs) || Number.isNaN(createdAt.getTime())) throw new InvalidCursorError()
       const beyond = direction === 1 ? '$gt' : '$lt'
-      filter.$or = [{ createdAt: { [beyond]: createdAt } }, { createdAt, _id: { [beyond]: id } }]
+      // Beside a search's own $or: both must hold.
+      filter.$and = [
+        ...(filter.$and ?? []),
+        { $or: [{ createdAt: { [beyond]: createdAt } }, { createdAt, _id: { [beyond]: id } }] },
+      ]
     }
     const docs = await this.#run(spec, () =>
       coll.find(filter).sort({ createdAt: direction, _id: direction }).limit(clampLimit(options.limit)).toArray(),
@@ -138,9 +142,9 @@ export class MongoStorage implements Storage {
     return docs.map((doc) => this.#decode(spec, doc))
   }
 
-  async count<T>(spec: CollectionSpec<T>, where?: Where<T>): Promise<number> {
+  async count<T>(spec: CollectionSpec<T>, where?: Where<T>, search?: Search<T>): Promise<number> {
     const coll = await this.#collection(spec)
-    return this.#run(spec, () => coll.countDocuments(filterOf(where)))
+    return this.#run(spec, () => coll.countDocuments(filterOf(where, search)))
   }
 
   async max<T>(spec: CollectionSpec<T>, field: keyof T & string): Promise<number | null> {
@@ -286,13 +290,26 @@ function newDocument<T>(spec: CollectionSpec<T>, id: string, data: T, now: Date)
   }
 }
 
-function filterOf(where: Record<string, string | null | undefined> | undefined): Filter<RecordDocument> {
+function filterOf(
+  where: Record<string, string | null | undefined> | undefined,
+  search?: { text: string; fields: ReadonlyArray<string> },
+): Filter<RecordDocument> {
   const filter: Document = {}
   for (const [field, value] of Object.entries(where ?? {})) {
     if (value === undefined) continue
     assertName('field', field.toLowerCase())
     // { field: null } matches null and absent alike, as IS NULL does in PostgreSQL.
     filter[`data.${field}`] = value
+  }
+  if (search && search.fields.length > 0) {
+    // The text as a regular expression that means only itself.
+    const contains = { $regex: search.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' }
+    const or = search.fields.map((field) => {
+      if (field === 'id') return { _id: contains }
+      assertName('field', field.toLowerCase())
+      return { [`data.${field}`]: contains }
+    })
+    filter.$and = [{ $or: or }]
   }
   return filter as Filter<RecordDocument>
 }

@@ -9,7 +9,7 @@ import {
   VersionConflictError,
 } from './errors.js'
 import { assertName, clampLimit, decodeCursor, decodeData, encodeCursor, planWrite } from './records.js'
-import type { CollectionSchema, CollectionSpec, FindOptions, Storage, Stored, UpdateOptions, Where } from './storage.js'
+import type { CollectionSchema, CollectionSpec, FindOptions, Search, Storage, Stored, UpdateOptions, Where } from './storage.js'
 
 export interface PostgresStorageOptions {
   /** postgres://user@host:port/db, optionally `?schema=name` to keep a test's tables apart. */
@@ -197,7 +197,7 @@ export class PostgresStorage implements Storage {
   }
 
   async find<T>(spec: CollectionSpec<T>, options: FindOptions<T> = {}): Promise<Stored<T>[]> {
-    const { conditions, params } = whereConditions(options.where)
+    const { conditions, params } = whereConditions(options.where, options.search)
     const direction = options.order === 'newest' ? 'DESC' : 'ASC'
     if (options.after !== undefined) {
       const [createdText, id] = decodeCursor(options.after)
@@ -225,8 +225,8 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  async count<T>(spec: CollectionSpec<T>, where?: Where<T>): Promise<number> {
-    const { clause, params } = whereClause(where)
+  async count<T>(spec: CollectionSpec<T>, where?: Where<T>, search?: Search<T>): Promise<number> {
+    const { clause, params } = whereClause(where, search)
     const { rows } = await this.#query<{ n: string }>(spec, `SELECT count(*) AS n FROM ${spec.name} ${clause}`, params)
     return Number(rows[0]?.n ?? 0)
   }
@@ -406,15 +406,23 @@ export class PostgresStorage implements Storage {
   }
 }
 
-function whereClause(where: Record<string, string | null | undefined> | undefined): {
+type AnySearch = { text: string; fields: ReadonlyArray<string> }
+
+function whereClause(
+  where: Record<string, string | null | undefined> | undefined,
+  search?: AnySearch,
+): {
   clause: string
   params: unknown[]
 } {
-  const { conditions, params } = whereConditions(where)
+  const { conditions, params } = whereConditions(where, search)
   return { clause: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params }
 }
 
-function whereConditions(where: Record<string, string | null | undefined> | undefined): {
+function whereConditions(
+  where: Record<string, string | null | undefined> | undefined,
+  search?: AnySearch,
+): {
   conditions: string[]
   params: unknown[]
 } {
@@ -429,6 +437,17 @@ function whereConditions(where: Record<string, string | null | undefined> | unde
     }
     params.push(value)
     conditions.push(`data->>'${field}' = $${params.length}`)
+  }
+  if (search && search.fields.length > 0) {
+    // The text as a LIKE pattern that means only itself: %, _ and the escape character escaped.
+    params.push(`%${search.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+    const pattern = `$${params.length}`
+    const columns = search.fields.map((field) => {
+      if (field === 'id') return 'id'
+      assertName('field', field.toLowerCase())
+      return `data->>'${field}'`
+    })
+    conditions.push(`(${columns.map((column) => `${column} ILIKE ${pattern} ESCAPE '\\'`).join(' OR ')})`)
   }
   return { conditions, params }
 }

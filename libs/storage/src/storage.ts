@@ -35,8 +35,19 @@ export interface Stored<T> {
 /** Equality on top-level fields; `null` matches a field that is null or absent. */
 export type Where<T> = Partial<Record<keyof T & string, string | null>>
 
+/**
+ * Records whose id or one of `fields` (top-level string fields) contains `text`, whatever its
+ * case: a search box over ids and labels, inside what `where` already narrowed (a batch's
+ * devices), not a full-text index.
+ */
+export interface Search<T> {
+  text: string
+  fields: ReadonlyArray<(keyof T & string) | 'id'>
+}
+
 export interface FindOptions<T> {
   where?: Where<T>
+  search?: Search<T>
   /** Oldest first (by creation) unless `newest`. */
   order?: 'oldest' | 'newest'
   limit?: number
@@ -79,7 +90,7 @@ export interface Storage {
   getMany<T>(collection: CollectionSpec<T>, ids: ReadonlyArray<string>): Promise<Map<string, Stored<T>>>
   findOne<T>(collection: CollectionSpec<T>, where: Where<T>): Promise<Stored<T> | null>
   find<T>(collection: CollectionSpec<T>, options?: FindOptions<T>): Promise<Stored<T>[]>
-  count<T>(collection: CollectionSpec<T>, where?: Where<T>): Promise<number>
+  count<T>(collection: CollectionSpec<T>, where?: Where<T>, search?: Search<T>): Promise<number>
   /** The largest value of a numeric top-level field, or null when there is no record. */
   max<T>(collection: CollectionSpec<T>, field: keyof T & string): Promise<number | null>
   /** Record counts grouped by one indexed field, e.g. shipments per status. */

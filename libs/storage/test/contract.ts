@@ -310,6 +310,33 @@ export function storageContract(t: Test, isolate: OpenIsolated): void {
     }
   })
 
+  t.test('search: id or fields containing a text, any case, only itself, with a filter and pages', async (tt) => {
+    const storage = await ready(tt)
+    const rows: Array<[string, Account]> = [
+      ['MB-7-001', { email: 'one@x.io', status: 'odd', displayName: 'Ada' }],
+      ['mb-7-002', { email: 'two@x.io', status: 'odd', displayName: 'Bob MB-7' }],
+      ['DEV-3', { email: 'mb-7@x.io', status: 'even', displayName: 'Cy' }],
+      ['DEV-4', { email: 'four@x.io', status: 'odd', displayName: '100%_sure' }],
+      ['DEV-5', { email: 'five@x.io', status: 'odd', displayName: '100 x sure' }],
+    ]
+    for (const [id, data] of rows) await storage.insert(accounts, id, data)
+    const ids = async (text: string, where = {}, fields: Array<'id' | 'email' | 'displayName'> = ['id', 'displayName']) =>
+      (await storage.find(accounts, { where, search: { text, fields }, limit: 100 })).map((r) => r.id)
+    tt.same(await ids('mb-7'), ['MB-7-001', 'mb-7-002'], 'in the id, or in a named field, whatever the case')
+    tt.same(await ids('mb-7', {}, ['id', 'email']), ['MB-7-001', 'mb-7-002', 'DEV-3'], 'another field')
+    tt.same(await ids('mb-7', { status: 'even' }), [], 'inside the filter only')
+    tt.same(await ids('%_'), ['DEV-4'], '% and _ mean themselves')
+    tt.same(await ids('.*'), [], 'and so do a regular expression’s characters')
+    tt.equal(await storage.count(accounts, { status: 'odd' }, { text: 'MB-7', fields: ['id', 'displayName'] }), 2, 'count agrees')
+    const first = await storage.find(accounts, { search: { text: 'dev', fields: ['id'] }, limit: 2 })
+    const rest = await storage.find(accounts, { search: { text: 'dev', fields: ['id'] }, limit: 2, after: first.at(-1)!.cursor })
+    tt.same(
+      [...first, ...rest].map((r) => r.id),
+      ['DEV-3', 'DEV-4', 'DEV-5'],
+      'pages by cursor',
+    )
+  })
+
   t.test('max of a numeric field; null when empty', async (tt) => {
     const storage = await ready(tt)
     const counters: CollectionSpec<{ number: number }> = { name: 'counters', schemaVersion: 1, unique: ['number'] as never }

@@ -133,7 +133,10 @@ export interface RefurbishmentBatch {
   status: BatchStatus
   createdBy: string
   deviceCount: number
+  /** The packing agent's name, for people. */
   packedBy: string | null
+  /** The packing agent's id: who may ship it besides an operator. Absent on batches packed before it existed. */
+  packedById?: string | null
   packedAt: string | null
   trackingNumber: string | null
   shippedAt: string | null

@@ -34,8 +34,11 @@ export interface DeviceFilter {
 
 /** What identifies a device as a partner registered it: sent again, it must say the same. */
 const IDENTITY = ['modelNumber', 'hardwareEdition', 'innerboxId', 'masterboxId'] as const
-/** Taken ids looked up at once: a thousand devices sent again are a thousand reads. */
-const LOOKUP_CONCURRENCY = 16
+/**
+ * A device id another partner registered: the same words whatever that device is and whatever
+ * was sent, so that a partner learns nothing of other partners' devices field by field.
+ */
+export const REGISTERED_BY_ANOTHER_PARTNER = 'this device id is registered by another partner'
 
 /**
  * The devices manufacturing partners produce. Registration is idempotent per device id: the
@@ -77,7 +80,7 @@ export class Devices {
       }
       pending.push({ index, input })
     }
-    // All at once; those whose id was taken (sent before, or by another partner) are looked at one by one.
+    // All at once; those whose id was taken (sent before, or by another partner) are read back in one go.
     const inserted = await this.storage.insertMany(
       devices,
       pending.map(({ input: { deviceId, ...identity } }) => ({
@@ -94,27 +97,17 @@ export class Devices {
     )
     result.registered = inserted.size
     const taken = pending.filter(({ input }) => !inserted.has(input.deviceId))
-    let next = 0
-    const lane = async () => {
-      while (next < taken.length) {
-        const { index, input } = taken[next++]!
-        const outcome = await this.#compareStored(input)
-        if (outcome === 'known') result.alreadyKnown++
-        else result.rejected.push({ index, deviceId: input.deviceId, message: outcome.message })
-      }
+    const stored = await this.storage.getMany(
+      devices,
+      taken.map(({ input }) => input.deviceId),
+    )
+    for (const { index, input } of taken) {
+      const outcome = compareStored(by, input, stored.get(input.deviceId))
+      if (outcome === 'known') result.alreadyKnown++
+      else result.rejected.push({ index, deviceId: input.deviceId, message: outcome.message })
     }
-    await Promise.all(Array.from({ length: LOOKUP_CONCURRENCY }, lane))
     result.rejected.sort((a, b) => a.index - b.index)
     return result
-  }
-
-  /** A device whose id is taken: the same device again ("already known"), or another one, named by the field that differs. */
-  async #compareStored(input: DeviceInput): Promise<'known' | { message: string }> {
-    const stored = await this.storage.get(devices, input.deviceId)
-    if (!stored) return { message: 'registered and removed meanwhile; send it again' }
-    const differs = IDENTITY.find((field) => stored.data[field] !== input[field])
-    if (differs) return { message: `already registered with another ${differs} (${stored.data[differs]})` }
-    return 'known'
   }
 
   list(filter: DeviceFilter, page: PageRequest): Promise<Page<DeviceView>> {
@@ -127,6 +120,19 @@ export class Devices {
     if (!stored || (registeredBy !== undefined && stored.data.registeredBy !== registeredBy)) throw notFound('device', deviceId)
     return deviceView(stored)
   }
+}
+
+/**
+ * A device whose id is taken: the partner's own device again ("already known"), or its own with
+ * other data (named by the field that differs: its own data), or another partner's (one generic
+ * answer, even when every field sent matches theirs).
+ */
+function compareStored(by: string, input: DeviceInput, stored: Stored<Device> | undefined): 'known' | { message: string } {
+  if (!stored) return { message: 'registered and removed meanwhile; send it again' }
+  if (stored.data.registeredBy !== by) return { message: REGISTERED_BY_ANOTHER_PARTNER }
+  const differs = IDENTITY.find((field) => stored.data[field] !== input[field])
+  if (differs) return { message: `already registered with another ${differs} (${stored.data[differs]})` }
+  return 'known'
 }
 
 export function deviceView(stored: Stored<Device>): DeviceView {

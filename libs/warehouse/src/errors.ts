@@ -18,14 +18,16 @@ export const WAREHOUSE_ERRORS = {
   CLAIM_LOST: 409,
   /** The agent holds the most claims one agent may. */
   TOO_MANY_CLAIMS: 409,
-  /** Only the agent who packed a shipment, or an operator, ships it. */
+  /** Only the agent who packed a shipment or a batch, or an operator, ships it. */
   PACKED_BY_ANOTHER: 403,
   /** The model number and hardware edition are no product's in the catalogue. */
   UNKNOWN_MODEL: 422,
   /** A batch is packed only with devices in it. */
   BATCH_EMPTY: 409,
-  /** A batch holds at most MAX_DEVICES_PER_BATCH devices. */
-  BATCH_FULL: 409,
+  /** One add takes at most MAX_DEVICES_PER_ADD devices; a masterbox holding more is added by id. */
+  TOO_MANY_DEVICES: 409,
+  /** A masterbox id that devices of several partners carry: the scan must name the partner (details list them). */
+  AMBIGUOUS_MASTERBOX: 409,
   /** A list's cursor that the list never gave out. */
   INVALID_CURSOR: 400,
   /** The right password, but the account is disabled. */
@@ -41,8 +43,8 @@ export type WarehouseErrorCode = keyof typeof WAREHOUSE_ERRORS
 /** A rule of the warehouse was broken by the request; its message is for the caller. */
 export class WarehouseError extends TabledError<WarehouseErrorCode> {
   override name = 'WarehouseError'
-  constructor(code: WarehouseErrorCode, message: string) {
-    super(code, WAREHOUSE_ERRORS, message)
+  constructor(code: WarehouseErrorCode, message: string, details?: ReadonlyArray<{ field: string; message: string }>) {
+    super(code, WAREHOUSE_ERRORS, message, details)
   }
 }
 

@@ -47,6 +47,7 @@ export {
   releaseStaleClaims,
   SHIPMENT_CLAIM,
   type StaleClaimsReport,
+  tooManyClaims,
 } from './packing-claims.js'
 export {
   DEFAULT_SCRYPT_LOG_N,
@@ -103,6 +104,7 @@ export {
   Devices,
   deviceView,
   MAX_DEVICES_PER_REGISTRATION,
+  REGISTERED_BY_ANOTHER_PARTNER,
   type Registration,
 } from './devices.js'
 export {
@@ -111,8 +113,9 @@ export {
   type BatchesOptions,
   batchView,
   type DevicesToAdd,
-  MAX_DEVICES_PER_BATCH,
+  MAX_DEVICES_PER_ADD,
   RefurbishmentBatches,
+  type Shipper,
 } from './refurbishment-batches.js'
 export {
   type BatchDevice,

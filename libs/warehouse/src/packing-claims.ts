@@ -1,9 +1,10 @@
-import { HeldLimitError, type LockService, NotLockHolderError, ObjectLockedError, type ObjectPattern } from '@tms/locks'
+import { HeldLimitError, type LockService, NotLockHolderError, ObjectLockedError } from '@tms/locks'
+import { type Agent, claimLimit, SHIPMENT_CLAIM } from './claims.js'
 import { WarehouseError } from './errors.js'
 import type { Shipments } from './shipments.js'
 import type { ShipmentView } from './views.js'
 
-export const SHIPMENT_CLAIM: ObjectPattern = 'shipment:<id>:claim'
+export { type Agent, SHIPMENT_CLAIM } from './claims.js'
 
 export interface Claim {
   shipmentId: string
@@ -11,16 +12,13 @@ export interface Claim {
   expiresAt: string
 }
 
-/** Who is at the packing station: the lock's holder is the agent's id, the name is for people. */
-export interface Agent {
-  id: string
-  name: string
-}
-
 export interface PackingClaimsOptions {
   /** How long a claim lives without being extended. */
   ttlMs: number
-  /** Claims one agent may hold at once: nobody can take every pending shipment off the list. */
+  /**
+   * Claims one agent may hold at once, shipments and refurbishment batches together: nobody can
+   * take every pending shipment off the list.
+   */
   maxClaimsPerAgent: number
 }
 
@@ -55,16 +53,15 @@ export class PackingClaims {
   async claim(shipmentId: string, agent: Agent): Promise<Claim> {
     let lock: { expiresAt: Date }
     try {
-      lock = await this.locks.lockObject(SHIPMENT_CLAIM, shipmentId, agent.id, this.ttlMs, {
-        most: this.options.maxClaimsPerAgent,
-      })
+      lock = await this.locks.lockObject(
+        SHIPMENT_CLAIM,
+        shipmentId,
+        agent.id,
+        this.ttlMs,
+        claimLimit(this.options.maxClaimsPerAgent, SHIPMENT_CLAIM),
+      )
     } catch (error) {
-      if (error instanceof HeldLimitError) {
-        throw new WarehouseError(
-          'TOO_MANY_CLAIMS',
-          `you already hold ${error.held} claims (the most one agent may hold); pack or release one first`,
-        )
-      }
+      if (error instanceof HeldLimitError) throw tooManyClaims(error)
       if (error instanceof ObjectLockedError) {
         throw new WarehouseError(
           'CLAIMED_BY_ANOTHER',
@@ -154,4 +151,12 @@ export async function releaseStaleClaims(
     if (claim && (await locks.releaseObjectLock(SHIPMENT_CLAIM, id, claim.holder))) report.released++
   }
   return report
+}
+
+/** An agent at the limit of claims, shipments and batches together. */
+export function tooManyClaims(error: HeldLimitError): WarehouseError {
+  return new WarehouseError(
+    'TOO_MANY_CLAIMS',
+    `you already hold ${error.held} claims on shipments and batches (the most one agent may hold); pack or release one first`,
+  )
 }

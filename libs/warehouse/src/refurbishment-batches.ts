@@ -1,25 +1,45 @@
 import { randomUUID } from 'node:crypto'
-import { type LockService, ObjectLockedError, type ObjectPattern } from '@tms/locks'
+import { HeldLimitError, type LockService, ObjectLockedError } from '@tms/locks'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
-import type { Agent } from './packing-claims.js'
 import type { Catalogue } from './catalogue.js'
-import { type BatchStatus, type Device, devices, type RefurbishmentBatch, refurbishmentBatches, users } from './collections.js'
+import { type Agent, BATCH_CLAIM, claimLimit } from './claims.js'
+import {
+  apiTokens,
+  type BatchStatus,
+  type Device,
+  devices,
+  type RefurbishmentBatch,
+  refurbishmentBatches,
+  users,
+} from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
 import { findPage, type Page, type PageRequest } from './page.js'
+import { tooManyClaims } from './packing-claims.js'
 import { updateOrConflict } from './versioned-write.js'
 import type { BatchDevice, BatchView } from './views.js'
 
-/** An agent holds a batch while filling it from a scanner, and while packing it. */
-export const BATCH_CLAIM: ObjectPattern = 'refurbishment-batch:<id>:claim'
-export const MAX_DEVICES_PER_BATCH = 5000
+export { BATCH_CLAIM } from './claims.js'
+
+/**
+ * Devices one add takes: scanned ids, or a whole masterbox. A batch itself has no limit: its
+ * device list pages in the database, so a batch of 20,000 lists as fast as one of 20.
+ */
+export const MAX_DEVICES_PER_ADD = 1000
+/** Devices shipped (marked SHIPPED) per statement. */
+const SHIP_PAGE = 1000
 
 export interface BatchesOptions {
   /** How long a batch claim lives without being renewed. */
   claimTtlMs: number
+  /** Claims one agent may hold, shipments and batches together. */
+  maxClaimsPerAgent: number
 }
 
-/** What to add: device ids as scanned, or a whole masterbox at once. */
-export type DevicesToAdd = { deviceIds: string[] } | { masterboxId: string }
+/**
+ * What to add: device ids as scanned, or a whole masterbox at once; `registeredBy` names the
+ * partner whose masterbox it is when box ids of several partners are alike.
+ */
+export type DevicesToAdd = { deviceIds: string[] } | { masterboxId: string; registeredBy?: string }
 
 /** A device asked for by id, as read: null when nobody registered that id. */
 interface Candidate {
@@ -30,6 +50,13 @@ interface Candidate {
 export interface AddResult {
   added: number
   rejected: Array<{ deviceId: string; message: string }>
+}
+
+/** Who ships: the agent who packed a batch, or anyone who may ship any (an operator). */
+export interface Shipper {
+  id: string
+  name: string
+  mayShipAny: boolean
 }
 
 /**
@@ -66,6 +93,7 @@ export class RefurbishmentBatches {
           createdBy: by.name,
           deviceCount: 0,
           packedBy: null,
+          packedById: null,
           packedAt: null,
           trackingNumber: null,
           shippedAt: null,
@@ -86,22 +114,21 @@ export class RefurbishmentBatches {
   }
 
   /**
-   * The batch's devices, oldest added first; `q` keeps those whose device, innerbox or masterbox
-   * id contains it (case does not matter). The cursor is a position in that list.
+   * The batch's devices in the order their partners registered them, a page at a time (a cursor
+   * of the storage's, read by index), with how many there are; `q` keeps those whose device,
+   * innerbox or masterbox id contains it (case does not matter). Filtered and paged in the
+   * database: a page costs what it holds, whatever the batch's size.
    */
-  async devices(id: string, query: PageRequest & { q?: string }) {
+  async devices(id: string, query: PageRequest & { q?: string }): Promise<Page<BatchDevice> & { total: number }> {
     await this.#load(id)
-    const all = (await this.storage.find(devices, { where: { batchId: id }, limit: MAX_DEVICES_PER_BATCH }))
-      .map(batchDevice)
-      .sort((a, b) => (a.addedAt ?? '').localeCompare(b.addedAt ?? '') || a.deviceId.localeCompare(b.deviceId))
-    const needle = query.q?.trim().toLowerCase()
-    const matching = needle
-      ? all.filter((d) => [d.deviceId, d.innerboxId, d.masterboxId].some((value) => value.toLowerCase().includes(needle)))
-      : all
-    const from = query.after === undefined ? 0 : positionOf(query.after)
-    const items = matching.slice(from, from + query.limit)
-    const next = from + items.length
-    return { items, nextCursor: next < matching.length ? cursorAt(next) : null, total: matching.length }
+    const text = query.q?.trim()
+    const search = text ? { text, fields: ['id', 'innerboxId', 'masterboxId'] as const } : undefined
+    const where = { batchId: id }
+    const [page, total] = await Promise.all([
+      findPage(this.storage, devices, { where, ...(search ? { search } : {}) }, query, batchDevice),
+      this.storage.count(devices, where, search),
+    ])
+    return { ...page, total }
   }
 
   /** Edit: the description, until the batch ships. */
@@ -113,9 +140,12 @@ export class RefurbishmentBatches {
     return batchView(await this.#write(batch, { description }))
   }
 
-  /** Holds the batch for the agent (while scanning devices into it); again by the holder renews it. */
+  /**
+   * Holds the batch for the agent (while scanning devices into it); again by the holder renews
+   * it. It counts towards the agent's claims, shipments and batches together.
+   */
   async claim(id: string, agent: Agent): Promise<{ batchId: string; claimedBy: string; expiresAt: string }> {
-    const lock = await this.#take(await this.#load(id), agent)
+    const lock = await this.#take(await this.#load(id), agent, { limited: true })
     return { batchId: id, claimedBy: agent.name, expiresAt: lock.expiresAt.toISOString() }
   }
 
@@ -130,23 +160,20 @@ export class RefurbishmentBatches {
       await this.#refuseIfHeldByAnother(batch, agent)
       this.#requireOpen(batch)
       // The scanned devices, or a masterbox's, read at once; null for an id nobody registered.
-      const candidates = 'deviceIds' in what ? await this.#scanned(what.deviceIds) : await this.#inMasterbox(what.masterboxId)
+      const candidates = 'deviceIds' in what ? await this.#scanned(what.deviceIds) : await this.#inMasterbox(what)
       const result: AddResult = { added: 0, rejected: [] }
       if ('masterboxId' in what && candidates.length === 0) {
         result.rejected.push({ deviceId: what.masterboxId, message: `no device is registered in masterbox ${what.masterboxId}` })
       }
-      let count = batch.data.deviceCount
+      const reasons = await this.#whyNot(
+        batch,
+        candidates.flatMap((c) => (c.read ? [c.read] : [])),
+      )
       const adding: Stored<Device>[] = []
       for (const { deviceId, read } of candidates) {
-        const message = !read
-          ? 'unknown device: no partner registered it'
-          : count >= MAX_DEVICES_PER_BATCH
-            ? `the batch is full (${MAX_DEVICES_PER_BATCH} devices)`
-            : await this.#whyNot(batch, read)
-        if (message === null) {
-          adding.push(read!)
-          count++
-        } else if (message !== 'already here') result.rejected.push({ deviceId, message })
+        const message = read ? reasons.get(deviceId) : 'unknown device: no partner registered it'
+        if (message === undefined) adding.push(read!)
+        else if (message !== 'already here') result.rejected.push({ deviceId, message })
       }
       // One statement for all of them; a device written since it was read is left out.
       const inBatch = { status: 'IN_BATCH' as const, batchId: batch.id, addedToBatchAt: new Date().toISOString() }
@@ -161,11 +188,16 @@ export class RefurbishmentBatches {
           devices,
           adding.map((device) => device.id),
         )
-        for (const { id } of adding) {
+        const changed = adding.flatMap(({ id }) => {
           const device = now.get(id)
-          if (device?.data.batchId === batch.id) continue
-          const message = (device && (await this.#whyNot(batch, device))) ?? 'changed meanwhile; add it again'
-          result.rejected.push({ deviceId: id, message })
+          return device?.data.batchId === batch.id ? [] : [{ id, device }]
+        })
+        const why = await this.#whyNot(
+          batch,
+          changed.flatMap(({ device }) => (device ? [device] : [])),
+        )
+        for (const { id } of changed) {
+          result.rejected.push({ deviceId: id, message: why.get(id) ?? 'changed meanwhile; add it again' })
         }
       }
       await this.#recount(batch)
@@ -198,7 +230,8 @@ export class RefurbishmentBatches {
       let claim = await this.locks.getObjectLock(BATCH_CLAIM, id)
       if (claim && claim.holder !== agent.id) throw await this.#heldBy(batch, claim.holder, claim.expiresAt)
       const tookIt = !claim
-      claim ??= await this.#take(batch, agent)
+      // Held for the pack alone and released with it: not one of the agent's claims to count.
+      claim ??= await this.#take(batch, agent, { limited: false })
       try {
         this.#requireOpen(batch)
         const count = await this.storage.count(devices, { batchId: id })
@@ -206,7 +239,13 @@ export class RefurbishmentBatches {
           throw new WarehouseError('BATCH_EMPTY', `batch #${batch.data.number} has no devices; add some before packing`)
         const packed = await this.#write(
           batch,
-          { status: 'PACKED', deviceCount: count, packedBy: agent.name, packedAt: new Date().toISOString() },
+          {
+            status: 'PACKED',
+            deviceCount: count,
+            packedBy: agent.name,
+            packedById: agent.id,
+            packedAt: new Date().toISOString(),
+          },
           claim.fencingToken,
         )
         return batchView(packed)
@@ -219,17 +258,26 @@ export class RefurbishmentBatches {
 
   /**
    * "Ship refurbishment batch": PACKED → SHIPPED with every device SHIPPED under the tracking
-   * number. In three steps, each repeatable: the batch is marked SHIPPING with the number, the
-   * devices are shipped, then the batch SHIPPED. A crash in between leaves SHIPPING, which the
-   * same call again, or housekeeping, completes: never a SHIPPED batch with devices IN_BATCH.
+   * number, by the agent who packed it or an operator (as shipments are). In three steps, each
+   * repeatable: the batch is marked SHIPPING with the number, the devices are shipped, then the
+   * batch SHIPPED. A crash in between leaves SHIPPING, which the same call again, or
+   * housekeeping, completes: never a SHIPPED batch with devices IN_BATCH.
    */
-  async ship(id: string, trackingNumber: string): Promise<BatchView> {
+  async ship(id: string, trackingNumber: string, by: Shipper): Promise<BatchView> {
     let batch = await this.#load(id)
     if (batch.data.status === 'SHIPPING' && batch.data.trackingNumber !== trackingNumber) {
       throw new WarehouseError('WRONG_STATUS', `batch #${batch.data.number} is being shipped as ${batch.data.trackingNumber}`)
     }
     if (batch.data.status !== 'PACKED' && batch.data.status !== 'SHIPPING') {
       throw new WarehouseError('WRONG_STATUS', `batch #${batch.data.number} is ${batch.data.status}, not PACKED`)
+    }
+    // Batches packed before packedById was recorded name their packer only.
+    const packer = batch.data.packedById ? batch.data.packedById === by.id : batch.data.packedBy === by.name
+    if (!packer && !by.mayShipAny) {
+      throw new WarehouseError(
+        'PACKED_BY_ANOTHER',
+        `batch #${batch.data.number} was packed by ${batch.data.packedBy ?? 'someone else'}; they or an operator ship it`,
+      )
     }
     if (batch.data.status === 'PACKED') batch = await this.#write(batch, { status: 'SHIPPING', trackingNumber })
     return batchView(await this.#finishShipping(batch))
@@ -246,25 +294,35 @@ export class RefurbishmentBatches {
     return completed
   }
 
+  /**
+   * Every device still IN_BATCH marked SHIPPED, a page at a time (one statement each, the pages
+   * by cursor), then the batch SHIPPED. A device written meanwhile is left out of its statement,
+   * most likely shipped by another call shipping the same batch: when a page wrote fewer than it
+   * read, the batch is looked at again before anything is called SHIPPED.
+   */
   async #finishShipping(batch: Stored<RefurbishmentBatch>): Promise<Stored<RefurbishmentBatch>> {
     const trackingNumber = batch.data.trackingNumber!
-    const inBatch = () => this.storage.find(devices, { where: { batchId: batch.id }, limit: MAX_DEVICES_PER_BATCH })
-    const unshipped = (await inBatch()).filter((device) => device.data.status !== 'SHIPPED')
-    // All in one statement; one written meanwhile is left out, most likely shipped by another
-    // call shipping the same batch. Read again to be sure before the batch is called SHIPPED.
-    const written = await this.storage.updateMany(
-      devices,
-      unshipped.map((current) => ({ current, patch: { status: 'SHIPPED' as const, trackingNumber } })),
-    )
-    if (written < unshipped.length) {
-      const left = (await inBatch()).find((device) => device.data.status !== 'SHIPPED')
-      if (left) {
-        // The batch stays SHIPPING: shipping it again (or housekeeping) finishes it.
-        throw new WarehouseError(
-          'CHANGED_MEANWHILE',
-          `device ${left.id} changed while batch #${batch.data.number} shipped; ship it again`,
-        )
-      }
+    const unshipped = { batchId: batch.id, status: 'IN_BATCH' } as const
+    let after: string | undefined
+    let shortfall = false
+    for (;;) {
+      const page = await this.storage.find(devices, { where: unshipped, limit: SHIP_PAGE, ...(after ? { after } : {}) })
+      if (page.length === 0) break
+      after = page.at(-1)!.cursor
+      const written = await this.storage.updateMany(
+        devices,
+        page.map((current) => ({ current, patch: { status: 'SHIPPED' as const, trackingNumber } })),
+      )
+      if (written < page.length) shortfall = true
+      if (page.length < SHIP_PAGE) break
+    }
+    const left = shortfall ? await this.storage.findOne(devices, unshipped) : null
+    if (left) {
+      // The batch stays SHIPPING: shipping it again (or housekeeping) finishes it.
+      throw new WarehouseError(
+        'CHANGED_MEANWHILE',
+        `device ${left.id} changed while batch #${batch.data.number} shipped; ship it again`,
+      )
     }
     try {
       return await this.storage.update(refurbishmentBatches, batch, { status: 'SHIPPED', shippedAt: new Date().toISOString() })
@@ -282,22 +340,65 @@ export class RefurbishmentBatches {
     return ids.map((deviceId) => ({ deviceId, read: found.get(deviceId) ?? null }))
   }
 
-  async #inMasterbox(masterboxId: string): Promise<Candidate[]> {
-    const found = await this.storage.find(devices, { where: { masterboxId }, limit: MAX_DEVICES_PER_BATCH })
+  /**
+   * A masterbox's devices. Box ids are the partners' own labels, so two partners may use the
+   * same one (by accident, or one taking another's first): a scan never mixes their devices. A
+   * box of several partners is refused, naming each, until the scan names one (`registeredBy`).
+   */
+  async #inMasterbox(what: { masterboxId: string; registeredBy?: string }): Promise<Candidate[]> {
+    const where = { masterboxId: what.masterboxId, ...(what.registeredBy ? { registeredBy: what.registeredBy } : {}) }
+    const found = await this.storage.find(devices, { where, limit: MAX_DEVICES_PER_ADD + 1 })
+    if (found.length > MAX_DEVICES_PER_ADD) {
+      throw new WarehouseError(
+        'TOO_MANY_DEVICES',
+        `masterbox ${what.masterboxId} holds more than ${MAX_DEVICES_PER_ADD} devices; add them by id, ${MAX_DEVICES_PER_ADD} at a time`,
+      )
+    }
+    const partners = new Map<string, number>()
+    for (const device of found) partners.set(device.data.registeredBy, (partners.get(device.data.registeredBy) ?? 0) + 1)
+    if (partners.size > 1) {
+      const names = await this.#partnerNames([...partners.keys()])
+      const each = [...partners].map(([partner, count]) => ({ partner, name: names.get(partner) ?? partner, count }))
+      throw new WarehouseError(
+        'AMBIGUOUS_MASTERBOX',
+        `masterbox ${what.masterboxId} holds devices of ${partners.size} partners: ${each
+          .map((p) => `${p.name} (${p.count})`)
+          .join(', ')}; scan it again naming one (registeredBy)`,
+        each.map((p) => ({ field: 'body.registeredBy', message: `${p.partner}: ${p.name}, ${p.count} devices` })),
+      )
+    }
     return found.map((read) => ({ deviceId: read.id, read }))
   }
 
-  async #whyNot(batch: Stored<RefurbishmentBatch>, device: Stored<Device>): Promise<string | null> {
-    if (device.data.batchId === batch.id) return 'already here'
-    if (device.data.status === 'SHIPPED') return 'already shipped'
-    if (device.data.batchId !== null) {
-      const other = await this.storage.get(refurbishmentBatches, device.data.batchId)
-      return `already in batch #${other?.data.number ?? '?'}`
+  /** Partners by id, for people: a user's email, or an API token's name. */
+  async #partnerNames(ids: string[]): Promise<Map<string, string>> {
+    const [people, tokens] = await Promise.all([this.storage.getMany(users, ids), this.storage.getMany(apiTokens, ids)])
+    return new Map(ids.map((id) => [id, people.get(id)?.data.email ?? tokens.get(id)?.data.name ?? id]))
+  }
+
+  /**
+   * Why each device cannot join the batch ('already here' when it is in it), by device id; the
+   * devices that can are not in the map. The other batches they are in are read in one go.
+   */
+  async #whyNot(batch: Stored<RefurbishmentBatch>, candidates: ReadonlyArray<Stored<Device>>): Promise<Map<string, string>> {
+    const elsewhere = [
+      ...new Set(candidates.flatMap((d) => (d.data.batchId && d.data.batchId !== batch.id ? [d.data.batchId] : []))),
+    ]
+    const others = await this.storage.getMany(refurbishmentBatches, elsewhere)
+    const reasons = new Map<string, string>()
+    for (const device of candidates) {
+      const { batchId, status, modelNumber, hardwareEdition } = device.data
+      if (batchId === batch.id) reasons.set(device.id, 'already here')
+      else if (status === 'SHIPPED') reasons.set(device.id, 'already shipped')
+      else if (batchId !== null) reasons.set(device.id, `already in batch #${others.get(batchId)?.data.number ?? '?'}`)
+      else if (modelNumber !== batch.data.modelNumber || hardwareEdition !== batch.data.hardwareEdition) {
+        reasons.set(
+          device.id,
+          `is a ${modelNumber} ${hardwareEdition}; the batch takes ${batch.data.modelNumber} ${batch.data.hardwareEdition}`,
+        )
+      }
     }
-    if (device.data.modelNumber !== batch.data.modelNumber || device.data.hardwareEdition !== batch.data.hardwareEdition) {
-      return `is a ${device.data.modelNumber} ${device.data.hardwareEdition}; the batch takes ${batch.data.modelNumber} ${batch.data.hardwareEdition}`
-    }
-    return null
+    return reasons
   }
 
   async #recount(batch: Stored<RefurbishmentBatch>): Promise<void> {
@@ -317,12 +418,22 @@ export class RefurbishmentBatches {
     if (claim && claim.holder !== agent.id) throw await this.#heldBy(batch, claim.holder, claim.expiresAt)
   }
 
-  /** The batch's claim for the agent (renewed if theirs already); held by another, it says by whom. */
-  async #take(batch: Stored<RefurbishmentBatch>, agent: Agent) {
+  /**
+   * The batch's claim for the agent (renewed if theirs already); held by another, it says by
+   * whom. `limited`: within the agent's claims (shipments and batches together).
+   */
+  async #take(batch: Stored<RefurbishmentBatch>, agent: Agent, { limited }: { limited: boolean }) {
     try {
-      return await this.locks.lockObject(BATCH_CLAIM, batch.id, agent.id, this.options.claimTtlMs)
+      return await this.locks.lockObject(
+        BATCH_CLAIM,
+        batch.id,
+        agent.id,
+        this.options.claimTtlMs,
+        limited ? claimLimit(this.options.maxClaimsPerAgent, BATCH_CLAIM) : {},
+      )
     } catch (error) {
       if (error instanceof ObjectLockedError) throw await this.#heldBy(batch, error.holder, error.expiresAt)
+      if (error instanceof HeldLimitError) throw tooManyClaims(error)
       throw error
     }
   }
@@ -351,14 +462,6 @@ export class RefurbishmentBatches {
     if (!found) throw notFound('refurbishment batch', id)
     return found
   }
-}
-
-/** A position in a batch's device list, as an opaque cursor. */
-const cursorAt = (position: number) => Buffer.from(`p${position}`).toString('base64url')
-function positionOf(cursor: string): number {
-  const match = /^p(\d{1,6})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
-  if (!match) throw new WarehouseError('INVALID_CURSOR', 'the cursor is not one this list gave out')
-  return Number(match[1])
 }
 
 export function batchView(stored: Stored<RefurbishmentBatch>): BatchView {

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   ALREADY_RUNNING: 409,
   OBJECT_LOCKED: 409,
   NOT_LOCK_HOLDER: 409,
+  HELD_LIMIT: 409,
   LOCK_TIMEOUT: 503,
   LOCK_LOST: 503,
   // @tms/jobs
@@ -53,6 +54,7 @@ export const PUBLIC_MESSAGES: Record<string, string> = {
   DATABASE_UNAVAILABLE: 'the database is unavailable; try again shortly',
   OBJECT_LOCKED: 'someone else holds it; try again later',
   NOT_LOCK_HOLDER: 'you do not hold it (any more)',
+  HELD_LIMIT: 'you hold as many as one may; release one first',
   LOCK_TIMEOUT: 'the resource is busy; try again shortly',
   LOCK_LOST: 'the operation lost its lock and was stopped; try again',
   STORE_UNAVAILABLE: 'the session and cache store is unavailable; try again shortly',

@@ -124,7 +124,8 @@ export function answerFor(error: FastifyError | Error): Answer {
   if (isCodedError(error)) {
     if (!(error.code in ERROR_CODES)) return internal()
     const message = error.expose ? error.message : (PUBLIC_MESSAGES[error.code] ?? PUBLIC_MESSAGES.INTERNAL!)
-    return { statusCode: error.statusCode, code: error.code, message, log: error.statusCode >= 500 }
+    const details = error.expose && error.details ? { details: [...error.details] } : {}
+    return { statusCode: error.statusCode, code: error.code, message, ...details, log: error.statusCode >= 500 }
   }
   if (isRedisUnavailable(error)) return internal('STORE_UNAVAILABLE')
   const status = fastify.statusCode ?? 500

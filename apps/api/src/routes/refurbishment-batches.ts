@@ -4,17 +4,16 @@ import {
   batchDeviceSchema,
   batchStatusSchema,
   batchViewSchema,
-  MAX_DEVICES_PER_BATCH,
+  hasRole,
+  MAX_DEVICES_PER_ADD,
   type RefurbishmentBatches,
   textLines,
 } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { authErrors, cursorQuery, deviceId, errorBody, hardwareEdition, idParams, modelNumber } from './schemas.js'
+import { authErrors, cursorQuery, deviceId, errorBody, hardwareEdition, idParams, modelNumber, uuid } from './schemas.js'
 
 const agentOf = (request: FastifyRequest): Agent => ({ id: request.principal!.id, name: request.principal!.name })
 const description = textLines(500)
-/** Up to this many devices in one add; a whole masterbox goes by its id. */
-const MAX_DEVICES_PER_ADD = 1000
 
 const devicePage = {
   type: 'object',
@@ -121,7 +120,8 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
       onRequest: agent,
       schema: {
         tags: ['refurbishment batches'],
-        description: "The batch's devices, oldest added first; q keeps those whose device, innerbox or masterbox id contains it.",
+        description:
+          "The batch's devices in the order their partners registered them, a page at a time (nextCursor), and how many match; q keeps those whose device, innerbox or masterbox id contains it.",
         params: idParams,
         querystring: {
           type: 'object',
@@ -158,7 +158,8 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
       onRequest: agent,
       schema: {
         tags: ['refurbishment batches'],
-        description: 'Holds the batch for the caller while they fill it: others cannot add, remove or pack meanwhile.',
+        description:
+          'Holds the batch for the caller while they fill it: others cannot add, remove or pack meanwhile. Counts towards MAX_CLAIMS_PER_AGENT with shipment claims (409 TOO_MANY_CLAIMS beyond).',
         params: idParams,
         response: { 200: claimView, ...authErrors, 404: errorBody, 409: errorBody },
       },
@@ -184,7 +185,7 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
       onRequest: agent,
       schema: {
         tags: ['refurbishment batches'],
-        description: `Adds devices by id, or a whole masterbox. Each device is added or rejected with its reason (unknown, another model, in another batch, shipped); a batch holds at most ${MAX_DEVICES_PER_BATCH}.`,
+        description: `Adds up to ${MAX_DEVICES_PER_ADD} devices by id, or a whole masterbox. Each device is added or rejected with its reason (unknown, another model, in another batch, shipped). A masterbox id that devices of several partners carry is a 409 AMBIGUOUS_MASTERBOX whose details list the partners: scan again with registeredBy.`,
         params: idParams,
         body: {
           oneOf: [
@@ -196,7 +197,7 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
             },
             {
               type: 'object',
-              properties: { masterboxId: deviceId },
+              properties: { masterboxId: deviceId, registeredBy: uuid },
               required: ['masterboxId'],
               additionalProperties: false,
             },
@@ -273,7 +274,7 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
       schema: {
         tags: ['refurbishment batches'],
         description:
-          '"Ship refurbishment batch": PACKED → SHIPPED, every device SHIPPED with the tracking number. Sent again with the same number it completes a ship that was cut short.',
+          '"Ship refurbishment batch": PACKED → SHIPPED, every device SHIPPED with the tracking number; by the agent who packed it, or an operator. Sent again with the same number it completes a ship that was cut short.',
         params: idParams,
         body: {
           type: 'object',
@@ -284,6 +285,13 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
         response: one,
       },
     },
-    async (request) => batches.ship(request.params.id, request.body.trackingNumber),
+    async (request) => {
+      const principal = request.principal!
+      return batches.ship(request.params.id, request.body.trackingNumber, {
+        id: principal.id,
+        name: principal.name,
+        mayShipAny: hasRole(principal, 'operator'),
+      })
+    },
   )
 }

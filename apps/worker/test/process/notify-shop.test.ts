@@ -232,7 +232,7 @@ t.test('a cancelled order reaches the shop; a batch left SHIPPING is completed b
       masterboxId: 'MB-0001',
     },
   ])
-  const batches = new RefurbishmentBatches(look.storage, catalogue, locks, { claimTtlMs: 60_000 })
+  const batches = new RefurbishmentBatches(look.storage, catalogue, locks, { claimTtlMs: 60_000, maxClaimsPerAgent: 3 })
   const agent = { id: 'agent-1', name: 'ada@test.local' }
   const batch = await batches.create({ description: 'stuck', modelNumber: 'TG5', hardwareEdition: 'BLACK-WORLDWIDE' }, agent)
   await batches.addDevices(batch.id, { deviceIds: ['DEV-0001'] }, agent)
