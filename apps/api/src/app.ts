@@ -6,10 +6,13 @@ import type { Runtime, WarehouseServices } from '@tms/runtime'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { ApiConfig } from './config.js'
 import { authentication } from './plugins/authentication.js'
+import { crossSite } from './plugins/cross-site.js'
 import { answerFrameworkError, errorHandling } from './plugins/error-handler.js'
 import { idempotency } from './plugins/idempotency.js'
 import { webApp } from './plugins/web-app.js'
+import { DeviceCookies } from './sessions/device-cookie.js'
 import { LoginThrottle } from './sessions/login-throttle.js'
+import { TokenUsage } from './sessions/token-usage.js'
 import { openapi } from './plugins/openapi.js'
 import { requestLog } from './plugins/request-log.js'
 import { requestIdOf, responseHeaders } from './plugins/response-headers.js'
@@ -38,6 +41,7 @@ export interface ApiDependencies {
 export function warehouseOptions(config: ApiConfig) {
   return {
     passwordCost: { logN: config.PASSWORD_SCRYPT_LOG_N },
+    passwordHashing: { concurrency: config.PASSWORD_HASH_CONCURRENCY, maxWaitMs: config.PASSWORD_HASH_MAX_WAIT_MS },
     claims: { ttlMs: config.PACKING_CLAIM_TTL_SECONDS * 1000, maxClaimsPerAgent: config.MAX_CLAIMS_PER_AGENT },
     batchClaimTtlMs: config.PACKING_CLAIM_TTL_SECONDS * 1000,
     inProcessState: config.TMS_DEMO_IN_PROCESS_STATE,
@@ -95,6 +99,7 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
   if (inProcess) logger.warn("TMS_DEMO_IN_PROCESS_STATE: sessions, caches and locks are this process's own")
   const { accounts, catalogue, requests, shipments, claims, jobs, caches, quarantine } = services
   const throttle = new LoginThrottle(redis, keyspace.child('login-failures'), {
+    perDevice: config.LOGIN_MAX_FAILURES_PER_DEVICE,
     perAccountAndAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
     perAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
     slowDownAfter: config.LOGIN_SLOW_DOWN_AFTER,
@@ -106,6 +111,7 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
   // it, so a load balancer's probe never touches Redis for a session.
   let issueSession: FastifyInstance['issueSession'] | undefined
   await app.register(async (api) => {
+    await api.register(crossSite, { allowedOrigins: config.ALLOWED_ORIGINS })
     await api.register(sessions, {
       redis,
       keyspace: keyspace.child('sess'),
@@ -114,14 +120,15 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
       maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
       store: inProcess ? 'memory' : 'redis',
     })
-    await api.register(authentication, { accounts })
+    const tokenUsage = new TokenUsage(redis, keyspace)
+    await api.register(authentication, { accounts, tokenUsage })
     await api.register(idempotency, {
       redis,
       keyspace: keyspace.child('idem'),
       ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
     })
-    await api.register(authRoutes, { accounts, throttle })
-    await api.register(userRoutes, { accounts })
+    await api.register(authRoutes, { accounts, throttle, devices: new DeviceCookies(config.SESSION_SECRETS) })
+    await api.register(userRoutes, { accounts, tokenUsage })
     await api.register(shipmentRequestRoutes, { requests, jobs })
     await api.register(deviceRoutes, { devices: services.devices })
     await api.register(refurbishmentBatchRoutes, { batches: services.batches })

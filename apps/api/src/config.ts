@@ -8,6 +8,7 @@ import {
   integerBetween,
   loadConfigOrExit,
   nonNegativeInt,
+  origins,
   positiveInt,
   redisEnv,
   runtimeEnv,
@@ -25,12 +26,23 @@ export function apiEnv(ctx: EnvContext) {
     ...redisEnv(),
     ...databaseEnv(),
     ...sessionEnv(ctx),
-    /** Failed logins of one account from one client address in a window; then that pair waits the window out. */
+    /**
+     * Failed logins of one account from one client address in a window, from unknown devices;
+     * then that pair waits the window out.
+     */
     LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: positiveInt({ default: 5 }),
-    /** Failed logins from one client address over all accounts in a window. */
+    /**
+     * Failed logins from one client address over all accounts in a window, from unknown devices.
+     * A warehouse behind one NAT address shares it; its agents' known browsers do not count.
+     */
     LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt({ default: 50 }),
-    /** Failed logins of one account over all addresses after which each attempt waits (1 s, doubling). */
+    /**
+     * Failed logins of one account over all addresses after which each attempt waits (1 s,
+     * doubling), from unknown devices: a browser with the account's device cookie is not slowed.
+     */
     LOGIN_SLOW_DOWN_AFTER: positiveInt({ default: 20 }),
+    /** Failed logins from one known device (its device cookie) in a window; then it counts as unknown. */
+    LOGIN_MAX_FAILURES_PER_DEVICE: positiveInt({ default: 10 }),
     LOGIN_MAX_DELAY_SECONDS: positiveInt({ default: 60 }),
     LOGIN_FAILURE_WINDOW_SECONDS: positiveInt({ default: 900 }),
     /**
@@ -43,6 +55,19 @@ export function apiEnv(ctx: EnvContext) {
         ? `production needs at least ${MIN_PRODUCTION_SCRYPT_LOG_N}`
         : undefined,
     )({ default: DEFAULT_SCRYPT_LOG_N }),
+    /**
+     * Password hashes (logins, password changes and resets) an instance runs at once; others
+     * wait. Each takes 128 MiB at the default cost: the instance's memory limit is sized from
+     * this (deploy/, docs/benchmarks.md).
+     */
+    PASSWORD_HASH_CONCURRENCY: integerBetween(1, 64)({ default: 2 }),
+    /** How long a hash waits for its turn before the request is a 503 with retry-after. */
+    PASSWORD_HASH_MAX_WAIT_MS: positiveInt({ default: 5000 }),
+    /**
+     * Origins besides the API's own whose pages may write with a session cookie (comma list,
+     * e.g. `https://tms.example.com`); empty: only the page the API serves. See plugins/cross-site.ts.
+     */
+    ALLOWED_ORIGINS: origins({ default: [] }),
     /** How long an agent holds a shipment at the packing station without extending the claim. */
     PACKING_CLAIM_TTL_SECONDS: positiveInt({ default: 120 }),
     /** Shipments one agent may hold claimed at once (a packing station works on one or two). */

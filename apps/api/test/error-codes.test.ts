@@ -1,6 +1,6 @@
 import { isCodedError } from '@tms/errors'
 import { UnknownScheduleError } from '@tms/jobs'
-import { LockBusyError, LockLostError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from '@tms/locks'
+import { HeldLimitError, LockBusyError, LockLostError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from '@tms/locks'
 import {
   DuplicateKeyError,
   FencingTokenRejectedError,
@@ -10,7 +10,7 @@ import {
   UnsupportedSchemaVersionError,
   VersionConflictError,
 } from '@tms/storage'
-import { WAREHOUSE_ERRORS, WarehouseError } from '@tms/warehouse'
+import { PasswordHashingBusyError, WAREHOUSE_ERRORS, WarehouseError } from '@tms/warehouse'
 import t from 'tap'
 import { API_ERRORS, ApiError } from '../src/http/api-errors.js'
 import { ERROR_CODES, PUBLIC_MESSAGES } from '../src/http/error-codes.js'
@@ -29,7 +29,9 @@ const EVERY_ERROR = [
   new LockLostError('tms:lock:job:sync', 'expired'),
   new ObjectLockedError('tms:lock:shipment:s-1:claim', 'agent-7', new Date()),
   new NotLockHolderError('tms:lock:shipment:s-1:claim', 'agent-7'),
+  new HeldLimitError('tms:lock:shipment:s-1:claim', 'agent-7', 3),
   new UnknownScheduleError('no-such-job'),
+  new PasswordHashingBusyError(1),
   ...Object.keys(WAREHOUSE_ERRORS).map((code) => new WarehouseError(code as keyof typeof WAREHOUSE_ERRORS, `a ${code}`)),
   ...Object.keys(API_ERRORS).map((code) => new ApiError(code as keyof typeof API_ERRORS, `a ${code}`)),
 ]

@@ -19,6 +19,7 @@ export {
   integerBetween,
   LOG_LEVELS,
   nonNegativeInt,
+  origins,
   portNumber,
   positiveInt,
   secretList,

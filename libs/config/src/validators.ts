@@ -72,3 +72,23 @@ export const email = makeValidator<string>((raw) => {
 })
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** A comma list of web origins (`https://host[:port]`): scheme, host and port, nothing else. */
+export const origins = makeValidator<string[]>((raw) => {
+  const list = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+  for (const origin of list) {
+    let parsed: URL
+    try {
+      parsed = new URL(origin)
+    } catch {
+      throw new EnvError(`"${origin}" is not an origin such as https://tms.example.com`)
+    }
+    if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+      throw new EnvError(`"${origin}" is not an origin (scheme, host and port only), such as https://tms.example.com`)
+    }
+  }
+  return list.map((origin) => origin.replace(/\/$/, ''))
+})

@@ -3,7 +3,7 @@ import { ConfigError } from '../src/config-error.js'
 import { parseDuration } from '../src/duration.js'
 import { DEV_DEFAULTS, httpEnv, redisEnv, sessionEnv } from '../src/env-groups.js'
 import { loadConfig } from '../src/load-config.js'
-import { duration } from '../src/validators.js'
+import { duration, origins } from '../src/validators.js'
 
 const spec = (ctx: { production: boolean }) => ({ ...httpEnv(ctx, { port: 3000 }), ...redisEnv(), ...sessionEnv(ctx) })
 
@@ -96,4 +96,17 @@ t.test('TRUST_PROXY: production takes a hop count or addresses, never true', asy
   )
   t.match(refused.message, /TRUST_PROXY: true lets any client choose its address/)
   t.equal(loadConfig(spec, { TRUST_PROXY: 'true' }).TRUST_PROXY, true, 'development may (behind a local proxy)')
+})
+
+t.test('origins: scheme, host and port, nothing else', async (t) => {
+  const originsOnly = () => ({ ALLOWED_ORIGINS: origins({ default: [] }) })
+  t.same(loadConfig(originsOnly, {}).ALLOWED_ORIGINS, [])
+  t.same(loadConfig(originsOnly, { ALLOWED_ORIGINS: 'https://tms.example.com, http://127.0.0.1:8080/' }).ALLOWED_ORIGINS, [
+    'https://tms.example.com',
+    'http://127.0.0.1:8080',
+  ])
+  for (const bad of ['tms.example.com', 'https://tms.example.com/app', 'ftp://x.example', '*']) {
+    const error = t.throws(() => loadConfig(originsOnly, { ALLOWED_ORIGINS: bad })) as ConfigError
+    t.match(error.problems, [{ variable: 'ALLOWED_ORIGINS', message: /is not an origin/ }], bad)
+  }
 })

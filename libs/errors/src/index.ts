@@ -14,6 +14,8 @@ export abstract class CodedError extends Error {
   readonly expose: boolean = true
   /** What the caller may choose between, or fix, field by field (shown with the message). */
   readonly details?: ReadonlyArray<{ field: string; message: string }>
+  /** Response headers that belong to the refusal, e.g. `retry-after`. */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   Accounts,
   Catalogue,
   Devices,
+  type HashingLimits,
   PackingClaims,
   type PasswordCost,
   QuarantinedOrders,
@@ -18,6 +19,8 @@ import type { Runtime } from './runtime.js'
 
 export interface WarehouseServicesOptions {
   passwordCost?: PasswordCost
+  /** How many password hashes run at once on this instance, and how long one may wait its turn. */
+  passwordHashing?: HashingLimits
   claims?: { ttlMs: number; maxClaimsPerAgent: number }
   /** How long a refurbishment batch claim lives without renewal. */
   batchClaimTtlMs?: number
@@ -81,7 +84,11 @@ export function buildWarehouseServices(runtime: Runtime, options: WarehouseServi
   return {
     locks,
     caches,
-    accounts: new Accounts(storage, options.passwordCost ? { passwordCost: options.passwordCost } : {}),
+    accounts: new Accounts(storage, {
+      locks,
+      ...(options.passwordCost ? { passwordCost: options.passwordCost } : {}),
+      ...(options.passwordHashing ? { hashing: options.passwordHashing } : {}),
+    }),
     catalogue,
     requests: new ShipmentRequests(storage, catalogue, locks),
     shipments,

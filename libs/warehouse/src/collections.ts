@@ -23,6 +23,8 @@ export interface ApiToken {
   secretHash: string
   createdBy: string
   revokedAt: string | null
+  /** When it stops working. Absent on tokens made before expiry existed: a year after they were made. */
+  expiresAt?: string
 }
 
 export interface Item {
@@ -143,7 +145,7 @@ export interface RefurbishmentBatch {
 }
 
 export const users: CollectionSpec<User> = { name: 'users', schemaVersion: 1, unique: ['email'] }
-export const apiTokens: CollectionSpec<ApiToken> = { name: 'api_tokens', schemaVersion: 1 }
+export const apiTokens: CollectionSpec<ApiToken> = { name: 'api_tokens', schemaVersion: 1, indexed: ['createdBy'] }
 export const shipmentRequests: CollectionSpec<ShipmentRequest> = {
   name: 'shipment_requests',
   schemaVersion: 1,

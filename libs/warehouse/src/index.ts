@@ -1,11 +1,14 @@
 export {
+  API_TOKEN_LIFETIME_DAYS,
   Accounts,
   type AccountsOptions,
+  type ApiTokenView,
   type Authentication,
   FIRST_ADMIN_ID,
   hasRole,
   type IssuedApiToken,
   type Principal,
+  type SessionEnding,
   type UserView,
 } from './accounts.js'
 export { Catalogue, DEFAULT_PRODUCTS } from './catalogue.js'
@@ -49,6 +52,7 @@ export {
   type StaleClaimsReport,
   tooManyClaims,
 } from './packing-claims.js'
+export { type HashingLimits, PasswordHashing, PasswordHashingBusyError } from './password-hashing.js'
 export {
   DEFAULT_SCRYPT_LOG_N,
   hashPassword,

@@ -6,6 +6,8 @@ export const API_ERRORS = {
   LOGIN_REQUIRED: 401,
   /** A Bearer token that is malformed, unknown or revoked. */
   INVALID_TOKEN: 401,
+  /** A write a browser sent from another site (Sec-Fetch-Site, Origin): a page elsewhere using our cookie. */
+  CROSS_SITE_REQUEST: 403,
   /** The caller's roles do not include the one the route needs. */
   ROLE_REQUIRED: 403,
   /** Only a person with a session may do this (not a machine token). */
@@ -22,18 +24,22 @@ export const API_ERRORS = {
   IDEMPOTENCY_KEY_REUSED: 422,
   /** The first request with this `Idempotency-Key` is still being answered; `retry-after` says when to ask again. */
   IDEMPOTENCY_KEY_IN_PROGRESS: 409,
+  /** A user's sessions could not be ended (Redis): the change that needed it was not made, or says so. */
+  SESSIONS_NOT_ENDED: 503,
 } as const
 
 export type ApiErrorCode = keyof typeof API_ERRORS
 
 export class ApiError extends TabledError<ApiErrorCode> {
   override name = 'ApiError'
+  override readonly headers: Readonly<Record<string, string>>
   constructor(
     code: ApiErrorCode,
     message: string,
     /** Response headers that belong to the refusal, e.g. `retry-after`. */
-    readonly headers: Record<string, string> = {},
+    headers: Record<string, string> = {},
   ) {
     super(code, API_ERRORS, message)
+    this.headers = headers
   }
 }

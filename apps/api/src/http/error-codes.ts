@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   LOCK_LOST: 503,
   // @tms/jobs
   UNKNOWN_SCHEDULE: 404,
+  // @tms/warehouse's password hashing: too many at once on this instance (retry-after)
+  PASSWORD_HASHING_BUSY: 503,
   // Redis (ioredis's errors, recognised by @tms/redis)
   STORE_UNAVAILABLE: 503,
   // Anything else: ours, logged

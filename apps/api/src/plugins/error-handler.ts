@@ -3,7 +3,6 @@ import { isRedisUnavailable } from '@tms/redis'
 import { TEXT_FORMAT_PROBLEMS } from '@tms/warehouse'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError } from '../http/api-errors.js'
 import { ERROR_CODES, PUBLIC_MESSAGES } from '../http/error-codes.js'
 
 export interface FieldProblem {
@@ -158,7 +157,7 @@ export const errorHandling = fp(
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const { statusCode, code, message, details, log } = answerFor(error)
       if (log) request.log.error({ err: error }, 'request failed')
-      if (error instanceof ApiError) reply.headers(error.headers)
+      if (isCodedError(error) && error.headers) reply.headers(error.headers)
       return reply.code(statusCode).send(body(statusCode, code, message, details))
     })
     app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {

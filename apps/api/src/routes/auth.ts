@@ -1,14 +1,38 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { type Accounts, type Authentication, WarehouseError } from '@tms/warehouse'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../http/api-errors.js'
-import type { LoginThrottle } from '../sessions/login-throttle.js'
+import type { DeviceCookies } from '../sessions/device-cookie.js'
+import type { LoginAttempt, LoginThrottle } from '../sessions/login-throttle.js'
 import { SESSION_COOKIE } from '../plugins/sessions.js'
 import { authErrors, email, errorBody, newPassword, password, userView } from './schemas.js'
 
-export async function authRoutes(parent: FastifyInstance, options: { accounts: Accounts; throttle: LoginThrottle }) {
+export async function authRoutes(
+  parent: FastifyInstance,
+  options: { accounts: Accounts; throttle: LoginThrottle; devices: DeviceCookies },
+) {
   const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
-  const { accounts, throttle } = options
+  const { accounts, throttle, devices } = options
+
+  /**
+   * A password check of `account` from this request, within the login limits (the same for a
+   * login and a password change: an unattended terminal must not be a free guessing machine).
+   * The browser's device cookie of the account, if valid, makes it a trusted device.
+   */
+  async function reserveCheck(
+    request: FastifyRequest,
+    account: string,
+  ): Promise<{ attempt: LoginAttempt & { allowed: true }; trusted: boolean }> {
+    const device = devices.verify(account, request.cookies[devices.nameFor(account)])
+    const attempt = await throttle.reserve(account, request.ip, device ?? undefined)
+    if (!attempt.allowed) {
+      const wait = attempt.retryAfterSeconds
+      throw new ApiError('TOO_MANY_LOGINS', `too many failed logins; try again in ${wait} s`, {
+        'retry-after': String(wait),
+      })
+    }
+    return { attempt, trusted: device !== null }
+  }
 
   app.post(
     '/auth/login',
@@ -21,16 +45,18 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
           required: ['email', 'password'],
           additionalProperties: false,
         },
-        response: { 200: { type: 'object', properties: { user: userView } }, 401: errorBody, 403: errorBody, 429: errorBody },
+        response: {
+          200: { type: 'object', properties: { user: userView } },
+          401: errorBody,
+          403: errorBody,
+          429: errorBody,
+          503: errorBody,
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { email: address, password } = request.body
-      const attempt = await throttle.reserve(address, request.ip)
-      if (!attempt.allowed) {
-        const wait = attempt.retryAfterSeconds
-        throw new ApiError('TOO_MANY_LOGINS', `too many failed logins; try again in ${wait} s`, { 'retry-after': String(wait) })
-      }
+      const { attempt, trusted } = await reserveCheck(request, address)
       let outcome: Authentication
       try {
         outcome = await accounts.login(address, password)
@@ -42,8 +68,12 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
       if ('refused' in outcome && outcome.refused === 'wrong-credentials') {
         throw new ApiError('WRONG_CREDENTIALS', 'wrong email or password')
       }
-      // The right password: no failure, whatever follows.
+      // The right password: no failure, whatever follows, and this browser is a known device of the account.
       await throttle.succeeded(attempt.reservation)
+      if (!trusted) {
+        const cookie = devices.issue(address, request.protocol === 'https')
+        reply.setCookie(cookie.name, cookie.value, cookie.options)
+      }
       if (!('user' in outcome)) throw new WarehouseError('ACCOUNT_DISABLED', 'this account is disabled; ask an admin')
       const { id, email: userEmail, roles } = outcome.user
       // A new id at login, and the old one deleted: a session id planted before login is worthless.
@@ -181,20 +211,39 @@ export async function authRoutes(parent: FastifyInstance, options: { accounts: A
       onRequest: app.requireRole(['agent', 'partner']),
       schema: {
         tags: ['auth'],
-        description: 'Changes the caller’s password, given the current one. Every session of the caller ends: log in again.',
+        description:
+          'Changes the caller’s password, given the current one, within the login limits (429 TOO_MANY_LOGINS). Every session of the caller ends: log in again.',
         body: {
           type: 'object',
           properties: { currentPassword: password, newPassword },
           required: ['currentPassword', 'newPassword'],
           additionalProperties: false,
         },
-        response: { 204: { type: 'null' }, ...authErrors },
+        response: { 204: { type: 'null' }, ...authErrors, 429: errorBody, 503: errorBody },
       },
     },
     async (request, reply) => {
       const id = userOnly(request)
-      await accounts.changeOwnPassword(id, request.body.currentPassword, request.body.newPassword)
-      await app.userSessions.endAll(id)
+      const { attempt } = await reserveCheck(request, request.principal!.name)
+      let takenBack = false
+      try {
+        // Every session of the user ends before the new password is written; if Redis cannot
+        // end them, nothing changes.
+        await accounts.changeOwnPassword(id, request.body.currentPassword, request.body.newPassword, {
+          beforeWrite: async () => {
+            takenBack = true
+            await throttle.succeeded(attempt.reservation)
+            await app.userSessions.endAll(id)
+          },
+        })
+      } catch (error) {
+        // A wrong current password stays counted; a check that could not run counts for nothing.
+        if (!takenBack && !(error instanceof WarehouseError && error.code === 'WRONG_PASSWORD')) {
+          await throttle.notChecked(attempt.reservation).catch(() => undefined)
+        }
+        throw error
+      }
+      await app.userSessions.endAll(id).catch((error: unknown) => request.log.warn({ err: error }, 'sessions not ended again'))
       reply.clearCookie(SESSION_COOKIE, { path: '/' })
       return reply.code(204).send(null)
     },

@@ -3,6 +3,12 @@ import { LuaScript, type Keyspace } from '@tms/redis'
 import type { Redis } from 'ioredis'
 
 export interface LoginThrottleLimits {
+  /**
+   * Failures from one trusted device (a browser holding this account's device cookie) in a
+   * window; then that cookie counts for nothing until the window ends (its logins are an
+   * unknown device's again).
+   */
+  perDevice: number
   /** Failures of one account from one address: a hard stop for that pair until the window ends. */
   perAccountAndAddress: number
   /** Failures from one address over all accounts: a hard stop for that address. */
@@ -20,9 +26,12 @@ export type LoginAttempt =
   | { allowed: true; reservation: LoginReservation }
   | { allowed: false; retryAfterSeconds: number; limit: 'account-and-address' | 'address' | 'account' }
 
-/** An attempt that counts as failed unless it is taken back (a success, or a check that could not run). */
+/**
+ * An attempt that counts as failed unless it is taken back (a success, or a check that could not
+ * run): on the trusted device's own counter, or on the three counters of an unknown device.
+ */
 export interface LoginReservation {
-  readonly keys: [pair: string, address: string, account: string]
+  readonly keys: [device: string] | [pair: string, address: string, account: string]
 }
 
 /**
@@ -54,29 +63,56 @@ end
 return {0, 0}`
 
 /**
- * KEYS: pair, address, account. ARGV: 1 when the login succeeded (the pair's count is cleared),
- * 0 when the check could not run. The reservation is taken back from every counter.
+ * KEYS: the trusted device's counter. ARGV: its limit, window ms. {0, 0} when reserved, or
+ * {4, ms until the window ends} when this device has failed too often (then it is trusted no more).
+ */
+const RESERVE_DEVICE = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[1]) then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then ttl = tonumber(ARGV[2]) end
+  return {4, ttl}
+end
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX')
+return {0, 0}`
+
+/**
+ * KEYS: the reservation's counters (the device's; or pair, address, account). ARGV: 1 when the
+ * login succeeded (the first counter is cleared: the pair, or the device), 0 when the check
+ * could not run. The reservation is taken back from every counter.
  */
 const TAKE_BACK = `
 if ARGV[1] == '1' then redis.call('DEL', KEYS[1]) elseif tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
-for i = 2, 3 do
+for i = 2, #KEYS do
   if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
 end
 return 1`
 
 const RESERVE_SCRIPT = new LuaScript('tms-login-reserve', RESERVE, 4)
-const TAKE_BACK_SCRIPT = new LuaScript('tms-login-take-back', TAKE_BACK, 3)
+const RESERVE_DEVICE_SCRIPT = new LuaScript('tms-login-reserve-device', RESERVE_DEVICE, 1)
+const TAKE_BACK_SCRIPTS = {
+  1: new LuaScript('tms-login-take-back-device', TAKE_BACK, 1),
+  3: new LuaScript('tms-login-take-back', TAKE_BACK, 3),
+}
 const REFUSED_BY = { 1: 'account-and-address', 2: 'address', 3: 'account' } as const
 
 /** Emails can be long and hold anything: keys carry a digest of the normalised address. */
-const digest = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22)
+export const accountDigest = (email: string) =>
+  createHash('sha256').update(email.trim().toLowerCase()).digest('base64url').slice(0, 22)
 
 /**
  * Failed logins counted in Redis, so the limits hold across all instances. An attempt is
  * reserved in one atomic step before the password is checked: of 100 wrong passwords sent at
- * once, at most the limit are ever checked. Counting per account *and* address means guesses
- * from one address cannot lock the owner out from another; the account's own count over all
- * addresses only slows attempts down (a doubling delay), it never locks the account.
+ * once, at most the limit are ever checked.
+ *
+ * OWASP's device cookies: a browser that logged in as this account before (it holds the
+ * account's signed device cookie, DeviceCookies) is a trusted device, counted on its own, and
+ * none of the other limits applies to it: an attacker elsewhere, or a colleague's machine behind
+ * the same NAT address, cannot keep the owner out. An unknown device is counted per account and
+ * address (guesses from one address cannot lock the owner out from another), per address over
+ * all accounts, and per account over all addresses, which slows its attempts down (a doubling
+ * delay) and never locks the account.
  */
 export class LoginThrottle {
   constructor(
@@ -85,9 +121,19 @@ export class LoginThrottle {
     private readonly limits: LoginThrottleLimits,
   ) {}
 
-  async reserve(email: string, address: string): Promise<LoginAttempt> {
-    const account = digest(email.trim().toLowerCase())
-    const keys: LoginReservation['keys'] = [
+  /** `device`: the id of a valid device cookie of this account the login came with. */
+  async reserve(email: string, address: string, device?: string): Promise<LoginAttempt> {
+    const account = accountDigest(email)
+    if (device !== undefined) {
+      const keys: [string] = [this.keys.key('device', account, device)]
+      const [refused] = await RESERVE_DEVICE_SCRIPT.run<[number, number]>(this.redis, keys, [
+        this.limits.perDevice,
+        this.limits.windowSeconds * 1000,
+      ])
+      if (refused === 0) return { allowed: true, reservation: { keys } }
+      // This device failed too often: trusted no more this window, it is counted as unknown.
+    }
+    const keys: [string, string, string] = [
       this.keys.key('pair', account, address),
       this.keys.key('address', address),
       this.keys.key('account', account),
@@ -108,11 +154,11 @@ export class LoginThrottle {
 
   /** The password was right: the attempt was no failure, and this pair starts over. */
   async succeeded(reservation: LoginReservation): Promise<void> {
-    await TAKE_BACK_SCRIPT.run(this.redis, reservation.keys, [1])
+    await TAKE_BACK_SCRIPTS[reservation.keys.length].run(this.redis, reservation.keys, [1])
   }
 
   /** The check could not run (the database is down): the attempt counts for nothing. */
   async notChecked(reservation: LoginReservation): Promise<void> {
-    await TAKE_BACK_SCRIPT.run(this.redis, reservation.keys, [0])
+    await TAKE_BACK_SCRIPTS[reservation.keys.length].run(this.redis, reservation.keys, [0])
   }
 }
