@@ -39,7 +39,13 @@ export function workerEnv(ctx: EnvContext) {
     JOB_NOTIFY_SHIPPED_EVERY: duration({ default: 5000 }),
     /** Overrides the schedule table's version (SCHEDULE_TABLE_VERSION in code), for tests and emergencies. */
     JOB_SCHEDULE_VERSION: positiveInt({ default: undefined }),
-    SHOP_API_URL: url(['http', 'https'])({ default: 'http://127.0.0.1:3100' }),
+    /** The web shop's order API. No credentials in it: they go in SHOP_API_AUTHORIZATION. */
+    SHOP_API_URL: url(['http', 'https'], { credentials: false })({ default: 'http://127.0.0.1:3100' }),
+    /**
+     * The Authorization header the shop's API wants (`Bearer …`, `Basic …`), sent with every call
+     * to it; a secret, never logged or shown. Empty: none.
+     */
+    SHOP_API_AUTHORIZATION: str({ default: '' }),
     SHOP_TIMEOUT_MS: positiveInt({ default: 5000 }),
     /**
      * Shipments told to the shop per call, through its batch webhook; 1 for a shop that has only

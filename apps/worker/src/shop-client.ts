@@ -13,18 +13,24 @@ export class ShopError extends Error {
  * errors and 5xx with backoff (3 attempts), and stopped at once when the job is aborted.
  */
 export class ShopClient {
+  readonly #headers: Record<string, string>
+  readonly #attempts: number
+
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
-    private readonly attempts = 3,
-  ) {}
+    options: { attempts?: number; authorization?: string } = {},
+  ) {
+    this.#attempts = options.attempts ?? 3
+    this.#headers = options.authorization ? { authorization: options.authorization } : {}
+  }
 
   async orders(after: number, limit: number, signal: AbortSignal): Promise<OrdersPage> {
     const url = new URL('/orders', this.baseUrl)
     url.searchParams.set('after', String(after))
     url.searchParams.set('limit', String(limit))
     return this.#withRetries(signal, async (attemptSignal) => {
-      const response = await fetch(url, { signal: attemptSignal })
+      const response = await fetch(url, { headers: this.#headers, signal: attemptSignal })
       this.#check(response)
       let raw: unknown
       try {
@@ -63,7 +69,7 @@ export class ShopClient {
     await this.#withRetries(signal, async (attemptSignal) => {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...this.#headers, 'content-type': 'application/json' },
         body: JSON.stringify(body),
         signal: attemptSignal,
       })
@@ -78,21 +84,23 @@ export class ShopClient {
 
   async #withRetries<T>(signal: AbortSignal, attempt: (attemptSignal: AbortSignal) => Promise<T>): Promise<T> {
     let lastError: unknown
-    for (let tries = 1; tries <= this.attempts; tries++) {
+    for (let tries = 1; tries <= this.#attempts; tries++) {
       signal.throwIfAborted()
       try {
         return await this.#bounded(signal, attempt)
       } catch (error) {
         if (signal.aborted || (error as { permanent?: boolean }).permanent) throw error
         lastError = error
-        if (tries < this.attempts) await sleep(200 * 2 ** tries, undefined, { signal })
+        if (tries < this.#attempts) await sleep(200 * 2 ** tries, undefined, { signal })
       }
     }
     const reason =
-      (lastError as Error)?.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (lastError as Error)?.message
+      (lastError as Error)?.name === 'TimeoutError'
+        ? `no answer within ${this.timeoutMs} ms`
+        : withoutUrls((lastError as Error)?.message)
     // Not the URL: this message is logged, stored with the run and shown to operators, and the
-    // URL may hold credentials or an internal host name.
-    throw new ShopError(`the shop failed ${this.attempts} times: ${reason}`)
+    // URL may name an internal host.
+    throw new ShopError(`the shop failed ${this.#attempts} times: ${reason}`)
   }
 
   /**
@@ -144,3 +152,7 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
   }
   return Buffer.concat(chunks).toString('utf8')
 }
+
+/** A message with every URL in it replaced: an error of fetch's may quote the one it was given. */
+export const withoutUrls = (message: string | undefined) =>
+  String(message ?? 'unknown error').replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '(the shop)')

@@ -27,7 +27,11 @@ export const duration = makeValidator<number>((raw) => {
   return ms
 })
 
-export const url = (protocols: readonly string[]) =>
+/**
+ * A URL of one of `protocols`. `credentials: false` refuses a user or password in it (a URL is
+ * logged and shown in errors; its credentials belong in a variable of their own).
+ */
+export const url = (protocols: readonly string[], options: { credentials?: boolean } = {}) =>
   makeValidator<string>((raw) => {
     let parsed: URL
     try {
@@ -37,6 +41,9 @@ export const url = (protocols: readonly string[]) =>
     }
     if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
       throw new EnvError(`must use one of ${protocols.join(', ')} (got "${parsed.protocol}")`)
+    }
+    if (options.credentials === false && (parsed.username || parsed.password)) {
+      throw new EnvError('must not hold a user or password: give them in their own variable')
     }
     return raw
   })
