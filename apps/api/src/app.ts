@@ -8,8 +8,10 @@ import type { ApiConfig } from './config.js'
 import { authentication } from './plugins/authentication.js'
 import { crossSite } from './plugins/cross-site.js'
 import { answerFrameworkError, errorHandling } from './plugins/error-handler.js'
-import { idempotency } from './plugins/idempotency.js'
+import { IdempotencyStore } from './http/idempotency-store.js'
+import { IN_PROGRESS_MS, idempotency } from './plugins/idempotency.js'
 import { webApp } from './plugins/web-app.js'
+import { writeLimits } from './plugins/write-limits.js'
 import { DeviceCookies } from './sessions/device-cookie.js'
 import { LoginThrottle } from './sessions/login-throttle.js'
 import { TokenUsage } from './sessions/token-usage.js'
@@ -123,9 +125,22 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
     const tokenUsage = new TokenUsage(redis, keyspace)
     await api.register(authentication, { accounts, tokenUsage })
     await api.register(idempotency, {
+      store: new IdempotencyStore(redis, keyspace.child('idem'), {
+        maxKeys: config.IDEMPOTENCY_MAX_KEYS_PER_PRINCIPAL,
+        maxBytes: config.IDEMPOTENCY_MAX_BYTES_PER_PRINCIPAL,
+        ttlMs: config.IDEMPOTENCY_TTL_SECONDS * 1000,
+        inProgressMs: IN_PROGRESS_MS,
+      }),
+    })
+    await api.register(writeLimits, {
       redis,
-      keyspace: keyspace.child('idem'),
-      ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+      keyspace: keyspace.child('write-limit'),
+      perMinute: {
+        'device-registrations': config.RATE_LIMIT_DEVICE_REGISTRATIONS_PER_MINUTE,
+        'batch-adds': config.RATE_LIMIT_BATCH_ADDS_PER_MINUTE,
+        'bulk-creations': config.RATE_LIMIT_BULK_CREATIONS_PER_MINUTE,
+        'request-creations': config.RATE_LIMIT_REQUEST_CREATIONS_PER_MINUTE,
+      },
     })
     await api.register(authRoutes, { accounts, throttle, devices: new DeviceCookies(config.SESSION_SECRETS) })
     await api.register(userRoutes, { accounts, tokenUsage })

@@ -77,6 +77,21 @@ export function apiEnv(ctx: EnvContext) {
      * of the same key within it is answered from the store instead of being done again.
      */
     IDEMPOTENCY_TTL_SECONDS: positiveInt({ default: 24 * 60 * 60 }),
+    /**
+     * What one caller's kept answers may hold at once (keys, bytes); past it that caller's oldest
+     * answers go. Redis holds at most about (users + tokens) × the bytes for all of them.
+     */
+    IDEMPOTENCY_MAX_KEYS_PER_PRINCIPAL: positiveInt({ default: 2000 }),
+    IDEMPOTENCY_MAX_BYTES_PER_PRINCIPAL: positiveInt({ default: 2 * 1024 * 1024 }),
+    /**
+     * Expensive writes one caller may send per minute, on all instances together (429
+     * RATE_LIMITED beyond): device registrations (up to 1,000 devices each), batch adds (up to
+     * 1,000 ids or a masterbox), bulk shipment creations, shipment request creations.
+     */
+    RATE_LIMIT_DEVICE_REGISTRATIONS_PER_MINUTE: positiveInt({ default: 60 }),
+    RATE_LIMIT_BATCH_ADDS_PER_MINUTE: positiveInt({ default: 120 }),
+    RATE_LIMIT_BULK_CREATIONS_PER_MINUTE: positiveInt({ default: 12 }),
+    RATE_LIMIT_REQUEST_CREATIONS_PER_MINUTE: positiveInt({ default: 120 }),
     /** The web app's build (apps/web/dist), served at `/`; beside this app's build in the repository. */
     WEB_APP_DIR: str({ default: fileURLToPath(new URL('../../web/dist', import.meta.url)) }),
     /** Requests an instance sends itself before it reports ready, so it joins the balancer warm (warm-up.ts); 0: none. */

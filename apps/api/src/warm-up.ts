@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { WARM_UP_HEADER, WARM_UP_MARK } from './http/warm-up-mark.js'
 import type { IssuedSession } from './plugins/sessions.js'
@@ -52,8 +53,10 @@ export async function warmUp(app: FastifyInstance, options: WarmUpOptions): Prom
   const started = performance.now()
   const statuses: Record<string, number> = {}
   if (options.requests <= 0) return { requests: 0, durationMs: 0, statuses }
+  // An id of its own each time: instances booting together in a deploy must not share one
+  // caller's per-minute write limits (a 429 would skip the very paths being warmed).
   const session: IssuedSession = await app.issueSession({
-    user: { id: `warm-up-${NOBODY}`, email: 'warm-up@tms.invalid', roles: ['admin'] },
+    user: { id: `warm-up-${randomUUID()}`, email: 'warm-up@tms.invalid', roles: ['admin'] },
   })
   let sent = 0
   const lane = async () => {

@@ -116,6 +116,13 @@ export async function localEnvironment(
     JOB_SYNC_ORDERS_EVERY: '5s',
     JOB_HOUSEKEEPING_EVERY: '10s',
     SHOP_ORDERS_PER_MINUTE: '120',
+    // The load's few people write at machine speed (two partners register a masterbox each
+    // second between them at 300/s): a person's per-minute limits would refuse them. The
+    // limits still count every write; docs/security.md has the production values.
+    RATE_LIMIT_DEVICE_REGISTRATIONS_PER_MINUTE: '100000',
+    RATE_LIMIT_BATCH_ADDS_PER_MINUTE: '100000',
+    RATE_LIMIT_BULK_CREATIONS_PER_MINUTE: '100000',
+    RATE_LIMIT_REQUEST_CREATIONS_PER_MINUTE: '100000',
     ...(options.state === 'in-process' ? { TMS_DEMO_IN_PROCESS_STATE: 'true' } : {}),
   }
   if (options.apiEnv) definition.api.env = { ...definition.api.env, ...options.apiEnv(env) }

@@ -24,6 +24,15 @@ export const API_ERRORS = {
   IDEMPOTENCY_KEY_REUSED: 422,
   /** The first request with this `Idempotency-Key` is still being answered; `retry-after` says when to ask again. */
   IDEMPOTENCY_KEY_IN_PROGRESS: 409,
+  /** The principal holds its most idempotency keys, every one still in progress; `retry-after` says when to try again. */
+  IDEMPOTENCY_KEYS_EXHAUSTED: 429,
+  /**
+   * A repeat of a key whose answer was too large to keep (past 32 KB deflated): the write was
+   * done and is not done again; `idempotent-original-status` is the first answer's status.
+   */
+  IDEMPOTENT_ANSWER_NOT_KEPT: 409,
+  /** Too many expensive writes of this principal in a minute (see docs/security.md); `retry-after` says when. */
+  RATE_LIMITED: 429,
   /** A user's sessions could not be ended (Redis): the change that needed it was not made, or says so. */
   SESSIONS_NOT_ENDED: 503,
 } as const

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto'
 import { REQUEST_TIMEOUT_MS } from '@tms/lifecycle'
-import type { Keyspace } from '@tms/redis'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
 import { ApiError } from '../http/api-errors.js'
+import { type AnswerLimits, type Done, type IdempotencyStore, replayBody } from '../http/idempotency-store.js'
 
 /** The request header a client sets to make a write safe to retry (one new key per user action). */
 export const IDEMPOTENCY_HEADER = 'idempotency-key'
@@ -17,17 +16,11 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
  * How long a key stays "in progress" when its instance dies before answering: then a retry may
  * do the write again. Above the request timeout, so a slow first request is never done twice.
  */
-const IN_PROGRESS_MS = REQUEST_TIMEOUT_MS * 2
-/** Only answers of this size are stored: every answer of this API is far smaller (bodyLimit-sized lists aside). */
-const MAX_STORED_BYTES = 256 * 1024
-
-type Entry =
-  | { state: 'in-progress'; fingerprint: string }
-  | { state: 'done'; fingerprint: string; status: number; contentType: string | null; body: string }
+export const IN_PROGRESS_MS = REQUEST_TIMEOUT_MS * 2
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { key: string; fingerprint: string } | null
+    idempotency: { principal: string; key: string; fingerprint: string } | null
   }
   interface FastifyContextConfig {
     /** The answer carries a secret shown once (a new API token): it is never stored, the key is ignored. */
@@ -35,19 +28,27 @@ declare module 'fastify' {
   }
 }
 
+/** The limits of AnswerLimits a deployment sets (the in-progress time is the request timeout's). */
+export type IdempotencyLimits = Omit<AnswerLimits, 'inProgressMs'>
+
 /**
  * `Idempotency-Key` on writes (POST, PUT, PATCH, DELETE) of a known caller: the first request
- * with a key does the write and its answer is stored in Redis for IDEMPOTENCY_TTL_SECONDS, per
- * user; a repeat of the key gets that answer again, from whichever instance it reaches, and the
- * write is not done twice. The same key with another method, path or body is a 422. A repeat
- * while the first is still running is a 409 with `retry-after`. An answer of 5xx is not stored
- * (the write did not happen or may be retried), so its retry does the write.
+ * with a key does the write and its answer is kept in Redis for the TTL, per principal; a repeat
+ * of the key gets that answer again, from whichever instance it reaches, and the write is not
+ * done twice. The same key with another method, path or body is a 422. A repeat while the first
+ * is still running is a 409 with `retry-after`. An answer of 5xx is not kept (the write did not
+ * happen or may be retried), so its retry does the write.
+ *
+ * What one principal keeps is bounded (IdempotencyStore: keys and bytes, its oldest answers go
+ * first). Answers past 8 KB are kept deflated; past 32 KB deflated, only their status and digest:
+ * a repeat of such a key is not done again, and answers 409 IDEMPOTENT_ANSWER_NOT_KEPT with the
+ * first answer's status in `idempotent-original-status`.
  *
  * Runs as a preHandler: after `requireRole` (onRequest) knows who is calling and after the body
  * was validated, so an unknown caller or a malformed body never reaches Redis.
  */
-export const idempotency = fp<{ redis: Redis; keyspace: Keyspace; ttlSeconds: number }>(
-  async (app: FastifyInstance, { redis, keyspace, ttlSeconds }) => {
+export const idempotency = fp<{ store: IdempotencyStore }>(
+  async (app: FastifyInstance, { store }) => {
     app.decorateRequest('idempotency', null)
 
     app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -57,17 +58,21 @@ export const idempotency = fp<{ redis: Redis; keyspace: Keyspace; ttlSeconds: nu
       if (typeof header !== 'string' || !KEY.test(header)) {
         throw new ApiError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key: 8 to 64 letters, digits, - or _')
       }
-      const key = keyspace.key(request.principal.id, header)
+      const principal = request.principal.id
       const fingerprint = createHash('sha256')
         .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
         .digest('base64url')
-      const claimed = await redis.set(key, JSON.stringify({ state: 'in-progress', fingerprint }), 'PX', IN_PROGRESS_MS, 'NX')
-      if (claimed === 'OK') {
-        request.idempotency = { key, fingerprint }
+      const claim = await store.claim(principal, header, fingerprint)
+      if (claim.claimed) {
+        request.idempotency = { principal, key: header, fingerprint }
         return
       }
-      const stored = await redis.get(key)
-      const entry = stored ? (JSON.parse(stored) as Entry) : null
+      if ('full' in claim) {
+        throw new ApiError('IDEMPOTENCY_KEYS_EXHAUSTED', 'too many writes of yours are in progress at once; try again shortly', {
+          'retry-after': '1',
+        })
+      }
+      const entry = claim.entry
       if (!entry) {
         // Expired between the two commands: rare enough to ask the client to try again.
         throw new ApiError('IDEMPOTENCY_KEY_IN_PROGRESS', 'this key was just released; send the request again', {
@@ -85,9 +90,7 @@ export const idempotency = fp<{ redis: Redis; keyspace: Keyspace; ttlSeconds: nu
           'retry-after': '1',
         })
       }
-      reply.code(entry.status).header(REPLAYED_HEADER, 'true')
-      if (entry.contentType) reply.header('content-type', entry.contentType)
-      return reply.send(entry.body === '' ? null : entry.body)
+      return replay(entry, reply)
     })
 
     app.addHook('onSend', async (request, reply, payload) => {
@@ -96,23 +99,17 @@ export const idempotency = fp<{ redis: Redis; keyspace: Keyspace; ttlSeconds: nu
       request.idempotency = null
       try {
         if (reply.statusCode >= 500 || !(payload === null || typeof payload === 'string' || Buffer.isBuffer(payload))) {
-          await redis.del(pending.key)
-          return payload
-        }
-        const body = payload === null ? '' : payload.toString()
-        if (body.length > MAX_STORED_BYTES) {
-          await redis.del(pending.key)
+          await store.free(pending.principal, pending.key)
           return payload
         }
         const contentType = reply.getHeader('content-type')
-        const entry: Entry = {
-          state: 'done',
+        const stored = await store.store(pending.principal, pending.key, {
           fingerprint: pending.fingerprint,
           status: reply.statusCode,
           contentType: typeof contentType === 'string' ? contentType : null,
-          body,
-        }
-        await redis.set(pending.key, JSON.stringify(entry), 'EX', ttlSeconds)
+          body: payload === null ? '' : payload.toString(),
+        })
+        if (!stored) request.log.warn('the answer for its Idempotency-Key could not be kept: a retry does the write again')
       } catch (error) {
         // The write happened and is answered; a retry finds the key in progress until it expires.
         request.log.warn({ err: (error as Error).message }, 'could not store the answer for its Idempotency-Key')
@@ -122,3 +119,19 @@ export const idempotency = fp<{ redis: Redis; keyspace: Keyspace; ttlSeconds: nu
   },
   { name: 'tms-idempotency', fastify: '5.x', dependencies: ['tms-authentication'] },
 )
+
+function replay(entry: Done, reply: FastifyReply) {
+  const body = replayBody(entry)
+  if (body === null) {
+    // Too large to keep: the write was done, and is not done again.
+    throw new ApiError(
+      'IDEMPOTENT_ANSWER_NOT_KEPT',
+      `this request was done (status ${entry.status}); its answer (${entry.summary!.bytes} bytes) was too large to keep, so it is not repeated: read the result instead`,
+      { [REPLAYED_HEADER]: 'true', 'idempotent-original-status': String(entry.status) },
+    )
+  }
+  reply.header(REPLAYED_HEADER, 'true')
+  reply.code(entry.status)
+  if (entry.contentType) reply.header('content-type', entry.contentType)
+  return reply.send(body === '' ? null : body)
+}

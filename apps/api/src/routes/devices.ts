@@ -27,6 +27,7 @@ export async function deviceRoutes(parent: FastifyInstance, { devices }: { devic
     '/devices',
     {
       onRequest: app.requireRole('partner'),
+      preParsing: app.writeLimit('device-registrations'),
       // 1000 devices of the longest ids are ~200 KB; every other route keeps the 64 KB limit.
       bodyLimit: 256 * 1024,
       schema: {

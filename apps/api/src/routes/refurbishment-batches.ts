@@ -183,6 +183,7 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
     '/refurbishment-batches/:id/devices',
     {
       onRequest: agent,
+      preParsing: app.writeLimit('batch-adds'),
       schema: {
         tags: ['refurbishment batches'],
         description: `Adds up to ${MAX_DEVICES_PER_ADD} devices by id, or a whole masterbox. Each device is added or rejected with its reason (unknown, another model, in another batch, shipped). A masterbox id that devices of several partners carry is a 409 AMBIGUOUS_MASTERBOX whose details list the partners: scan again with registeredBy.`,

@@ -13,6 +13,7 @@ export async function shipmentRequestRoutes(
     '/shipment-requests',
     {
       onRequest: app.requireRole('operator'),
+      preParsing: app.writeLimit('request-creations'),
       schema: {
         tags: ['shipment requests'],
         description:

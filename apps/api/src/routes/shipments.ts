@@ -153,6 +153,7 @@ export async function shipmentRoutes(
     '/shipments/bulk',
     {
       onRequest: app.requireRole('operator'),
+      preParsing: app.writeLimit('bulk-creations'),
       schema: {
         tags: ['shipments'],
         description:
