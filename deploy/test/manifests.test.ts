@@ -1,8 +1,8 @@
 import t from 'tap'
-import { clone, type Doc, longestRequestMs, readJson, readYaml } from './manifests.js'
+import { API_BASE_MIB, clone, type Doc, longestRequestMs, readJson, readYaml, scryptMiB } from './manifests.js'
 import { ecsApi, ecsWorker, kubernetesApi, kubernetesWorker, localCluster } from './zero-downtime-rules.js'
 
-const facts = { longestRequestMs: longestRequestMs() }
+const facts = { longestRequestMs: longestRequestMs(), scryptMiB: scryptMiB(), apiBaseMiB: API_BASE_MIB }
 const k8sApi = readYaml('k8s/api.yaml')
 const k8sWorker = readYaml('k8s/worker.yaml')
 const ecs = {
@@ -77,6 +77,19 @@ t.test('a deliberately broken Kubernetes API manifest fails, naming the rule', a
       },
       /livenessProbe checks \/health\/live/,
     ],
+    [
+      'four hashes at once in 512 MiB',
+      (d) => setEnv(apiContainer(d).env, 'PASSWORD_HASH_CONCURRENCY', '4'),
+      /the memory limit \(512 MiB\) holds the API \(128 MiB\) and 4 password hashes of 128 MiB at once/,
+    ],
+    [
+      'no bound on hashes',
+      (d) => {
+        const container = apiContainer(d)
+        container.env = container.env.filter((e: { name: string }) => e.name !== 'PASSWORD_HASH_CONCURRENCY')
+      },
+      /PASSWORD_HASH_CONCURRENCY is set/,
+    ],
   ]
   for (const [name, breakIt, rule] of cases) {
     const problems = broken(k8sApi, (d) => breakIt(d), check)
@@ -123,6 +136,12 @@ t.test('deliberately broken ECS definitions fail', async (t) => {
       c.apiTask.containerDefinitions[0].stopTimeout = 300
     }),
     /at most 120 s on Fargate/,
+  )
+  t.match(
+    api((c) => {
+      c.apiTask.memory = '384'
+    }),
+    /the memory limit \(384 MiB\) holds the API/,
   )
   t.match(
     api((c) => {

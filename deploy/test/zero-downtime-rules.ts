@@ -7,7 +7,14 @@ import type { Doc } from './manifests.js'
 export interface Facts {
   /** The API's longest request (its requestTimeout), ms. */
   longestRequestMs: number
+  /** What one password hash holds while it runs, MiB. */
+  scryptMiB: number
+  /** An API instance's own memory besides its hashes, MiB (measured). */
+  apiBaseMiB: number
 }
+
+/** Headroom above what the API is measured to need: heap growth, a burst of large bodies. */
+const MEMORY_HEADROOM = 1.25
 
 type Problems = string[]
 
@@ -39,6 +46,29 @@ function apiTimings(problems: Problems, env: Record<string, string>, facts: Fact
   return { drain: drain ?? 0, shutdown: shutdown ?? 0 }
 }
 
+/**
+ * The memory an API instance may use holds its own base and PASSWORD_HASH_CONCURRENCY hashes at
+ * once, with headroom: 50 logins at once must never get the instance killed for its memory.
+ */
+function apiMemory(problems: Problems, env: Record<string, string>, limitMiB: number | undefined, facts: Facts) {
+  const hashes = num(env, 'PASSWORD_HASH_CONCURRENCY')
+  need(problems, hashes !== undefined, 'PASSWORD_HASH_CONCURRENCY is set (the memory limit is sized from it)')
+  const needed = (facts.apiBaseMiB + (hashes ?? 0) * facts.scryptMiB) * MEMORY_HEADROOM
+  need(
+    problems,
+    limitMiB !== undefined && limitMiB >= needed,
+    `the memory limit (${limitMiB} MiB) holds the API (${facts.apiBaseMiB} MiB) and ${hashes} password hashes of ${facts.scryptMiB} MiB at once, with ${MEMORY_HEADROOM}x headroom (${needed} MiB)`,
+  )
+}
+
+/** `512Mi`, `1Gi`, `600M` in MiB. */
+function mebibytes(quantity: unknown): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(Mi|Gi|M|G)$/.exec(String(quantity ?? ''))
+  if (!match) return undefined
+  const value = Number(match[1])
+  return { Mi: value, Gi: value * 1024, M: (value * 1e6) / 2 ** 20, G: (value * 1e9) / 2 ** 20 }[match[2] as 'Mi']
+}
+
 export function kubernetesApi(docs: Doc[], facts: Facts): Problems {
   const problems: Problems = []
   const deployment = docs.find((d) => d.kind === 'Deployment')
@@ -61,6 +91,7 @@ export function kubernetesApi(docs: Doc[], facts: Facts): Problems {
   const attributes = String(ingress?.metadata?.annotations?.['alb.ingress.kubernetes.io/load-balancer-attributes'] ?? '')
   const idle = /idle_timeout\.timeout_seconds=(\d+)/.exec(attributes)
   const { drain, shutdown } = apiTimings(problems, env, facts, idle ? ms(Number(idle[1])) : undefined)
+  apiMemory(problems, env, mebibytes(container.resources?.limits?.memory), facts)
   // Kubernetes is signal-first: SIGTERM arrives as the endpoint goes away, so the app's own
   // drain (or a preStop) must outlast the readiness probe noticing, plus propagation.
   const noticeMs = ms((readiness?.periodSeconds ?? 10) * (readiness?.failureThreshold ?? 3))
@@ -143,7 +174,9 @@ export function ecsApi(task: Doc, service: Doc, lb: Doc, facts: Facts): Problems
     `the deregistration delay (${deregistration} s) lets the longest request (${facts.longestRequestMs} ms) finish before SIGTERM`,
   )
   const container = task.containerDefinitions?.[0] ?? {}
-  const { drain, shutdown } = apiTimings(problems, envOf(container.environment), facts, idle ? ms(Number(idle)) : undefined)
+  const env = envOf(container.environment)
+  const { drain, shutdown } = apiTimings(problems, env, facts, idle ? ms(Number(idle)) : undefined)
+  apiMemory(problems, env, Number(container.memory ?? task.memory) || undefined, facts)
   const stop = ms(container.stopTimeout ?? 30)
   need(
     problems,

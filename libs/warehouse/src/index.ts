@@ -57,6 +57,7 @@ export {
   DEFAULT_SCRYPT_LOG_N,
   hashPassword,
   MIN_PRODUCTION_SCRYPT_LOG_N,
+  scryptMemoryBytes,
   type PasswordCheck,
   type PasswordCost,
   verifyPassword,

@@ -61,7 +61,8 @@ export class PasswordHashing {
       const timer = setTimeout(() => {
         const at = this.#waiting.indexOf(take)
         if (at >= 0) this.#waiting.splice(at, 1)
-        reject(new PasswordHashingBusyError(Math.max(1, Math.ceil(this.limits.maxWaitMs / 1000 / 2))))
+        // Back in a second: the queue turns over every few tenths of one.
+        reject(new PasswordHashingBusyError(1))
       }, this.limits.maxWaitMs)
       this.#waiting.push(take)
     })

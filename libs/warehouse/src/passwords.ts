@@ -10,6 +10,9 @@ const R = 8
 const P = 1
 const KEY_LENGTH = 32
 
+/** What one scrypt hash holds in memory while it runs: 128 · N · r bytes (N=2^17: 128 MiB). */
+export const scryptMemoryBytes = (logN: number = DEFAULT_SCRYPT_LOG_N) => 128 * 2 ** logN * R
+
 export interface PasswordCost {
   /** log2 of scrypt's N. */
   logN: number
