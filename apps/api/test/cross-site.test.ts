@@ -7,9 +7,15 @@ const browser = (site: string | undefined, origin: string | undefined) => ({
   ...(origin ? { origin } : {}),
 })
 
+/** One API for the file: building one costs seconds on a busy machine, and these tests only read it. */
+let api: Awaited<ReturnType<typeof buildTestApi>>
+let admin: string
+t.before(async () => {
+  api = await buildTestApi(t, await isolatedEnv(t, { ALLOWED_ORIGINS: 'https://ops.example.com' }))
+  admin = await loginCookie(api.app)
+})
+
 t.test('a cookie-authenticated write from another site is refused before anything runs', async (t) => {
-  const api = await buildTestApi(t, await isolatedEnv(t, { ALLOWED_ORIGINS: 'https://ops.example.com' }))
-  const admin = await loginCookie(api.app)
   const post = (url: string, headers: Record<string, string>) =>
     api.app.inject({ method: 'POST', url, headers: { cookie: admin, host: 'tms.example.com', ...headers } })
   // The write a page on a sibling site makes: fetch('/shipments/bulk', { mode: 'no-cors', credentials: 'include' }).
@@ -52,8 +58,6 @@ t.test('a cookie-authenticated write from another site is refused before anythin
 })
 
 t.test('API-token calls are exempt: a page cannot send a Bearer token across sites', async (t) => {
-  const api = await buildTestApi(t)
-  const admin = await loginCookie(api.app)
   const { token } = (
     await api.app.inject({
       method: 'POST',
@@ -71,7 +75,6 @@ t.test('API-token calls are exempt: a page cannot send a Bearer token across sit
 })
 
 t.test('a login posted from another site is refused too (login CSRF)', async (t) => {
-  const api = await buildTestApi(t)
   const answer = await api.app.inject({
     method: 'POST',
     url: '/auth/login',

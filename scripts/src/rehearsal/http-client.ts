@@ -111,6 +111,12 @@ export function cookieFrom(reply: Reply, previous?: string): string | undefined 
     return [pair.slice(0, at).trim(), pair.slice(at + 1)]
   }
   const jar = new Map((previous ?? '').split('; ').filter(Boolean).map(split))
-  for (const line of set) jar.set(...split(line.split(';')[0]!))
+  for (const line of set) {
+    // One cookie string goes with every request: a cookie for a narrower path (the device
+    // cookie, /auth) is left out, as a browser would leave it off all the other requests.
+    const path = /;\s*path=([^;]*)/i.exec(line)?.[1]?.trim()
+    if (path && path !== '/') continue
+    jar.set(...split(line.split(';')[0]!))
+  }
   return [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
 }

@@ -58,7 +58,10 @@ t.test('the API and a worker agree on the jobs queue, the schedules and the cach
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'admin@tms.local', password: 'tms-admin-dev-password' }),
   })
-  const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!
+  const cookie = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('tms.sid='))!
+    .split(';')[0]!
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${base}${path}`, {
       method,

@@ -84,3 +84,35 @@ t.test('two API processes: a disabled user is logged out on both with the next r
     t.equal((await http(url, 'GET', '/auth/me', { cookie })).status, 401, `401 on ${name} with the first request after`)
   }
 })
+
+t.test('two API processes: the only two admins demote each other at once, round after round: one admin is left', async (t) => {
+  const env = await isolatedEnv(t)
+  const [a, b] = [(await startApiProcess(t, env, 'api-a')).url, (await startApiProcess(t, env, 'api-b')).url]
+  let survivor = {
+    id: '00000000-0000-4000-8000-000000000001',
+    cookie: cookieFrom(await http(a, 'POST', '/auth/login', { body: ADMIN })),
+  }
+  for (let round = 1; round <= 5; round++) {
+    const email = `admin${round}@test.local`
+    const password = 'a second admin, long'
+    const created = await http(a, 'POST', '/users', { cookie: survivor.cookie, body: { email, password, roles: ['admin'] } })
+    const other = {
+      id: created.json<{ id: string }>().id,
+      cookie: cookieFrom(await http(b, 'POST', '/auth/login', { body: { email, password } })),
+    }
+    const [first, second] = await Promise.all([
+      http(a, 'PATCH', `/users/${other.id}`, { cookie: survivor.cookie, body: { roles: ['agent'] } }),
+      http(b, 'PATCH', `/users/${survivor.id}`, { cookie: other.cookie, body: { roles: ['agent'] } }),
+    ])
+    t.same(
+      [first.status, second.status].sort(),
+      [200, 409],
+      `round ${round}: one demotion went through (${first.status}, ${second.status})`,
+    )
+    survivor = first.status === 200 ? survivor : other
+    const users = (await http(a, 'GET', '/users', { cookie: survivor.cookie })).json<{
+      items: Array<{ roles: string[]; disabled: boolean }>
+    }>()
+    t.equal(users.items.filter((u) => u.roles.includes('admin') && !u.disabled).length, 1, `round ${round}: one enabled admin`)
+  }
+})
