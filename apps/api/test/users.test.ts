@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { apiTokens, FIRST_ADMIN_ID, users } from '@tms/warehouse'
+import { sqlClient } from '@tms/testing'
 import { buildTestApi, isolatedEnv, loginCookie } from './support.js'
 import { sessionIdOf } from './session-helpers.js'
 
@@ -304,4 +305,25 @@ t.test('a user is never left disabled with a live session: sessions end before t
   await api.redis.sadd(index, ...ids)
   t.equal((await call(admin, 'PATCH', `/users/${ada.id}`, { disabled: true })).statusCode, 200, 'sent again, once Redis answers')
   t.equal((await me(session)).statusCode, 401, 'disabled, and her session is gone')
+})
+
+t.test('a disable whose token revocation fails says so, and sending it again finishes it', async (t) => {
+  const { api, call, admin, user, login } = await setup(t)
+  const ops = await user('ops@test.local', ['admin'])
+  const token = (await call(await login(ops.email), 'POST', '/api-tokens', { name: 'sync', roles: ['operator'] })).json()
+  // The database refusing the one write that revokes it.
+  const sql = await sqlClient(t, api.env.DATABASE_URL!)
+  await sql.query(`CREATE FUNCTION refuse_revoke() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION 'no revocations today'; END $$ LANGUAGE plpgsql`)
+  await sql.query('CREATE TRIGGER refuse_revoke BEFORE UPDATE ON api_tokens FOR EACH ROW EXECUTE FUNCTION refuse_revoke()')
+  const refused = await call(admin, 'PATCH', `/users/${ops.id}`, { disabled: true })
+  t.equal(refused.statusCode, 503)
+  t.match(refused.json(), {
+    code: 'TOKENS_NOT_REVOKED',
+    message: /disabled, but the API tokens they created could not be revoked/,
+  })
+  await sql.query('DROP TRIGGER refuse_revoke ON api_tokens')
+  t.equal((await call(admin, 'PATCH', `/users/${ops.id}`, { disabled: true })).statusCode, 200, 'sent again')
+  const use = await api.app.inject({ method: 'GET', url: '/shipments', headers: { authorization: `Bearer ${token.token}` } })
+  t.equal(use.statusCode, 401, 'and the token is revoked')
 })

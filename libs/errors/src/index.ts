@@ -30,8 +30,9 @@ export abstract class TabledError<Code extends string> extends CodedError {
     statuses: Readonly<Record<Code, number>>,
     message: string,
     details?: ReadonlyArray<{ field: string; message: string }>,
+    options?: { cause?: unknown },
   ) {
-    super(message)
+    super(message, options)
     this.statusCode = statuses[code]
     this.details = details
   }

@@ -194,7 +194,16 @@ export class Accounts {
       }
       await ending.beforeWrite?.()
       const written = userView(await this.#writeUser(user, next))
-      if (next.disabled) await this.revokeTokensOf(id)
+      if (next.disabled) {
+        await this.revokeTokensOf(id).catch((error: unknown) => {
+          throw new WarehouseError(
+            'TOKENS_NOT_REVOKED',
+            'the user is disabled, but the API tokens they created could not be revoked; send it again to revoke them',
+            undefined,
+            { cause: error },
+          )
+        })
+      }
       return written
     }
     // Only a change that may remove an admin waits for the others that may.

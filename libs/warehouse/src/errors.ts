@@ -36,6 +36,8 @@ export const WAREHOUSE_ERRORS = {
   SELF_LOCKOUT: 409,
   /** A password change needs the current password, and it was wrong. */
   WRONG_PASSWORD: 403,
+  /** A user was disabled, but the tokens they created could not be revoked (the database): send it again. */
+  TOKENS_NOT_REVOKED: 503,
 } as const
 
 export type WarehouseErrorCode = keyof typeof WAREHOUSE_ERRORS
@@ -43,8 +45,13 @@ export type WarehouseErrorCode = keyof typeof WAREHOUSE_ERRORS
 /** A rule of the warehouse was broken by the request; its message is for the caller. */
 export class WarehouseError extends TabledError<WarehouseErrorCode> {
   override name = 'WarehouseError'
-  constructor(code: WarehouseErrorCode, message: string, details?: ReadonlyArray<{ field: string; message: string }>) {
-    super(code, WAREHOUSE_ERRORS, message, details)
+  constructor(
+    code: WarehouseErrorCode,
+    message: string,
+    details?: ReadonlyArray<{ field: string; message: string }>,
+    options?: { cause?: unknown },
+  ) {
+    super(code, WAREHOUSE_ERRORS, message, details, options)
   }
 }
 
