@@ -1,7 +1,7 @@
 export { openJobsQueue } from './jobs-queue.js'
 export { Broadcast, type BroadcastMessage } from './broadcast.js'
 export { type JobRun, JobRuns, jobRuns, type RunOutcome, type RunView } from './job-runs.js'
-export { type JobSummary, JobsAdmin, UnknownScheduleError } from './jobs-admin.js'
+export { JOB_ERRORS, type JobSummary, JobsAdmin, UnknownScheduleError } from './jobs-admin.js'
 export {
   describeSchedule,
   JOBS_QUEUE,

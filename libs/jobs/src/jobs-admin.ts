@@ -1,4 +1,4 @@
-import { CodedError } from '@tms/errors'
+import { defineErrors, TabledError } from '@tms/errors'
 import type { Queue } from 'bullmq'
 import type { JobRuns, RunView } from './job-runs.js'
 import { NOTIFY_SHOP_CANCELLED_JOB, NOTIFY_SHOP_JOB, type NotifyShopCancelledData, type NotifyShopData } from './schedule.js'
@@ -21,12 +21,16 @@ export interface JobSummary {
 /** One notify-shop job per shipment: queueing it again while BullMQ knows it adds nothing. */
 const notifyShopJobId = (shipmentId: string) => `${NOTIFY_SHOP_JOB}-${shipmentId}`
 
-export class UnknownScheduleError extends CodedError {
+/** Every refusal of the jobs' administration. */
+export const JOB_ERRORS = defineErrors({
+  /** No schedule of this name (the table in the worker's code). */
+  UNKNOWN_SCHEDULE: { status: 404 },
+})
+
+export class UnknownScheduleError extends TabledError<keyof typeof JOB_ERRORS> {
   override name = 'UnknownScheduleError'
-  readonly code = 'UNKNOWN_SCHEDULE'
-  readonly statusCode = 404
   constructor(readonly id: string) {
-    super(`no job schedule "${id}"`)
+    super('UNKNOWN_SCHEDULE', JOB_ERRORS, `no job schedule "${id}"`)
   }
 }
 

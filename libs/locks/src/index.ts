@@ -1,7 +1,9 @@
 export {
   HeldLimitError,
+  LOCK_ERRORS,
   LockBusyError,
   LockError,
+  type LockErrorCode,
   LockLostError,
   LockTimeoutError,
   NotLockHolderError,

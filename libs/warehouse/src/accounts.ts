@@ -199,7 +199,6 @@ export class Accounts {
           throw new WarehouseError(
             'TOKENS_NOT_REVOKED',
             'the user is disabled, but the API tokens they created could not be revoked; send it again to revoke them',
-            undefined,
             { cause: error },
           )
         })

@@ -1,4 +1,4 @@
-import { CodedError } from '@tms/errors'
+import { WarehouseError } from './errors.js'
 
 /** Every password check or hash this instance runs at once waits its turn here. */
 export interface HashingLimits {
@@ -12,14 +12,12 @@ export interface HashingLimits {
 }
 
 /** Too many logins and password changes at once on this instance: try again in a moment. */
-export class PasswordHashingBusyError extends CodedError {
+export class PasswordHashingBusyError extends WarehouseError {
   override name = 'PasswordHashingBusyError'
-  readonly code = 'PASSWORD_HASHING_BUSY'
-  readonly statusCode = 503
-  override readonly headers: Record<string, string>
   constructor(retryAfterSeconds: number) {
-    super(`too many password checks at once; try again in ${retryAfterSeconds} s`)
-    this.headers = { 'retry-after': String(retryAfterSeconds) }
+    super('PASSWORD_HASHING_BUSY', `too many password checks at once; try again in ${retryAfterSeconds} s`, {
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    })
   }
 }
 

@@ -366,7 +366,7 @@ export class RefurbishmentBatches {
         `masterbox ${what.masterboxId} holds devices of ${partners.size} partners: ${each
           .map((p) => `${p.name} (${p.count})`)
           .join(', ')}; scan it again naming one (registeredBy)`,
-        each.map((p) => ({ field: 'body.registeredBy', message: `${p.partner}: ${p.name}, ${p.count} devices` })),
+        { details: each.map((p) => ({ field: 'body.registeredBy', message: `${p.partner}: ${p.name}, ${p.count} devices` })) },
       )
     }
     return found.map((read) => ({ deviceId: read.id, read }))

@@ -1,9 +1,10 @@
 import { isCodedError } from '@tms/errors'
 import { isRedisUnavailable } from '@tms/redis'
 import { TEXT_FORMAT_PROBLEMS } from '@tms/warehouse'
+import { API_ERRORS, type ApiErrorCode } from '../http/api-errors.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ERROR_CODES, PUBLIC_MESSAGES } from '../http/error-codes.js'
+import { ERROR_DEFINITIONS } from '../http/error-codes.js'
 
 export interface FieldProblem {
   field: string
@@ -84,7 +85,7 @@ export function fieldProblems(context: string, errors: AjvError[]): FieldProblem
 }
 
 /** Fastify's own refusals of a request, by Fastify's code: ours name them in words of the API. */
-const FASTIFY_CODES: Record<string, string> = {
+const FASTIFY_CODES: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
@@ -100,10 +101,10 @@ export interface Answer {
   log: boolean
 }
 
-const internal = (code = 'INTERNAL'): Answer => ({
-  statusCode: ERROR_CODES[code] ?? 500,
+const internal = (code: 'INTERNAL' | 'STORE_UNAVAILABLE' = 'INTERNAL'): Answer => ({
+  statusCode: API_ERRORS[code].status,
   code,
-  message: PUBLIC_MESSAGES[code] ?? PUBLIC_MESSAGES.INTERNAL!,
+  message: API_ERRORS[code].publicMessage,
   log: true,
 })
 
@@ -121,8 +122,9 @@ export function answerFor(error: FastifyError | Error): Answer {
     return { statusCode: 400, code: 'VALIDATION_FAILED', message, details, log: false }
   }
   if (isCodedError(error)) {
-    if (!(error.code in ERROR_CODES)) return internal()
-    const message = error.expose ? error.message : (PUBLIC_MESSAGES[error.code] ?? PUBLIC_MESSAGES.INTERNAL!)
+    // A code no table of the API's families defines is not part of its contract: ours, logged.
+    if (ERROR_DEFINITIONS[error.code]?.status !== error.statusCode) return internal()
+    const message = error.expose ? error.message : (error.publicMessage ?? API_ERRORS.INTERNAL.publicMessage)
     const details = error.expose && error.details ? { details: [...error.details] } : {}
     return { statusCode: error.statusCode, code: error.code, message, ...details, log: error.statusCode >= 500 }
   }
@@ -135,7 +137,7 @@ export function answerFor(error: FastifyError | Error): Answer {
   return internal()
 }
 
-const FRAMEWORK_ERRORS: Record<string, { code: string; message: string }> = {
+const FRAMEWORK_ERRORS: Record<string, { code: ApiErrorCode; message: string }> = {
   FST_ERR_BAD_URL: { code: 'BAD_URL', message: 'the URL is not valid' },
   FST_ERR_MAX_PARAM_LENGTH: { code: 'PARAM_TOO_LONG', message: 'a path parameter is too long' },
 }
@@ -147,7 +149,7 @@ const FRAMEWORK_ERRORS: Record<string, { code: string; message: string }> = {
  */
 export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const known = FRAMEWORK_ERRORS[error.code] ?? { code: 'BAD_URL', message: 'the request is not valid' }
-  const statusCode = ERROR_CODES[known.code]!
+  const statusCode = API_ERRORS[known.code].status
   void reply.code(statusCode).send(body(statusCode, known.code, known.message))
 }
 

@@ -199,7 +199,7 @@ export async function authRoutes(
     },
     async (request, reply) => {
       if (!(await app.userSessions.end(userOnly(request), request.params.id))) {
-        throw new ApiError('NOT_FOUND', `you have no session ${request.params.id}`)
+        throw new WarehouseError('NOT_FOUND', `you have no session ${request.params.id}`)
       }
       return reply.code(204).send(null)
     },

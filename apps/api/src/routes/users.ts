@@ -1,5 +1,5 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import { API_TOKEN_LIFETIME_DAYS, type Accounts } from '@tms/warehouse'
+import { API_TOKEN_LIFETIME_DAYS, type Accounts, notFound } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../http/api-errors.js'
 import type { TokenUsage } from '../sessions/token-usage.js'
@@ -163,7 +163,7 @@ export async function userRoutes(
     },
     async (request, reply) => {
       const { id } = request.params
-      if (!(await accounts.revokeApiToken(id))) throw new ApiError('NOT_FOUND', `API token ${id} does not exist`)
+      if (!(await accounts.revokeApiToken(id))) throw notFound('API token', id)
       return reply.code(204).send(null)
     },
   )
