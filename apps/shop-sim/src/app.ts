@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { healthPlugin, type Lifecycle } from '@tms/lifecycle'
 import type { Logger } from '@tms/logging'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify'
@@ -26,6 +27,8 @@ export async function buildShop(options: {
     return503OnClosing: false,
   })
   await app.register(healthPlugin, { lifecycle: options.lifecycle, checks: {} })
+  // Routes typed from their schemas: no request part is cast by hand.
+  const routes = app.withTypeProvider<JsonSchemaToTsProvider>()
   type Fault = { mode: FaultMode; remaining: number; delayMs: number }
   const healthy = (): Fault => ({ mode: 'ok', remaining: 0, delayMs: 0 })
   let fault = healthy()
@@ -47,7 +50,7 @@ export async function buildShop(options: {
   }
   let served = 0
 
-  app.get(
+  routes.get(
     '/orders',
     {
       schema: {
@@ -64,7 +67,7 @@ export async function buildShop(options: {
     async (request, reply) => {
       served++
       if (await inject(fault, reply)) return reply
-      const { after, limit } = request.query as { after: number; limit: number }
+      const { after, limit } = request.query
       return options.orders.page(after, limit)
     },
   )
@@ -75,7 +78,7 @@ export async function buildShop(options: {
   let repeats = 0
   let notificationsReceived = 0
   let notificationBatches = 0
-  app.post(
+  routes.post(
     '/orders/:id/shipment',
     {
       schema: {
@@ -90,8 +93,8 @@ export async function buildShop(options: {
     async (request, reply) => {
       notificationsReceived++
       if (await inject(notificationFault, reply)) return reply
-      const { id } = request.params as { id: string }
-      const { trackingNumber } = request.body as { trackingNumber: string }
+      const { id } = request.params
+      const { trackingNumber } = request.body
       if (shipped.has(id)) repeats++
       shipped.set(id, trackingNumber)
       return reply.code(204).send()
@@ -100,7 +103,7 @@ export async function buildShop(options: {
 
   // The same, for many shipments in one call (at most 100): all are recorded, or none (an
   // injected fault fails the whole call, as a real shop's outage would).
-  app.post(
+  routes.post(
     '/shipment-notifications',
     {
       schema: {
@@ -127,7 +130,7 @@ export async function buildShop(options: {
       },
     },
     async (request, reply) => {
-      const batch = (request.body as { shipments: { orderId: string; trackingNumber: string }[] }).shipments
+      const batch = request.body.shipments
       notificationsReceived += batch.length
       notificationBatches++
       if (await inject(notificationFault, reply)) return reply
@@ -141,7 +144,7 @@ export async function buildShop(options: {
 
   // The shop learns that an order will not ship. Idempotent as the shipment webhook.
   const cancelled = new Map<string, string>()
-  app.post(
+  routes.post(
     '/orders/:id/cancellation',
     {
       schema: {
@@ -155,8 +158,7 @@ export async function buildShop(options: {
     },
     async (request, reply) => {
       if (await inject(notificationFault, reply)) return reply
-      const { id } = request.params as { id: string }
-      cancelled.set(id, (request.body as { reason: string }).reason)
+      cancelled.set(request.params.id, request.body.reason)
       return reply.code(204).send()
     },
   )
@@ -174,7 +176,7 @@ export async function buildShop(options: {
   }))
 
   if (options.faults) {
-    app.post(
+    routes.post(
       '/faults',
       {
         schema: {
@@ -192,12 +194,7 @@ export async function buildShop(options: {
         },
       },
       async (request) => {
-        const { mode, requests, delayMs, target } = request.body as {
-          mode: FaultMode
-          requests: number
-          delayMs: number
-          target: 'orders' | 'notifications'
-        }
+        const { mode, requests, delayMs, target } = request.body
         const next = { mode, remaining: mode === 'ok' ? 0 : requests, delayMs }
         if (target === 'notifications') notificationFault = next
         else fault = next

@@ -1,18 +1,28 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { JOBS_QUEUE, type JobRuns, jobsQueuePrefix, type ScheduleDefinition, type ScheduleRegistry, tickOf } from '@tms/jobs'
+import {
+  isJobName,
+  type JobData,
+  type JobName,
+  JOBS_QUEUE,
+  type JobRuns,
+  jobsQueuePrefix,
+  type ScheduleDefinition,
+  type ScheduleRegistry,
+  tickOf,
+} from '@tms/jobs'
 import { LockTimeoutError, type LockService } from '@tms/locks'
 import type { Logger } from '@tms/logging'
 import { VersionConflictError } from '@tms/storage'
 import { type Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
-import type { JobHandler } from './handlers/job-context.js'
+import type { JobHandler, JobHandlers } from './handlers/job-context.js'
 
 export interface JobRunnerOptions {
   connection: Redis
   /** The app's Redis key prefix; the jobs queue's own is derived from it (jobsQueuePrefix). */
   redisKeyPrefix: string
   table: ReadonlyArray<ScheduleDefinition>
-  handlers: Record<string, JobHandler>
+  handlers: JobHandlers
   registry: ScheduleRegistry
   runs: JobRuns
   locks: LockService
@@ -95,12 +105,14 @@ export class JobRunner {
   async #process(job: Job): Promise<unknown> {
     const { handlers, registry, locks, logger } = this.#options
     const scheduleId = job.name
-    const handler = handlers[scheduleId]
-    if (!handler) {
+    if (!isJobName(scheduleId)) {
       // A job of a schedule this (older) version does not know: fail the attempt, so a retry
       // can land on an instance that does.
       throw new Error(`this worker (version ${this.#options.version}) has no handler for job "${scheduleId}"`)
     }
+    // Where a job's data enters typed: BullMQ hands back what was queued under this name
+    // (JobsAdmin and the schedules queue each name with its JobData), so its handler takes it.
+    const handler = handlers[scheduleId] as JobHandler
     // Paused: scheduled ticks are skipped. A run an operator asks for explicitly still runs.
     if (tickOf(job.id) !== null && (await registry.isPaused(scheduleId))) return { skipped: 'paused' }
     const schedule = this.#schedules.get(scheduleId)
@@ -127,7 +139,7 @@ export class JobRunner {
   async #runRecorded(
     job: Job,
     handler: JobHandler,
-    scheduleId: string,
+    scheduleId: JobName,
     maxRunTimeMs: number,
     lockSignal: AbortSignal,
   ): Promise<unknown> {
@@ -165,7 +177,7 @@ export class JobRunner {
         scheduleId,
         tick,
         attempt: attemptOf(job),
-        data: (job.data ?? {}) as Record<string, unknown>,
+        data: (job.data ?? {}) as JobData[JobName],
         logger: runLogger,
       })
       work.catch(() => {})

@@ -1,4 +1,4 @@
-import { Broadcast, NOTIFY_SHOP_CANCELLED_JOB, NOTIFY_SHOP_JOB } from '@tms/jobs'
+import { Broadcast, NOTIFY_SHOP_CANCELLED_JOB, NOTIFY_SHOP_JOB, SCHEDULED_JOBS } from '@tms/jobs'
 import { Lifecycle } from '@tms/lifecycle'
 import { createLogger, flushLogger } from '@tms/logging'
 import { Keyspace } from '@tms/redis'
@@ -8,7 +8,7 @@ import { createShipments } from './handlers/create-shipments.js'
 import { housekeeping } from './handlers/housekeeping.js'
 import { notifyShop } from './handlers/notify-shop.js'
 import { notifyShopCancelled } from './handlers/notify-shop-cancelled.js'
-import { NOTIFY_SHIPPED_SCHEDULE, notifyShipped } from './handlers/notify-shipped.js'
+import { notifyShipped } from './handlers/notify-shipped.js'
 import { syncOrders } from './handlers/sync-orders.js'
 import { buildHealthServer } from './health-server.js'
 import { JobRunner } from './job-runner.js'
@@ -61,20 +61,20 @@ try {
     redisKeyPrefix: config.REDIS_KEY_PREFIX,
     table,
     handlers: {
-      'sync-orders': syncOrders({
+      [SCHEDULED_JOBS.syncOrders]: syncOrders({
         shop,
         requests,
         quarantine,
         cache: caches.remote,
         redis,
-        cursorKey: keys.key('sync-orders', 'cursor'),
+        cursorKey: keys.key(SCHEDULED_JOBS.syncOrders, 'cursor'),
       }),
-      'create-shipments': createShipments({ shipments }),
-      [NOTIFY_SHIPPED_SCHEDULE]: notifyShipped({ shop, shipments, batchSize: config.SHOP_NOTIFY_BATCH_SIZE }),
+      [SCHEDULED_JOBS.createShipments]: createShipments({ shipments }),
+      [SCHEDULED_JOBS.notifyShipped]: notifyShipped({ shop, shipments, batchSize: config.SHOP_NOTIFY_BATCH_SIZE }),
       // Queued by APIs before notify-shipped, and by housekeeping for what they shipped.
       [NOTIFY_SHOP_JOB]: notifyShop({ shop, shipments }),
       [NOTIFY_SHOP_CANCELLED_JOB]: notifyShopCancelled({ shop, requests }),
-      housekeeping: housekeeping({
+      [SCHEDULED_JOBS.housekeeping]: housekeeping({
         locks,
         shipments,
         requests,

@@ -1,6 +1,5 @@
-import type { ScheduleDefinition } from '@tms/jobs'
+import { SCHEDULED_JOBS, type ScheduleDefinition } from '@tms/jobs'
 import type { WorkerConfig } from './config.js'
-import { NOTIFY_SHIPPED_SCHEDULE } from './handlers/notify-shipped.js'
 
 /**
  * Bump when the table changes in a way older instances must not undo (a job renamed, removed,
@@ -13,22 +12,22 @@ export const SCHEDULE_TABLE_VERSION = 2
 export function scheduleTable(config: WorkerConfig): ScheduleDefinition[] {
   return [
     {
-      id: 'sync-orders',
+      id: SCHEDULED_JOBS.syncOrders,
       every: config.JOB_SYNC_ORDERS_EVERY,
       maxRunTimeMs: Math.max(10_000, Math.min(config.JOB_SYNC_ORDERS_EVERY * 0.8, 20 * 60_000)),
     },
     {
-      id: 'create-shipments',
+      id: SCHEDULED_JOBS.createShipments,
       every: config.JOB_CREATE_SHIPMENTS_EVERY,
       maxRunTimeMs: Math.max(10_000, config.JOB_CREATE_SHIPMENTS_EVERY * 0.8),
     },
     {
-      id: NOTIFY_SHIPPED_SCHEDULE,
+      id: SCHEDULED_JOBS.notifyShipped,
       every: config.JOB_NOTIFY_SHIPPED_EVERY,
       maxRunTimeMs: Math.max(10_000, config.JOB_NOTIFY_SHIPPED_EVERY * 0.8),
     },
     {
-      id: 'housekeeping',
+      id: SCHEDULED_JOBS.housekeeping,
       every: config.JOB_HOUSEKEEPING_EVERY,
       maxRunTimeMs: Math.max(10_000, config.JOB_HOUSEKEEPING_EVERY * 0.8),
     },

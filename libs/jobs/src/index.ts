@@ -1,3 +1,4 @@
+export { isJobName, type JobData, type JobName, type JobsQueue, SCHEDULED_JOBS, type ScheduledRunData } from './job-data.js'
 export { openJobsQueue } from './jobs-queue.js'
 export { Broadcast, type BroadcastMessage } from './broadcast.js'
 export { type JobRun, JobRuns, jobRuns, type RunOutcome, type RunView } from './job-runs.js'

@@ -1,5 +1,6 @@
 import { defineErrors, TabledError } from '@tms/errors'
-import type { Queue } from 'bullmq'
+import type { JobsOptions } from 'bullmq'
+import type { JobData, JobName, JobsQueue, SCHEDULED_JOBS } from './job-data.js'
 import type { JobRuns, RunView } from './job-runs.js'
 import { NOTIFY_SHOP_CANCELLED_JOB, NOTIFY_SHOP_JOB, type NotifyShopCancelledData, type NotifyShopData } from './schedule.js'
 import type { ScheduleRegistry } from './schedule-registry.js'
@@ -36,8 +37,13 @@ export class UnknownScheduleError extends TabledError<keyof typeof JOB_ERRORS> {
 
 /** What operators do with jobs, through the API or the CLI. */
 export class JobsAdmin {
+  /** Queues `name` with its data: JobData ties the two together, as the worker's handlers read them. */
+  #add<Name extends JobName>(name: Name, data: JobData[Name], options: JobsOptions) {
+    return this.queue.add(name, data, options)
+  }
+
   constructor(
-    private readonly queue: Queue,
+    private readonly queue: JobsQueue,
     private readonly registry: ScheduleRegistry,
     private readonly runs: JobRuns,
   ) {}
@@ -104,8 +110,10 @@ export class JobsAdmin {
    */
   async runNow(id: string): Promise<{ jobId: string }> {
     await this.#known(id)
-    const job = await this.queue.add(
-      id,
+    // Any schedule the registry knows, also one a newer release's workers added: this version
+    // need not know its name to queue it, and `{ trigger }` is every schedule's data.
+    const job = await this.#add(
+      id as (typeof SCHEDULED_JOBS)[keyof typeof SCHEDULED_JOBS],
       { trigger: 'on-demand' },
       {
         deduplication: { id: `${id}:on-demand` },
@@ -123,7 +131,7 @@ export class JobsAdmin {
    * again (a retry, housekeeping) while it is still known to BullMQ adds nothing.
    */
   async notifyShop(data: NotifyShopData): Promise<{ jobId: string }> {
-    const job = await this.queue.add(NOTIFY_SHOP_JOB, data, {
+    const job = await this.#add(NOTIFY_SHOP_JOB, data, {
       jobId: notifyShopJobId(data.shipmentId),
       attempts: 5,
       backoff: { type: 'exponential', delay: 1000 },
@@ -135,7 +143,7 @@ export class JobsAdmin {
 
   /** Queues telling the shop an order was cancelled; one job per request, like notifyShop. */
   async notifyShopCancelled(data: NotifyShopCancelledData): Promise<{ jobId: string }> {
-    const job = await this.queue.add(NOTIFY_SHOP_CANCELLED_JOB, data, {
+    const job = await this.#add(NOTIFY_SHOP_CANCELLED_JOB, data, {
       jobId: `${NOTIFY_SHOP_CANCELLED_JOB}-${data.requestId}`,
       attempts: 5,
       backoff: { type: 'exponential', delay: 1000 },

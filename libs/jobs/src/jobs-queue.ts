@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
+import type { JobsQueue } from './job-data.js'
 import { JOBS_QUEUE, jobsQueuePrefix } from './schedule.js'
 
 /**
@@ -7,6 +8,6 @@ import { JOBS_QUEUE, jobsQueuePrefix } from './schedule.js'
  * it): one name, one prefix. `connection` must allow blocking commands (maxRetriesPerRequest
  * null, the `blocking` role of @tms/redis).
  */
-export function openJobsQueue(connection: Redis, redisKeyPrefix: string): Queue {
-  return new Queue(JOBS_QUEUE, { connection, prefix: jobsQueuePrefix(redisKeyPrefix) })
+export function openJobsQueue(connection: Redis, redisKeyPrefix: string): JobsQueue {
+  return new Queue(JOBS_QUEUE, { connection, prefix: jobsQueuePrefix(redisKeyPrefix) }) as JobsQueue
 }

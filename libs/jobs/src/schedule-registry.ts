@@ -1,7 +1,7 @@
 import type { LockService } from '@tms/locks'
-import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { describeSchedule, type ScheduleDefinition } from './schedule.js'
+import type { JobName, JobsQueue } from './job-data.js'
 
 /** What the registry remembers about a schedule BullMQ runs. */
 export interface ScheduleRecord {
@@ -57,7 +57,7 @@ export class ScheduleRegistry {
   }
 
   async sync(options: {
-    queue: Queue
+    queue: JobsQueue
     locks: LockService
     table: ReadonlyArray<ScheduleDefinition>
     version: number
@@ -151,15 +151,17 @@ function sameSchedule(record: ScheduleRecord, schedule: ScheduleDefinition, vers
  * ("job ID already exists" for cron patterns, busy slots for intervals). That is a race, not
  * a fault: try again shortly, a few times, then report it without crashing the instance.
  */
-async function upsertWithRetry(queue: Queue, schedule: ScheduleDefinition, logger?: RegistryLogger): Promise<void> {
+async function upsertWithRetry(queue: JobsQueue, schedule: ScheduleDefinition, logger?: RegistryLogger): Promise<void> {
   const repeat =
     schedule.every !== undefined
       ? { every: schedule.every }
       : { pattern: schedule.pattern!, ...(schedule.tz ? { tz: schedule.tz } : {}) }
   for (let attempt = 1; ; attempt++) {
     try {
-      await queue.upsertJobScheduler(schedule.id, repeat, {
-        name: schedule.id,
+      // A schedule's id is its jobs' name (tables of tests name schedules of their own).
+      const name = schedule.id as JobName
+      await queue.upsertJobScheduler(name, repeat, {
+        name,
         data: {},
         opts: {
           attempts: schedule.attempts ?? 3,

@@ -34,9 +34,9 @@ export function tickOf(jobId: string | undefined): number | null {
  * Jobs that are not on a schedule: one per piece of work, queued by whoever has it, taken by
  * exactly one worker, many at once.
  */
-export const NOTIFY_SHOP_JOB = 'notify-shop'
+export const NOTIFY_SHOP_JOB = 'notify-shop' as const
 /** Per cancelled shipment request: tells the web shop the order will not ship. */
-export const NOTIFY_SHOP_CANCELLED_JOB = 'notify-shop-cancelled'
+export const NOTIFY_SHOP_CANCELLED_JOB = 'notify-shop-cancelled' as const
 
 export interface NotifyShopCancelledData {
   requestId: string

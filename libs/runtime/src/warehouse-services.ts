@@ -1,5 +1,5 @@
 import { type Caches, createCaches } from '@tms/cache'
-import { JobRuns, JobsAdmin, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
+import { JobRuns, JobsAdmin, type JobsQueue, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
 import { LockService, locksPrefix } from '@tms/locks'
 import {
   Accounts,
@@ -14,7 +14,6 @@ import {
   ShipmentRequests,
   Shipments,
 } from '@tms/warehouse'
-import type { Queue } from 'bullmq'
 import type { Runtime } from './runtime.js'
 
 export interface WarehouseServicesOptions {
@@ -45,7 +44,7 @@ export interface WarehouseServices {
   quarantine: QuarantinedOrders
   runs: JobRuns
   registry: ScheduleRegistry
-  jobsQueue: Queue
+  jobsQueue: JobsQueue
   jobs: JobsAdmin
 }
 

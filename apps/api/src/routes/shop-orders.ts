@@ -1,5 +1,5 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import type { JobsAdmin } from '@tms/jobs'
+import { type JobsAdmin, SCHEDULED_JOBS } from '@tms/jobs'
 import type { QuarantinedOrders } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import { authErrors, errorBody, limitQuery } from './schemas.js'
@@ -37,7 +37,7 @@ export async function shopOrderRoutes(
         response: { 202: { type: 'object', properties: { jobId: { type: 'string' } } }, ...authErrors, 404: errorBody },
       },
     },
-    async (_request, reply) => reply.code(202).send(await jobs.runNow('sync-orders')),
+    async (_request, reply) => reply.code(202).send(await jobs.runNow(SCHEDULED_JOBS.syncOrders)),
   )
 
   app.get(

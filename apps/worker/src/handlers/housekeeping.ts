@@ -1,4 +1,4 @@
-import type { JobRuns, JobsAdmin } from '@tms/jobs'
+import type { JobRuns, JobsAdmin, SCHEDULED_JOBS } from '@tms/jobs'
 import type { LockService } from '@tms/locks'
 import { type RefurbishmentBatches, releaseStaleClaims, type ShipmentRequests, type Shipments } from '@tms/warehouse'
 import type { JobHandler } from './job-context.js'
@@ -22,7 +22,7 @@ export function housekeeping(deps: {
   staleRunMs: number
   /** How long a shipped shipment may wait for its notification before it is sent again. */
   notificationGraceMs: number
-}): JobHandler {
+}): JobHandler<typeof SCHEDULED_JOBS.housekeeping> {
   return async ({ signal }) => {
     const claims = await releaseStaleClaims(deps, signal)
     const abandonedRuns = await deps.runs.abandonStale(deps.staleRunMs)

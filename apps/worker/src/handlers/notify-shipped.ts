@@ -1,8 +1,7 @@
+import type { SCHEDULED_JOBS } from '@tms/jobs'
 import type { Shipments, ShippedNotice } from '@tms/warehouse'
 import { isRefusal, type ShopClient } from '../shop-client.js'
 import type { JobHandler } from './job-context.js'
-
-export const NOTIFY_SHIPPED_SCHEDULE = 'notify-shipped'
 
 /**
  * notify-shipped: on a schedule, tells the web shop about every shipment shipped since, many
@@ -14,7 +13,11 @@ export const NOTIFY_SHIPPED_SCHEDULE = 'notify-shipped'
  * order the shop will not take does not hold back the others; the refused ones stay DUE and are
  * offered again on the next run. An outage fails the run (and its retries) with nothing lost.
  */
-export function notifyShipped(deps: { shop: ShopClient; shipments: Shipments; batchSize: number }): JobHandler {
+export function notifyShipped(deps: {
+  shop: ShopClient
+  shipments: Shipments
+  batchSize: number
+}): JobHandler<typeof SCHEDULED_JOBS.notifyShipped> {
   return async ({ signal, logger }) => {
     const oneByOne = async (batch: ShippedNotice[]) => {
       const accepted: string[] = []

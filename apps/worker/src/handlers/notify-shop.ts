@@ -1,4 +1,4 @@
-import type { NotifyShopData } from '@tms/jobs'
+import type { NOTIFY_SHOP_JOB } from '@tms/jobs'
 import type { Shipments } from '@tms/warehouse'
 import type { ShopClient } from '../shop-client.js'
 import type { JobHandler } from './job-context.js'
@@ -8,9 +8,9 @@ import type { JobHandler } from './job-context.js'
  * shipment, queued when it ships (and again by housekeeping if that was lost). The shop's
  * webhook is idempotent, and the shipment remembers the shop knows.
  */
-export function notifyShop(deps: { shop: ShopClient; shipments: Shipments }): JobHandler {
+export function notifyShop(deps: { shop: ShopClient; shipments: Shipments }): JobHandler<typeof NOTIFY_SHOP_JOB> {
   return async ({ signal, data }) => {
-    const { shipmentId, orderId, trackingNumber } = data as unknown as NotifyShopData
+    const { shipmentId, orderId, trackingNumber } = data
     await deps.shop.notifyShipped(orderId, { shipmentId, trackingNumber }, signal)
     await deps.shipments.markShopNotified(shipmentId)
     return { orderId }

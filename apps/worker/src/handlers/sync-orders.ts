@@ -1,5 +1,6 @@
 import type { Cache } from '@tms/cache'
 import { isCodedError } from '@tms/errors'
+import type { SCHEDULED_JOBS } from '@tms/jobs'
 import { isRedisUnavailable } from '@tms/redis'
 import type { QuarantinedOrders, ShipmentRequests } from '@tms/warehouse'
 import type { Redis } from 'ioredis'
@@ -23,7 +24,7 @@ export function syncOrders(deps: {
   cache: Cache
   redis: Redis
   cursorKey: string
-}): JobHandler {
+}): JobHandler<typeof SCHEDULED_JOBS.syncOrders> {
   return async ({ signal, logger }) => {
     const synced = new Set(await deps.cache.cached(SYNCED_IDS_KEY, () => deps.requests.recentOrderIds(5000), { ttl: '10m' }))
     let cursor = Number((await deps.redis.get(deps.cursorKey)) ?? 0)
