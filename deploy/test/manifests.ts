@@ -1,7 +1,7 @@
-import { REQUEST_TIMEOUT_MS } from '@tms/lifecycle'
-import { scryptMemoryBytes } from '@tms/warehouse'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { REQUEST_TIMEOUT_MS } from '@tms/lifecycle'
+import { scryptMemoryBytes } from '@tms/warehouse'
 import { parseAllDocuments } from 'yaml'
 
 export const DEPLOY = fileURLToPath(new URL('../', import.meta.url))

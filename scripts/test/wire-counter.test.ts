@@ -1,5 +1,5 @@
-import pg from 'pg'
 import { Redis } from 'ioredis'
+import pg from 'pg'
 import t from 'tap'
 import { postgresMessages, redisCommands, WireCounter } from '../src/capacity/wire-counter.js'
 

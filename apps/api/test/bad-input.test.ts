@@ -1,5 +1,5 @@
-import { apiTokens, devices, refurbishmentBatches, shipmentRequests, shipments, users } from '@tms/warehouse'
 import { sqlClient } from '@tms/testing'
+import { apiTokens, devices, refurbishmentBatches, shipmentRequests, shipments, users } from '@tms/warehouse'
 import t from 'tap'
 import { ERROR_CODES } from '../src/http/error-codes.js'
 import { buildTestApi, loginCookie, userCookie } from './support.js'

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import t, { type Test } from 'tap'
-import { apiTokens, FIRST_ADMIN_ID, users } from '@tms/warehouse'
 import { sqlClient } from '@tms/testing'
-import { buildTestApi, isolatedEnv, loginCookie } from './support.js'
+import { apiTokens, FIRST_ADMIN_ID, users } from '@tms/warehouse'
+import t, { type Test } from 'tap'
 import { sessionIdOf } from './session-helpers.js'
+import { buildTestApi, isolatedEnv, loginCookie } from './support.js'
 
 const PASSWORD = 'a long enough password'
 

@@ -4,9 +4,9 @@ import { Batches } from './batches.js'
 import { useConnection } from './hooks.js'
 import { Jobs } from './jobs.js'
 import { Login } from './login.js'
-import { Packing, openShipmentId } from './packing.js'
-import { ShipmentRequests } from './shipment-requests.js'
+import { openShipmentId, Packing } from './packing.js'
 import { isOperator, type User } from './session.js'
+import { ShipmentRequests } from './shipment-requests.js'
 
 type Screen = 'packing' | 'batches' | 'requests' | 'jobs'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { AGENT, call, login, logIn, OPERATOR, openPage, registerSchedules, screenshotPath, startStation } from './station.js'
+import { AGENT, call, logIn, login, OPERATOR, openPage, registerSchedules, screenshotPath, startStation } from './station.js'
 
 t.test('an agent logs in, claims, packs and ships, and is back at the pending list', async (t) => {
   const station = await startStation(t)

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { databaseEnv, loadConfigOrExit, redisEnv } from '@tms/config'
-import { openJobsQueue, JobRuns, JobsAdmin, ScheduleRegistry, UnknownScheduleError } from '@tms/jobs'
+import { JobRuns, JobsAdmin, openJobsQueue, ScheduleRegistry, UnknownScheduleError } from '@tms/jobs'
 import { closeRedis, connectRedis, createRedis } from '@tms/redis'
 import { openStorage } from '@tms/storage'
 

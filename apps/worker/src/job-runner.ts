@@ -1,16 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   isJobName,
+  JOBS_QUEUE,
   type JobData,
   type JobName,
-  JOBS_QUEUE,
   type JobRuns,
   jobsQueuePrefix,
   type ScheduleDefinition,
   type ScheduleRegistry,
   tickOf,
 } from '@tms/jobs'
-import { LockTimeoutError, type LockService } from '@tms/locks'
+import { type LockService, LockTimeoutError } from '@tms/locks'
 import type { Logger } from '@tms/logging'
 import { VersionConflictError } from '@tms/storage'
 import { type Job, Worker } from 'bullmq'

@@ -4,8 +4,8 @@ import {
   MAX_ITEMS,
   MAX_QUANTITY,
   ORDER_ID_PATTERN,
-  SKU_PATTERN,
   type ShipmentRequestInput,
+  SKU_PATTERN,
   TEXT_FORMAT_PROBLEMS,
   textLine,
 } from '@tms/warehouse'

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { openJobsQueue, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
+import { JobRuns, JobsAdmin, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
 import { connectRedis, createRedis } from '@tms/redis'
 import { openStorage, type Storage } from '@tms/storage'
 import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { openJobsQueue, JobRuns, JobsAdmin, ScheduleRegistry } from '@tms/jobs'
+import { JobRuns, JobsAdmin, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
 import { connectRedis, createRedis } from '@tms/redis'
 import { openStorage } from '@tms/storage'
 import {
@@ -21,9 +21,9 @@ import {
   uniqueName,
 } from '@tms/testing'
 import {
-  type ShipmentView,
   ShipmentRequests,
   Shipments,
+  type ShipmentView,
   shipments as shipmentsCollection,
   WAREHOUSE_COLLECTIONS,
 } from '@tms/warehouse'

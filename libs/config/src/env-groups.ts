@@ -6,9 +6,9 @@ import {
   LOG_LEVELS,
   nonNegativeInt,
   parseSecretList,
+  parseTrustProxy,
   portNumber,
   positiveInt,
-  parseTrustProxy,
   type TrustProxy,
   url,
 } from './validators.js'

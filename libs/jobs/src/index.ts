@@ -1,8 +1,8 @@
-export { isJobName, type JobData, type JobName, type JobsQueue, SCHEDULED_JOBS, type ScheduledRunData } from './job-data.js'
-export { openJobsQueue } from './jobs-queue.js'
 export { Broadcast, type BroadcastMessage } from './broadcast.js'
+export { isJobName, type JobData, type JobName, type JobsQueue, SCHEDULED_JOBS, type ScheduledRunData } from './job-data.js'
 export { type JobRun, JobRuns, jobRuns, type RunOutcome, type RunView } from './job-runs.js'
 export { JOB_ERRORS, type JobSummary, JobsAdmin, UnknownScheduleError } from './jobs-admin.js'
+export { openJobsQueue } from './jobs-queue.js'
 export {
   describeSchedule,
   JOBS_QUEUE,

@@ -1,7 +1,7 @@
 import type { LockService } from '@tms/locks'
 import type { Redis } from 'ioredis'
-import { describeSchedule, type ScheduleDefinition } from './schedule.js'
 import type { JobName, JobsQueue } from './job-data.js'
+import { describeSchedule, type ScheduleDefinition } from './schedule.js'
 
 /** What the registry remembers about a schedule BullMQ runs. */
 export interface ScheduleRecord {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { generousBound } from '@tms/testing'
 import Fastify from 'fastify'
 import t from 'tap'
-import { generousBound } from '@tms/testing'
 import { healthPlugin } from '../src/health-plugin.js'
 import { addHttpShutdownSteps } from '../src/http-shutdown.js'
 import { Lifecycle } from '../src/lifecycle.js'

@@ -3,9 +3,9 @@ import { connectRedis, createRedis } from '@tms/redis'
 import { isolatedRedisPrefix, TEST_REDIS_URL } from '@tms/testing'
 
 import t from 'tap'
-import { setup } from './support.js'
 import { HeldLimitError, LockBusyError, LockTimeoutError, NotLockHolderError, ObjectLockedError } from '../src/errors.js'
 import { LockService } from '../src/lock-service.js'
+import { setup } from './support.js'
 
 async function hold(take: (action: () => Promise<void>) => Promise<unknown>) {
   let release!: () => void

@@ -4,8 +4,8 @@ import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } fr
 import { type ApiToken, apiTokens, type Role, type User, users } from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
 import { type HashingLimits, PasswordHashing } from './password-hashing.js'
-import { updateOrConflict } from './versioned-write.js'
 import { burnPasswordCheck, DEFAULT_SCRYPT_LOG_N, hashPassword, type PasswordCost, verifyPassword } from './passwords.js'
+import { updateOrConflict } from './versioned-write.js'
 
 /** Who is calling: a person with a session, or a machine client with an API token. */
 export interface Principal {

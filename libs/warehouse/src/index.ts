@@ -1,7 +1,7 @@
 export {
-  API_TOKEN_LIFETIME_DAYS,
   Accounts,
   type AccountsOptions,
+  API_TOKEN_LIFETIME_DAYS,
   type ApiTokenView,
   type Authentication,
   FIRST_ADMIN_ID,
@@ -17,19 +17,19 @@ export {
   type ApiToken,
   apiTokens,
   type BatchStatus,
+  type DataProblem,
   type Device,
   type DeviceStatus,
   devices,
-  type RefurbishmentBatch,
-  refurbishmentBatches,
-  type DataProblem,
   type Item,
   type Product,
   products,
   type QuarantinedOrder,
   quarantinedOrders,
+  type RefurbishmentBatch,
   ROLES,
   type Role,
+  refurbishmentBatches,
   type Shipment,
   type ShipmentRequest,
   type ShipmentRequestStatus,
@@ -41,6 +41,16 @@ export {
   WAREHOUSE_COLLECTIONS,
 } from './collections.js'
 export { isKnownCountry } from './countries.js'
+export {
+  DEVICE_ID_PATTERN,
+  type DeviceFilter,
+  type DeviceInput,
+  Devices,
+  deviceView,
+  MAX_DEVICES_PER_REGISTRATION,
+  REGISTERED_BY_ANOTHER_PARTNER,
+  type Registration,
+} from './devices.js'
 export { notFound, WAREHOUSE_ERRORS, WarehouseError, type WarehouseErrorCode } from './errors.js'
 export {
   type Agent,
@@ -57,27 +67,22 @@ export {
   DEFAULT_SCRYPT_LOG_N,
   hashPassword,
   MIN_PRODUCTION_SCRYPT_LOG_N,
-  scryptMemoryBytes,
   type PasswordCheck,
   type PasswordCost,
+  scryptMemoryBytes,
   verifyPassword,
 } from './passwords.js'
-export {
-  findDataProblems,
-  type ShipmentRequestInput,
-  ShipmentRequests,
-  shipmentRequestView,
-} from './shipment-requests.js'
-export { type CountsByStatus, ShipmentCounts, type ShipmentCountsOptions } from './shipment-counts.js'
-export {
-  BULK_SHIPMENT_CREATION,
-  Shipments,
-  type ShipmentsOptions,
-  type ShippedNotice,
-  shipmentView,
-  type WriteFence,
-} from './shipments.js'
 export { QUARANTINE_LIMITS, QuarantinedOrders, type QuarantinedOrderView } from './quarantined-orders.js'
+export {
+  type AddResult,
+  BATCH_CLAIM,
+  type BatchesOptions,
+  batchView,
+  type DevicesToAdd,
+  MAX_DEVICES_PER_ADD,
+  RefurbishmentBatches,
+  type Shipper,
+} from './refurbishment-batches.js'
 export {
   ADDRESS_LIMITS,
   addressSchema,
@@ -94,41 +99,34 @@ export {
   textLine,
   textLines,
 } from './request-schemas.js'
+export { type CountsByStatus, ShipmentCounts, type ShipmentCountsOptions } from './shipment-counts.js'
 export {
+  findDataProblems,
+  type ShipmentRequestInput,
+  ShipmentRequests,
+  shipmentRequestView,
+} from './shipment-requests.js'
+export {
+  BULK_SHIPMENT_CREATION,
+  Shipments,
+  type ShipmentsOptions,
+  type ShippedNotice,
+  shipmentView,
+  type WriteFence,
+} from './shipments.js'
+export {
+  type BatchDevice,
+  type BatchView,
+  batchDeviceSchema,
+  batchStatusSchema,
+  batchViewSchema,
+  type DeviceView,
   dataProblemSchema,
+  deviceStatusSchema,
+  deviceViewSchema,
   type ShipmentRequestView,
   type ShipmentView,
   shipmentRequestViewSchema,
   shipmentStatusSchema,
   shipmentViewSchema,
-} from './views.js'
-export {
-  type DeviceFilter,
-  type DeviceInput,
-  DEVICE_ID_PATTERN,
-  Devices,
-  deviceView,
-  MAX_DEVICES_PER_REGISTRATION,
-  REGISTERED_BY_ANOTHER_PARTNER,
-  type Registration,
-} from './devices.js'
-export {
-  type AddResult,
-  BATCH_CLAIM,
-  type BatchesOptions,
-  batchView,
-  type DevicesToAdd,
-  MAX_DEVICES_PER_ADD,
-  RefurbishmentBatches,
-  type Shipper,
-} from './refurbishment-batches.js'
-export {
-  type BatchDevice,
-  batchDeviceSchema,
-  batchStatusSchema,
-  type BatchView,
-  batchViewSchema,
-  deviceStatusSchema,
-  type DeviceView,
-  deviceViewSchema,
 } from './views.js'

@@ -13,8 +13,8 @@ import {
   users,
 } from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
-import { findPage, type Page, type PageRequest } from './page.js'
 import { tooManyClaims } from './packing-claims.js'
+import { findPage, type Page, type PageRequest } from './page.js'
 import { updateOrConflict } from './versioned-write.js'
 import type { BatchDevice, BatchView } from './views.js'
 

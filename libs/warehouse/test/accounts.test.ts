@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Accounts, FIRST_ADMIN_ID, hasRole } from '../src/accounts.js'
-import { WarehouseError } from '../src/errors.js'
 import { users } from '../src/collections.js'
+import { WarehouseError } from '../src/errors.js'
 import { DEFAULT_SCRYPT_LOG_N, hashPassword, verifyPassword } from '../src/passwords.js'
 import { warehouseStorage } from './support.js'
 

@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { LockService } from '@tms/locks'
 import { connectRedis, createRedis } from '@tms/redis'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { openStorage, type Storage } from '@tms/storage'
 import { isolatedRedisPrefix, startTcpProxy, TEST_REDIS_URL } from '@tms/testing'
 import type { Redis } from 'ioredis'

@@ -22,7 +22,6 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@tms/config'
-import { REPO_ROOT, type StopOrder } from '../cluster/cluster-definition.js'
 import { CAPACITY_BAR, searchCapacity } from '../capacity/search.js'
 import {
   AUTO_RATE_SHARE,
@@ -31,6 +30,7 @@ import {
   type ShareOutcome,
   ZERO_DOWNTIME_SHARES,
 } from '../capacity/zero-downtime.js'
+import { REPO_ROOT, type StopOrder } from '../cluster/cluster-definition.js'
 import { type ComparedRun, expectations, renderComparison } from '../rehearsal/comparison.js'
 import { type RehearsalOptions, rehearse } from '../rehearsal/rehearsal.js'
 import { renderText, writeReport } from '../rehearsal/report.js'

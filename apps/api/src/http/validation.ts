@@ -1,6 +1,6 @@
+import { addTextFormats } from '@tms/warehouse'
 import { Ajv, type Options } from 'ajv'
 import addFormats from 'ajv-formats'
-import { addTextFormats } from '@tms/warehouse'
 import type { FastifyInstance, FastifySchema } from 'fastify'
 
 /**

@@ -1,9 +1,9 @@
 import { isCodedError } from '@tms/errors'
 import { isRedisUnavailable } from '@tms/redis'
 import { TEXT_FORMAT_PROBLEMS } from '@tms/warehouse'
-import { API_ERRORS, type ApiErrorCode } from '../http/api-errors.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { API_ERRORS, type ApiErrorCode } from '../http/api-errors.js'
 import { ERROR_DEFINITIONS } from '../http/error-codes.js'
 
 export interface FieldProblem {

@@ -2,9 +2,9 @@ import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-
 import { type Accounts, type Authentication, WarehouseError } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../http/api-errors.js'
+import { SESSION_COOKIE } from '../plugins/sessions.js'
 import type { DeviceCookies } from '../sessions/device-cookie.js'
 import type { LoginAttempt, LoginThrottle } from '../sessions/login-throttle.js'
-import { SESSION_COOKIE } from '../plugins/sessions.js'
 import { authErrors, email, errorBody, newPassword, password, userView } from './schemas.js'
 
 export async function authRoutes(

@@ -1,6 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import { type ShipmentRequests, shipmentRequestInputSchema, textLines } from '@tms/warehouse'
 import type { JobsAdmin } from '@tms/jobs'
+import { type ShipmentRequests, shipmentRequestInputSchema, textLines } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
 import { address, authErrors, errorBody, idParams, limitQuery, shipmentRequestView } from './schemas.js'
 

@@ -1,5 +1,5 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import { API_TOKEN_LIFETIME_DAYS, type Accounts, notFound } from '@tms/warehouse'
+import { type Accounts, API_TOKEN_LIFETIME_DAYS, notFound } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../http/api-errors.js'
 import type { TokenUsage } from '../sessions/token-usage.js'

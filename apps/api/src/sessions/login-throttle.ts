@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { LuaScript, type Keyspace } from '@tms/redis'
+import { type Keyspace, LuaScript } from '@tms/redis'
 import type { Redis } from 'ioredis'
 
 export interface LoginThrottleLimits {

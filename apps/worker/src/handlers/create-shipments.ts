@@ -1,6 +1,6 @@
+import type { SCHEDULED_JOBS } from '@tms/jobs'
 import { LockBusyError } from '@tms/locks'
 import type { Shipments } from '@tms/warehouse'
-import type { SCHEDULED_JOBS } from '@tms/jobs'
 import type { JobHandler } from './job-context.js'
 
 /**

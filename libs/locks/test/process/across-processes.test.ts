@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { openStorage } from '@tms/storage'
-import { ensureTestDatabase, isolatedDatabaseUrl, generousBound, startChildService, startTcpProxy } from '@tms/testing'
+import { ensureTestDatabase, generousBound, isolatedDatabaseUrl, startChildService, startTcpProxy } from '@tms/testing'
 
 import t, { type Test } from 'tap'
 import { setup } from '../support.js'
