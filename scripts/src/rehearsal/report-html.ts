@@ -1,4 +1,4 @@
-import type { Report } from './report.js'
+import type { Report } from './report-model.js'
 
 /**
  * report.html: one self-contained page (inline SVG, no scripts, nothing fetched) that opens
