@@ -87,6 +87,8 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
   await app.register(errorHandling)
   await app.register(responseHeaders, { version: config.APP_VERSION, instanceId: config.INSTANCE_ID })
   await app.register(requestLog)
+  // The runtime's request-path connection, as `app.redis` for the plugins that need it (sessions,
+  // write limits). The runtime closes it, in its own shutdown step.
   await app.register(fastifyRedis, { client: redis, closeClient: false })
   await app.register(openapi, { version: config.APP_VERSION })
   await app.register(webApp, { dir: config.WEB_APP_DIR, version: config.APP_VERSION })
@@ -115,7 +117,6 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
   await app.register(async (api) => {
     await api.register(crossSite, { allowedOrigins: config.ALLOWED_ORIGINS })
     await api.register(sessions, {
-      redis,
       keyspace: keyspace.child('sess'),
       secrets: config.SESSION_SECRETS,
       ttlSeconds: config.SESSION_TTL_SECONDS,
@@ -133,7 +134,6 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
       }),
     })
     await api.register(writeLimits, {
-      redis,
       keyspace: keyspace.child('write-limit'),
       perMinute: {
         'device-registrations': config.RATE_LIMIT_DEVICE_REGISTRATIONS_PER_MINUTE,

@@ -4,14 +4,12 @@ import fastifySession from '@fastify/session'
 import type { Keyspace } from '@tms/redis'
 import type { FastifyInstance, FastifyReply, FastifyRequest, Session } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
 import { CachingSigner } from '../sessions/cookie-signer.js'
 import { RedisSessionStore } from '../sessions/redis-session-store.js'
 
 export const SESSION_COOKIE = 'tms.sid'
 
 export interface SessionsOptions {
-  redis: Redis
   keyspace: Keyspace
   /** The first signs new cookies; all of them verify, so secrets rotate without logging anyone out. */
   secrets: string[]
@@ -51,7 +49,7 @@ export const sessions = fp<SessionsOptions>(
   async (app: FastifyInstance, options) => {
     const signer = new CachingSigner(options.secrets)
     const redisStore = new RedisSessionStore({
-      redis: options.redis,
+      redis: app.redis,
       keyspace: options.keyspace,
       ttlSeconds: options.ttlSeconds,
       maxAgeSeconds: options.maxAgeSeconds,
@@ -147,7 +145,7 @@ export const sessions = fp<SessionsOptions>(
       },
     } satisfies UserSessions)
   },
-  { name: 'tms-sessions', fastify: '5.x' },
+  { name: 'tms-sessions', fastify: '5.x', dependencies: ['@fastify/redis'] },
 )
 
 type SessionStore = fastifySession.SessionStore

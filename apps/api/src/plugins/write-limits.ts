@@ -75,11 +75,11 @@ function windowStore(redis: Redis, keyspace: Keyspace) {
  * and counting), counted in Redis so that they hold across instances. Keyed by the caller's id
  * (user or token), never by address: a warehouse behind one NAT address is many callers.
  */
-export const writeLimits = fp<{ redis: Redis; keyspace: Keyspace; perMinute: Record<WriteLimit, number> }>(
-  async (app: FastifyInstance, { redis, keyspace, perMinute }) => {
+export const writeLimits = fp<{ keyspace: Keyspace; perMinute: Record<WriteLimit, number> }>(
+  async (app: FastifyInstance, { keyspace, perMinute }) => {
     await app.register(fastifyRateLimit, {
       global: false,
-      store: windowStore(redis, keyspace) as never,
+      store: windowStore(app.redis, keyspace) as never,
       skipOnError: false,
       addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
     })
@@ -98,5 +98,5 @@ export const writeLimits = fp<{ redis: Redis; keyspace: Keyspace; perMinute: Rec
       } as preParsingAsyncHookHandler
     })
   },
-  { name: 'tms-write-limits', fastify: '5.x', dependencies: ['tms-authentication'] },
+  { name: 'tms-write-limits', fastify: '5.x', dependencies: ['@fastify/redis', 'tms-authentication'] },
 )
