@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { chromiumLaunchOptions } from '@tms/config'
 import { openJobsQueue, ScheduleRegistry } from '@tms/jobs'
 import { LockService, locksPrefix } from '@tms/locks'
 import { connectRedis, createRedis } from '@tms/redis'
@@ -52,10 +53,7 @@ export async function startStation(t: Test, extraEnv: Record<string, string> = {
   const admin = await login(url, ADMIN)
   for (const user of [AGENT, OPERATOR]) await call(url, admin, 'POST', '/users', user)
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  })
+  const browser = await chromium.launch(chromiumLaunchOptions())
   t.teardown(() => browser.close())
   return { url, env, api, admin, browser, createShipments: (n: number) => createShipments(url, admin, n) }
 }

@@ -1,9 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { JobRuns, JobsAdmin, openJobsQueue, ScheduleRegistry } from '@tms/jobs'
 import { connectRedis, createRedis } from '@tms/redis'
 import { openStorage, type Storage } from '@tms/storage'
-import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'
+import {
+  ensureTestDatabase,
+  eventually,
+  isolatedDatabaseUrl,
+  isolatedRedisPrefix,
+  startChildService,
+  TEST_REDIS_URL,
+} from '@tms/testing'
 import type { Test } from 'tap'
 
 export const WORKER = fileURLToPath(new URL('../dist/main.js', import.meta.url))
@@ -69,18 +75,9 @@ export async function shopFault(url: string, body: Record<string, unknown>): Pro
   if (!response.ok) throw new Error(`fault injection failed: ${response.status}`)
 }
 
-/**
- * Polls until `check` gives a value: tests wait for the state they need, never a fixed time. The
- * bound only ends a test that would otherwise hang.
- */
-export async function until<T>(check: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
-    await sleep(50)
-  }
+/** The value `check` gives once it is truthy (@tms/testing's eventually, its value alone). */
+export async function until<T>(check: () => Promise<T | undefined | null | false>, withinMs = 60_000): Promise<T> {
+  return (await eventually(async () => (await check()) || undefined, { withinMs })).value as T
 }
 
 /**

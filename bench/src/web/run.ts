@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
+import { chromiumLaunchOptions } from '@tms/config'
 import { deleteKeys, dropSchema, ensureTestDatabase, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from '@tms/testing'
 import { chromium } from 'playwright-core'
 import { startBenchApi } from '../api-process.js'
@@ -26,10 +27,7 @@ const schema = uniqueName('bench')
 dbUrl.searchParams.set('schema', schema)
 const prefix = `bench:${uniqueName('web')}:`
 const { child, base } = await startBenchApi({ name: 'api-web', redisPrefix: prefix, databaseUrl: dbUrl.toString(), wrapper: [] })
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
+const browser = await chromium.launch(chromiumLaunchOptions())
 
 /** Milliseconds from navigation to `ready`, in a context with an empty cache; and the page's own timings. */
 async function load(url: string, ready: (page: import('playwright-core').Page) => Promise<unknown>) {

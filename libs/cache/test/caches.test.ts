@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { connectRedis, createRedis } from '@tms/redis'
-import { isolatedRedisPrefix, startChildService, startTcpProxy, TEST_REDIS_URL } from '@tms/testing'
+import { eventually, isolatedRedisPrefix, startChildService, startTcpProxy, TEST_REDIS_URL } from '@tms/testing'
 import t, { type Test } from 'tap'
 import { createCaches } from '../src/caches.js'
 
@@ -151,13 +151,13 @@ t.test('Redis down: answers come from the loader (counted, logged), and Redis is
   proxy.restore()
   // Writes reach Redis again once the circuit breaker closes (2 s); until then they stay local.
   const other = await instance(t, prefix)
-  const deadline = Date.now() + 30_000
-  let shared: unknown
-  while (shared !== 'shared again' && Date.now() < deadline) {
-    await caches.remote.set('after', 'shared again', { ttl: '1m' })
-    shared = await other.caches.remote.get('after')
-    if (shared !== 'shared again') await sleep(200)
-  }
+  const { value: shared } = await eventually(
+    async () => {
+      await caches.remote.set('after', 'shared again', { ttl: '1m' })
+      return (await other.caches.remote.get('after')) === 'shared again' && 'shared again'
+    },
+    { withinMs: 30_000, everyMs: 200, what: 'a write reaching Redis' },
+  )
   t.equal(shared, 'shared again', 'written to Redis again')
 })
 
@@ -219,7 +219,9 @@ t.test('after the bus connection drops, the front forgets what it may hold stale
   await sleep(100)
   t.equal(await reader.remote.get('flag'), 'old', 'stale while it cannot hear invalidations (bounded by the TTL)')
   proxy.restore()
-  const started = Date.now()
-  while ((await reader.remote.get('flag')) !== 'new' && Date.now() - started < 30_000) await sleep(50)
-  t.equal(await reader.remote.get('flag'), 'new', `fresh again ${Date.now() - started} ms after the bus reconnected`)
+  const { ms } = await eventually(async () => (await reader.remote.get('flag')) === 'new', {
+    withinMs: 30_000,
+    what: 'the fresh value',
+  })
+  t.equal(await reader.remote.get('flag'), 'new', `fresh again ${ms} ms after the bus reconnected`)
 })

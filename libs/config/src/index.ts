@@ -1,4 +1,5 @@
 export { bool, str } from 'envalid'
+export { chromiumLaunchOptions, chromiumPath } from './chromium.js'
 export { ConfigError, type ConfigProblem } from './config-error.js'
 export { parseDuration } from './duration.js'
 export {

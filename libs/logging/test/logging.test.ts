@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { eventually } from '@tms/testing'
 import t from 'tap'
 import { createLogger } from '../src/create-logger.js'
 import { lazyChildLogger } from '../src/lazy-child.js'
@@ -100,8 +101,7 @@ t.test('a lone line on an idle process is written by the periodic flush, not hel
   // the process's start (compiling TypeScript on a busy machine), not the flush interval.
   const { child, output } = logProcess('idle')
   t.teardown(() => child.kill('SIGKILL'))
-  const deadline = Date.now() + 60_000
-  while (!output().includes('idle line') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  await eventually(() => output().includes('idle line'), { everyMs: 20, what: 'the idle line' })
   t.match(output(), /"msg":"idle line"/, 'written while the process lives on')
   t.equal(child.exitCode, null, 'and the process had not exited')
 })

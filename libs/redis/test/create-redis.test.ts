@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-import { generousBound, startTcpProxy } from '@tms/testing'
+import { eventually, generousBound, startTcpProxy } from '@tms/testing'
 import t, { type Test } from 'tap'
 import { closeRedis, connectRedis, createRedis, REDIS_COMMAND_TIMEOUT_MS } from '../src/create-redis.js'
 import { isRedisUnavailable } from '../src/errors.js'
@@ -29,14 +28,8 @@ async function settle<T>(promise: Promise<T>): Promise<{ ms: number; error?: unk
 /** Waits for recovery; the bound only ends a test that would otherwise hang. */
 const RECOVERY_MS = 30_000
 
-async function eventually(check: () => Promise<boolean>, ms = RECOVERY_MS): Promise<number> {
-  const started = Date.now()
-  while (Date.now() - started < ms) {
-    if (await check().catch(() => false)) return Date.now() - started
-    await sleep(100)
-  }
-  throw new Error(`not within ${ms} ms`)
-}
+const recovered = async (check: () => Promise<boolean>, ms = RECOVERY_MS): Promise<number> =>
+  (await eventually(check, { withinMs: ms, everyMs: 100, what: 'recovery' })).ms
 
 t.test('keys live under one prefix', async (t) => {
   const keys = new Keyspace('tms:')
@@ -52,7 +45,7 @@ t.test('Redis refusing connections: commands fail within the bound, clearly, the
   t.ok(isRedisUnavailable(failed.error), `recognised as unavailability (${(failed.error as Error).message})`)
   t.ok(failed.ms < generousBound(REDIS_COMMAND_TIMEOUT_MS), `within the command timeout's bound (${failed.ms} ms)`)
   proxy.restore()
-  const took = await eventually(async () => (await redis.ping()) === 'PONG')
+  const took = await recovered(async () => (await redis.ping()) === 'PONG')
   t.pass(`answers again ${took} ms after Redis is back`)
 })
 
@@ -64,7 +57,7 @@ t.test('Redis silent: commands time out, the connection resets, replies stay mat
   t.ok(timedOut.ms < generousBound(REDIS_COMMAND_TIMEOUT_MS), `within the command timeout's bound (${timedOut.ms} ms)`)
   t.ok(isRedisUnavailable(timedOut.error))
   proxy.restore()
-  await eventually(async () => (await redis.ping()) === 'PONG')
+  await recovered(async () => (await redis.ping()) === 'PONG')
   const echoes = await Promise.all(Array.from({ length: 50 }, (_, i) => redis.echo(`m${i}`)))
   t.same(
     echoes,

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { chromiumLaunchOptions } from '@tms/config'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import type { HttpClient } from './http-client.js'
-
-export const CHROMIUM = '/usr/bin/chromium'
 
 /** What the people at the browser packing stations did and saw during a run. */
 export interface BrowserAgentsResult {
@@ -94,11 +93,7 @@ export class BrowserAgents {
 
   /** Creates the agents' users (as the admin), opens a page each and logs in. */
   async prepare(client: HttpClient, adminCookie: string): Promise<void> {
-    this.#browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
+    this.#browser = await chromium.launch(chromiumLaunchOptions())
     const pages: Array<{ name: string; page: Page }> = []
     for (let i = 1; i <= this.#count; i++) {
       const email = `browser-${i}-${this.#runId}@rehearsal.local`

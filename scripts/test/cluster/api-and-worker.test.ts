@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url'
-import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, startChildService, TEST_REDIS_URL } from '@tms/testing'
+import {
+  ensureTestDatabase,
+  eventually,
+  isolatedDatabaseUrl,
+  isolatedRedisPrefix,
+  startChildService,
+  TEST_REDIS_URL,
+} from '@tms/testing'
 import t, { type Test } from 'tap'
 
 /**
@@ -70,14 +77,6 @@ t.test('the API and a worker agree on the jobs queue, the schedules and the cach
     })
     return { status: response.status, json: (await response.json()) as Record<string, unknown> }
   }
-  const until = async <T>(check: () => Promise<T | undefined>): Promise<T> => {
-    for (let i = 0; i < 600; i++) {
-      const value = await check()
-      if (value !== undefined) return value
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    throw new Error('not within 60 s')
-  }
   const succeededRuns = async (id: string) =>
     ((await call('GET', `/admin/jobs/${id}/runs?limit=20`)).json.items as Array<{ outcome: string }>).filter(
       (r) => r.outcome === 'succeeded',
@@ -91,11 +90,14 @@ t.test('the API and a worker agree on the jobs queue, the schedules and the cach
     'the API lists what the worker wrote',
   )
   // The schedules' first ticks run at once: the shop's 3 orders become requests.
-  await until(async () => ((await succeededRuns('sync-orders')) > 0 ? true : undefined))
+  await eventually(async () => (await succeededRuns('sync-orders')) > 0, { everyMs: 100, what: 'a sync-orders run' })
   const runBulkCreation = async () => {
     const before = await succeededRuns('create-shipments')
     t.equal((await call('POST', '/admin/jobs/create-shipments/run')).status, 202, 'the API queues a run')
-    await until(async () => ((await succeededRuns('create-shipments')) > before ? true : undefined))
+    await eventually(async () => (await succeededRuns('create-shipments')) > before, {
+      everyMs: 100,
+      what: 'a create-shipments run',
+    })
   }
   await runBulkCreation()
   t.pass('a worker took it from the same queue')

@@ -1,11 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import { chromiumLaunchOptions, chromiumPath } from '@tms/config'
 import { type Browser, chromium } from 'playwright-core'
 
-export const CHROMIUM = '/usr/bin/chromium'
-
 /** Debian's Chromium, installed from its packages when missing (as root, as CI runs). */
-export function ensureChromium(): string {
-  if (spawnSync(CHROMIUM, ['--version']).status === 0) return CHROMIUM
+function ensureChromium(): void {
+  if (spawnSync(chromiumPath(), ['--version']).status === 0) return
   if (process.getuid?.() !== 0) throw new Error('Chromium is missing: sudo apt-get install -y chromium')
   process.stderr.write('installing Chromium from Debian packages (apt-get install -y chromium)...\n')
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' })
@@ -13,10 +12,9 @@ export function ensureChromium(): string {
     stdio: 'ignore',
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   })
-  return CHROMIUM
 }
 
 export async function launchChromium(): Promise<Browser> {
-  // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-  return chromium.launch({ executablePath: ensureChromium(), headless: true, args: ['--no-sandbox'] })
+  ensureChromium()
+  return chromium.launch({ ...chromiumLaunchOptions(), headless: true })
 }

@@ -4,8 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { createInterface } from 'node:readline'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, TEST_REDIS_URL } from '@tms/testing'
+import { ensureTestDatabase, eventually, isolatedDatabaseUrl, isolatedRedisPrefix, TEST_REDIS_URL } from '@tms/testing'
 import t, { type Test } from 'tap'
 import { REPO_ROOT } from '../../src/cluster/cluster-definition.js'
 import { PortAllocator } from '../../src/cluster/ports.js'
@@ -81,8 +80,7 @@ async function clusterEnv(t: Test): Promise<Record<string, string> & { CLUSTER_D
 const processesOf = (dir: string): RecordedProcess[] => readClusterState(`${dir}/state.json`)?.processes ?? []
 
 async function allGone(processes: RecordedProcess[], withinMs: number): Promise<RecordedProcess[]> {
-  const deadline = Date.now() + withinMs
-  while (processes.some(isRunning) && Date.now() < deadline) await sleep(100)
+  await eventually(() => !processes.some(isRunning), { withinMs, everyMs: 100 }).catch(() => undefined)
   return processes.filter(isRunning)
 }
 
@@ -152,7 +150,7 @@ t.test('a second npm start beside a running one is refused, naming it; Ctrl-C tw
   )
 
   running.child.kill('SIGINT')
-  while (!running.lines.some((l) => l.includes('stopping:'))) await sleep(50)
+  await eventually(() => running.lines.some((l) => l.includes('stopping:')), { what: 'stopping:' })
   running.child.kill('SIGINT')
   t.equal(await running.exited, 130, 'the second Ctrl-C exits at once')
   t.same(await allGone(ran, 10_000), [], 'every process of the cluster is gone')

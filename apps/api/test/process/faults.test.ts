@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { REDIS_COMMAND_TIMEOUT_MS } from '@tms/redis'
-import { generousBound, startTcpProxy, TEST_REDIS_URL } from '@tms/testing'
+import { eventually, generousBound, startTcpProxy, TEST_REDIS_URL } from '@tms/testing'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { cookieFrom, http } from '../http-client.js'
@@ -13,15 +12,9 @@ import { ADMIN, isolatedEnv, startApiProcess } from '../support.js'
  */
 const RECOVERY_MS = 30_000
 
-/** Polls until `check` passes or `ms` elapse; returns how long recovery took. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now()
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started
-    await sleep(100)
-  }
-  throw new Error(`not recovered within ${ms} ms`)
-}
+/** How long until `check` passes (recovery), polling every 100 ms for at most `ms`. */
+const within = async (ms: number, check: () => Promise<boolean>): Promise<number> =>
+  (await eventually(check, { withinMs: ms, everyMs: 100, what: 'recovery' })).ms
 
 t.test('Redis refusing connections: clear 503s, then recovery on its own', async (t) => {
   const proxy = await startTcpProxy(t, '127.0.0.1', 6379)
