@@ -121,7 +121,7 @@ export class Api {
             ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
             ...(key ? { 'idempotency-key': key } : {}),
           },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          body: body === undefined ? null : JSON.stringify(body),
         })
       } catch {
         await this.#backOff(attempt)

@@ -53,9 +53,7 @@ try {
     if (message.type === 'reload-catalogue') void caches.memory.delete('catalogue')
   })
 
-  const shop = new ShopClient(config.SHOP_API_URL, config.SHOP_TIMEOUT_MS, {
-    ...(config.SHOP_API_AUTHORIZATION ? { authorization: config.SHOP_API_AUTHORIZATION } : {}),
-  })
+  const shop = new ShopClient(config.SHOP_API_URL, config.SHOP_TIMEOUT_MS, { authorization: config.SHOP_API_AUTHORIZATION })
   const runner = new JobRunner({
     connection: blocking,
     redisKeyPrefix: config.REDIS_KEY_PREFIX,

@@ -19,7 +19,7 @@ export class ShopClient {
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
-    options: { attempts?: number; authorization?: string } = {},
+    options: { attempts?: number; authorization?: string | undefined } = {},
   ) {
     this.#attempts = options.attempts ?? 3
     this.#headers = options.authorization ? { authorization: options.authorization } : {}

@@ -6,9 +6,9 @@ import { describeSchedule, type ScheduleDefinition } from './schedule.js'
 /** What the registry remembers about a schedule BullMQ runs. */
 export interface ScheduleRecord {
   id: string
-  every?: number
-  pattern?: string
-  tz?: string
+  every?: number | undefined
+  pattern?: string | undefined
+  tz?: string | undefined
   maxRunTimeMs: number
   /** The schedule table version that wrote it. */
   version: number
@@ -88,9 +88,9 @@ export class ScheduleRegistry {
           await upsertWithRetry(queue, schedule, logger)
           const written: ScheduleRecord = {
             id: schedule.id,
-            ...(schedule.every !== undefined ? { every: schedule.every } : {}),
-            ...(schedule.pattern ? { pattern: schedule.pattern } : {}),
-            ...(schedule.tz ? { tz: schedule.tz } : {}),
+            every: schedule.every,
+            pattern: schedule.pattern,
+            tz: schedule.tz,
             maxRunTimeMs: schedule.maxRunTimeMs,
             version,
             writtenBy: instance,

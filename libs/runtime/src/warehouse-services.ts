@@ -85,8 +85,8 @@ export function buildWarehouseServices(runtime: Runtime, options: WarehouseServi
     caches,
     accounts: new Accounts(storage, {
       locks,
-      ...(options.passwordCost ? { passwordCost: options.passwordCost } : {}),
-      ...(options.passwordHashing ? { hashing: options.passwordHashing } : {}),
+      passwordCost: options.passwordCost,
+      hashing: options.passwordHashing,
     }),
     catalogue,
     requests: new ShipmentRequests(storage, catalogue, locks),

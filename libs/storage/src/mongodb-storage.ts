@@ -13,7 +13,7 @@ import type { CollectionSchema, CollectionSpec, FindOptions, Search, Storage, St
 export interface MongoStorageOptions {
   /** mongodb://host:port/database — the database is created on first write, as MongoDB does. */
   url: string
-  applicationName?: string
+  applicationName?: string | undefined
   /** Longest a single operation may run. */
   operationTimeoutMs?: number
 }

@@ -16,7 +16,7 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
       return new PostgresStorage({ url, ...options })
     case 'mongodb:':
     case 'mongodb+srv:':
-      return new MongoStorage({ url, ...(options.applicationName ? { applicationName: options.applicationName } : {}) })
+      return new MongoStorage({ url, applicationName: options.applicationName })
     default:
       throw new Error(`DATABASE_URL scheme ${scheme} is not supported: use postgres:// or mongodb://`)
   }

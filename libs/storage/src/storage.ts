@@ -33,7 +33,8 @@ export interface Stored<T> {
 
 /** Equality filters on top-level string fields. */
 /** Equality on top-level fields; `null` matches a field that is null or absent. */
-export type Where<T> = Partial<Record<keyof T & string, string | null>>
+/** Equality per field; null matches a missing value, undefined sets no condition (an optional filter). */
+export type Where<T> = { [K in keyof T & string]?: string | null | undefined }
 
 /**
  * Records whose id or one of `fields` (top-level string fields) contains `text`, whatever its
@@ -46,8 +47,8 @@ export interface Search<T> {
 }
 
 export interface FindOptions<T> {
-  where?: Where<T>
-  search?: Search<T>
+  where?: Where<T> | undefined
+  search?: Search<T> | undefined
   /** Oldest first (by creation) unless `newest`. */
   order?: 'oldest' | 'newest'
   limit?: number
@@ -55,7 +56,7 @@ export interface FindOptions<T> {
    * A record's `cursor`: only records after it in the chosen order. Pages this way never skip or
    * repeat a record, however many share a creation instant. InvalidCursorError when malformed.
    */
-  after?: string
+  after?: string | undefined
 }
 
 export interface UpdateOptions {

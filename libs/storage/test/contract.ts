@@ -33,9 +33,11 @@ const accounts: CollectionSpec<Account> = {
   unique: ['email'],
   indexed: ['status'],
 }
-const accountsV1 = { ...accounts, schemaVersion: 1, upgrade: undefined } as unknown as CollectionSpec<Record<string, unknown>>
-const accountsV3 = { ...accounts, schemaVersion: 3, upgrade: undefined } as CollectionSpec<Account>
-const accountsV4 = { ...accounts, schemaVersion: 4, upgrade: undefined } as CollectionSpec<Account>
+/** The same collection at other shape versions, none of which knows how to upgrade. */
+const { upgrade: _upgrade, ...withoutUpgrade } = accounts
+const accountsV1 = { ...withoutUpgrade, schemaVersion: 1 } as unknown as CollectionSpec<Record<string, unknown>>
+const accountsV3: CollectionSpec<Account> = { ...withoutUpgrade, schemaVersion: 3 }
+const accountsV4: CollectionSpec<Account> = { ...withoutUpgrade, schemaVersion: 4 }
 
 export function storageContract(t: Test, isolate: OpenIsolated): void {
   async function ready(tt: Test): Promise<Storage> {

@@ -80,9 +80,9 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest()
 
 export interface AccountsOptions {
   /** scrypt's cost for new hashes; a login with a hash of another cost stores a new one. */
-  passwordCost?: PasswordCost
+  passwordCost?: PasswordCost | undefined
   /** How many password hashes run at once on this instance, and how long one may wait. */
-  hashing?: HashingLimits
+  hashing?: HashingLimits | undefined
   /**
    * Makes "an enabled admin is left" one step across instances: two admins demoting each other
    * at the same instant could otherwise both succeed. Without it (tools, tests of other rules)

@@ -34,10 +34,11 @@ export class Catalogue {
     const known = new Map((await storage.find(products, { limit: 10_000 })).map((p) => [p.id, p]))
     for (const product of DEFAULT_PRODUCTS) {
       const stored = known.get(product.sku)
-      if (stored && (stored.data.modelNumber || !product.modelNumber)) continue
-      const write = stored
-        ? storage.update(products, stored, { modelNumber: product.modelNumber })
-        : storage.insert(products, product.sku, product)
+      const { modelNumber } = product
+      let write: Promise<unknown>
+      if (!stored) write = storage.insert(products, product.sku, product)
+      else if (modelNumber && !stored.data.modelNumber) write = storage.update(products, stored, { modelNumber })
+      else continue
       await write.catch((error: unknown) => {
         // Another instance did it first.
         if (!(error instanceof DuplicateKeyError || error instanceof VersionConflictError)) throw error

@@ -24,12 +24,12 @@ export interface Registration {
 }
 
 export interface DeviceFilter {
-  masterboxId?: string
-  innerboxId?: string
-  modelNumber?: string
-  status?: DeviceStatus
+  masterboxId?: string | undefined
+  innerboxId?: string | undefined
+  modelNumber?: string | undefined
+  status?: DeviceStatus | undefined
   /** A partner sees only the devices it registered. */
-  registeredBy?: string
+  registeredBy?: string | undefined
 }
 
 /** What identifies a device as a partner registered it: sent again, it must say the same. */

@@ -2,7 +2,7 @@ import type { CollectionSpec, FindOptions, Storage, Stored } from '@tms/storage'
 
 /** Which page: `after` is the `nextCursor` of the page before. */
 export interface PageRequest {
-  after?: string
+  after?: string | undefined
   limit: number
 }
 
@@ -16,14 +16,14 @@ export interface Page<V> {
 export async function findPage<T, V>(
   storage: Storage,
   collection: CollectionSpec<T>,
-  options: Pick<FindOptions<T>, 'where' | 'order'>,
+  options: Pick<FindOptions<T>, 'where' | 'order' | 'search'>,
   page: PageRequest,
   view: (stored: Stored<T>) => V,
 ): Promise<Page<V>> {
   const found = await storage.find(collection, {
     ...options,
     limit: page.limit + 1,
-    ...(page.after ? { after: page.after } : {}),
+    after: page.after,
   })
   const items = found.slice(0, page.limit)
   return { items: items.map(view), nextCursor: found.length > page.limit ? items.at(-1)!.cursor : null }

@@ -1,4 +1,4 @@
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto'
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 /**
  * scrypt's cost as log2(N). OWASP's current guidance for scrypt is N=2^17, r=8, p=1 (128 MiB per
@@ -18,7 +18,7 @@ export interface PasswordCost {
   logN: number
 }
 
-function derive(password: string, salt: Buffer, options: Required<Pick<ScryptOptions, 'N' | 'r' | 'p'>>): Promise<Buffer> {
+function derive(password: string, salt: Buffer, options: { N: number; r: number; p: number }): Promise<Buffer> {
   // scrypt needs 128·N·r bytes; Node refuses anything over maxmem (32 MiB by default).
   const maxmem = 2 * 128 * options.N * options.r
   return new Promise((resolve, reject) => {

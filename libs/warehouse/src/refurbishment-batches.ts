@@ -39,7 +39,7 @@ export interface BatchesOptions {
  * What to add: device ids as scanned, or a whole masterbox at once; `registeredBy` names the
  * partner whose masterbox it is when box ids of several partners are alike.
  */
-export type DevicesToAdd = { deviceIds: string[] } | { masterboxId: string; registeredBy?: string }
+export type DevicesToAdd = { deviceIds: string[] } | { masterboxId: string; registeredBy?: string | undefined }
 
 /** A device asked for by id, as read: null when nobody registered that id. */
 interface Candidate {
@@ -105,7 +105,7 @@ export class RefurbishmentBatches {
     }
   }
 
-  list(filter: { status?: BatchStatus }, page: PageRequest): Promise<Page<BatchView>> {
+  list(filter: { status?: BatchStatus | undefined }, page: PageRequest): Promise<Page<BatchView>> {
     return findPage(this.storage, refurbishmentBatches, { where: filter, order: 'newest' }, page, batchView)
   }
 
@@ -119,13 +119,13 @@ export class RefurbishmentBatches {
    * innerbox or masterbox id contains it (case does not matter). Filtered and paged in the
    * database: a page costs what it holds, whatever the batch's size.
    */
-  async devices(id: string, query: PageRequest & { q?: string }): Promise<Page<BatchDevice> & { total: number }> {
+  async devices(id: string, query: PageRequest & { q?: string | undefined }): Promise<Page<BatchDevice> & { total: number }> {
     const text = query.q?.trim()
     const search = text ? { text, fields: ['id', 'innerboxId', 'masterboxId'] as const } : undefined
     const where = { batchId: id }
     const [batch, page, total] = await Promise.all([
       this.#load(id),
-      findPage(this.storage, devices, { where, ...(search ? { search } : {}) }, query, batchDevice),
+      findPage(this.storage, devices, { where, search }, query, batchDevice),
       // Unfiltered, the batch's own count (kept equal under its lock): counting 20,000 rows on
       // every page made a page of a big batch three times a small one's.
       search ? this.storage.count(devices, where, search) : undefined,
@@ -308,7 +308,7 @@ export class RefurbishmentBatches {
     let after: string | undefined
     let shortfall = false
     for (;;) {
-      const page = await this.storage.find(devices, { where: unshipped, limit: SHIP_PAGE, ...(after ? { after } : {}) })
+      const page = await this.storage.find(devices, { where: unshipped, limit: SHIP_PAGE, after })
       if (page.length === 0) break
       after = page.at(-1)!.cursor
       const written = await this.storage.updateMany(
@@ -347,8 +347,8 @@ export class RefurbishmentBatches {
    * same one (by accident, or one taking another's first): a scan never mixes their devices. A
    * box of several partners is refused, naming each, until the scan names one (`registeredBy`).
    */
-  async #inMasterbox(what: { masterboxId: string; registeredBy?: string }): Promise<Candidate[]> {
-    const where = { masterboxId: what.masterboxId, ...(what.registeredBy ? { registeredBy: what.registeredBy } : {}) }
+  async #inMasterbox(what: { masterboxId: string; registeredBy?: string | undefined }): Promise<Candidate[]> {
+    const where = { masterboxId: what.masterboxId, registeredBy: what.registeredBy }
     const found = await this.storage.find(devices, { where, limit: MAX_DEVICES_PER_ADD + 1 })
     if (found.length > MAX_DEVICES_PER_ADD) {
       throw new WarehouseError(

@@ -96,12 +96,13 @@ export class ShipmentRequests {
   }
 
   async list(
-    filter: { status?: ShipmentRequestStatus; readiness?: ShipmentRequestReadiness; limit?: number } = {},
+    filter: {
+      status?: ShipmentRequestStatus | undefined
+      readiness?: ShipmentRequestReadiness | undefined
+      limit?: number | undefined
+    } = {},
   ): Promise<ShipmentRequestView[]> {
-    const where = {
-      ...(filter.status ? { status: filter.status } : {}),
-      ...(filter.readiness ? { readiness: filter.readiness } : {}),
-    }
+    const where = { status: filter.status, readiness: filter.readiness }
     const found = await this.storage.find(shipmentRequests, { where, limit: filter.limit ?? 100 })
     return found.map(shipmentRequestView)
   }

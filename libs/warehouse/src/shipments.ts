@@ -120,7 +120,7 @@ export class Shipments {
       const due = await this.storage.find(shipments, {
         where: { shopNotification: 'DUE' },
         limit: options.batchSize,
-        ...(after ? { after } : {}),
+        after,
       })
       if (due.length === 0) return outcome
       after = due.at(-1)!.cursor
@@ -162,12 +162,12 @@ export class Shipments {
   }
 
   async list(
-    filter: { status?: ShipmentStatus; limit?: number; excludeIds?: ReadonlySet<string> } = {},
+    filter: { status?: ShipmentStatus | undefined; limit?: number | undefined; excludeIds?: ReadonlySet<string> } = {},
   ): Promise<ShipmentView[]> {
     const limit = filter.limit ?? 100
     const excluded = filter.excludeIds ?? new Set<string>()
     const found = await this.storage.find(shipments, {
-      ...(filter.status ? { where: { status: filter.status } } : {}),
+      where: { status: filter.status },
       limit: limit + excluded.size,
     })
     return found

@@ -7,8 +7,8 @@ import { currentRelease, type Release } from './release.js'
 export interface DeployRequest {
   app: 'api' | 'worker' | 'all'
   version: string
-  strategy?: DeployStrategy
-  stopOrder?: StopOrder
+  strategy?: DeployStrategy | undefined
+  stopOrder?: StopOrder | undefined
 }
 
 /** What the control server needs of the cluster (LocalCluster). */
@@ -62,8 +62,8 @@ export function parseDeployRequest(body: string): { ok: true; deploy: DeployRequ
     deploy: {
       app: app as DeployRequest['app'],
       version,
-      ...(strategy ? { strategy: strategy as DeployStrategy } : {}),
-      ...(stopOrder ? { stopOrder: stopOrder as StopOrder } : {}),
+      strategy: strategy as DeployStrategy | undefined,
+      stopOrder: stopOrder as StopOrder | undefined,
     },
   }
 }
@@ -157,10 +157,7 @@ function handle(cluster: ControlledCluster, request: IncomingMessage, response: 
     const unsubscribe = cluster.subscribe((event: TimelineEvent) => response.write(`${JSON.stringify(event)}\n`))
     Promise.resolve()
       .then(() =>
-        cluster.deploy(deploy.app, currentRelease(deploy.version), {
-          ...(deploy.strategy ? { strategy: deploy.strategy } : {}),
-          ...(deploy.stopOrder ? { stopOrder: deploy.stopOrder } : {}),
-        }),
+        cluster.deploy(deploy.app, currentRelease(deploy.version), { strategy: deploy.strategy, stopOrder: deploy.stopOrder }),
       )
       .then(
         () => response.end(`${JSON.stringify({ done: true })}\n`),

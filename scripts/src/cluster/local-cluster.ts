@@ -32,8 +32,8 @@ export interface ClusterOptions {
 }
 
 export interface DeployOptions {
-  strategy?: DeployStrategy
-  stopOrder?: StopOrder
+  strategy?: DeployStrategy | undefined
+  stopOrder?: StopOrder | undefined
   minimumHealthyPercent?: number
   maximumPercent?: number
 }

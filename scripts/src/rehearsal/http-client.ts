@@ -16,7 +16,7 @@ export interface Call {
   method: string
   path: string
   body?: unknown
-  cookie?: string
+  cookie?: string | undefined
 }
 
 /**

@@ -57,7 +57,7 @@ export interface InvariantInput {
   /** The p99 bar during deploys against steady state; null: measured and reported, not judged. */
   maxLatencyRatio: number | null
   /** What the browser packing stations did and saw, when the run had any (--browser N). */
-  browser?: BrowserAgentsResult
+  browser?: BrowserAgentsResult | undefined
   log: (line: string) => void
 }
 

@@ -33,10 +33,10 @@ export interface RehearsalOptions {
   stopOrder: StopOrder
   state: StateMode
   /** Start on this git ref's build and deploy the checkout over it. */
-  from?: string
+  from?: string | undefined
   /** An existing environment instead of a local cluster, and the command that deploys it. */
-  target?: string
-  deployCmd?: string
+  target?: string | undefined
+  deployCmd?: string | undefined
   /** Keep the run's Redis keys and schema afterwards, to look at them. */
   keep: boolean
   seed: number
@@ -44,9 +44,9 @@ export interface RehearsalOptions {
   /** null: latency is measured and reported, not judged (CI's rehearsal). */
   maxLatencyRatio: number | null
   /** The capacity --rate auto measured before choosing the rate (70% of it). */
-  capacity?: number
+  capacity?: number | undefined
   /** Environment the API instances get on top of the cluster's (a local cluster only), e.g. to reach Redis through a counter. */
-  apiEnv?: (shared: Readonly<Record<string, string>>) => Record<string, string>
+  apiEnv?: ((shared: Readonly<Record<string, string>>) => Record<string, string>) | undefined
   /** Warehouse agents at browser packing stations (Chromium on the web app) beside the HTTP load; 0: none. */
   browserAgents: number
   log: (line: string) => void
@@ -176,8 +176,9 @@ function targetEnvironment(options: RehearsalOptions): Environment {
     apps: command ? ['api'] : [],
     deploy: () =>
       new Promise((resolve, reject) => {
+        if (!command) return reject(new Error('--target without --deploy-cmd has nothing to deploy'))
         timeline.push({ at: Date.now(), app: 'cluster', action: 'deploy-start', detail: command })
-        const child = spawn('sh', ['-c', command!], { stdio: ['ignore', 'pipe', 'pipe'] })
+        const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] })
         for (const stream of [child.stdout, child.stderr]) {
           createInterface({ input: stream }).on('line', (line) => {
             timeline.push({ at: Date.now(), app: 'cluster', action: 'output', detail: line.slice(0, 200) })
@@ -333,7 +334,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       deploys: deploys.windows,
       latency,
       maxLatencyRatio: options.maxLatencyRatio,
-      ...(browserResult ? { browser: browserResult } : {}),
+      browser: browserResult,
       log,
     })
     const report = buildReport({
@@ -346,7 +347,7 @@ export async function rehearse(options: RehearsalOptions): Promise<{ report: Rep
       deploys: deploys.windows,
       stalls,
       timeline: current.timeline,
-      ...(browserResult ? { browser: browserResult } : {}),
+      browser: browserResult,
     })
     return { report, records: mix.records }
   } finally {
@@ -367,7 +368,7 @@ function buildReport(run: {
   deploys: DeployWindow[]
   stalls: Array<{ from: number; to: number }>
   timeline: TimelineEvent[]
-  browser?: BrowserAgentsResult
+  browser?: BrowserAgentsResult | undefined
 }): Report {
   const { options, mix, startedAt, load, latency, invariants, deploys, stalls, timeline, browser } = run
   const toSeconds = (at: number) => Math.round((at - startedAt) / 100) / 10
@@ -375,9 +376,9 @@ function buildReport(run: {
     t: toSeconds(e.at),
     app: e.app,
     action: e.action,
-    ...(e.instance ? { instance: e.instance } : {}),
-    ...(e.version ? { version: e.version } : {}),
-    ...(e.detail ? { detail: e.detail } : {}),
+    instance: e.instance,
+    version: e.version,
+    detail: e.detail,
   }))
   return {
     title: options.title,
@@ -408,6 +409,6 @@ function buildReport(run: {
     load: { plannedSeconds: options.durationMs / 1000, seconds: Math.round(load.endedMs) / 1000 },
     generatorMaxLagMs: load.maxLagMs,
     databaseStalls: stalls.map((s) => ({ from: s.from / 1000, to: s.to / 1000 })),
-    ...(browser ? { browser } : {}),
+    browser,
   }
 }

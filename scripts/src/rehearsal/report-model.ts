@@ -7,9 +7,9 @@ export interface Marker {
   t: number
   app: string
   action: string
-  instance?: string
-  version?: string
-  detail?: string
+  instance?: string | undefined
+  version?: string | undefined
+  detail?: string | undefined
 }
 
 /** Everything a rehearsal measured; report.json holds exactly this. */
@@ -31,5 +31,5 @@ export interface Report {
   /** Database commit stalls the probe saw, in seconds since the load began. */
   databaseStalls: { from: number; to: number }[]
   /** The browser packing stations' actions and what they saw (--browser N). */
-  browser?: BrowserAgentsResult
+  browser?: BrowserAgentsResult | undefined
 }

@@ -70,7 +70,8 @@ interface Person {
   kind: 'agent' | 'operator' | 'partner'
   email: string
   password: string
-  cookie?: string
+  /** The session cookie; none before login and after a logout. */
+  cookie?: string | undefined
   /** A request of this person is in flight: people do one thing at a time. */
   busy: boolean
 }
@@ -79,9 +80,9 @@ interface AgentPerson extends Person {
 }
 interface OperatorPerson extends Person {
   at: OperatorStep
-  lastCreated?: string
+  lastCreated?: string | undefined
   /** A request that needs fixing, found by the last fix-find. */
-  toFix?: { id: string; version: number }
+  toFix?: { id: string; version: number } | undefined
 }
 interface PartnerPerson extends Person {
   at: PartnerStep

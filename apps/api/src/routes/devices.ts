@@ -98,11 +98,7 @@ export async function deviceRoutes(parent: FastifyInstance, { devices }: { devic
     },
     async (request) => {
       const { cursor, limit, ...filter } = request.query
-      const registeredBy = registeredByFilter(request)
-      return devices.list(
-        { ...filter, ...(registeredBy ? { registeredBy } : {}) },
-        { ...(cursor ? { after: cursor } : {}), limit },
-      )
+      return devices.list({ ...filter, registeredBy: registeredByFilter(request) }, { after: cursor, limit })
     },
   )
 

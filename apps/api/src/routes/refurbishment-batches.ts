@@ -84,7 +84,7 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
     },
     async (request) => {
       const { status, cursor, limit } = request.query
-      return batches.list(status ? { status } : {}, { ...(cursor ? { after: cursor } : {}), limit })
+      return batches.list({ status }, { after: cursor, limit })
     },
   )
 
@@ -133,7 +133,7 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
     },
     async (request) => {
       const { q, cursor, limit } = request.query
-      return batches.devices(request.params.id, { ...(q ? { q } : {}), ...(cursor ? { after: cursor } : {}), limit })
+      return batches.devices(request.params.id, { q, after: cursor, limit })
     },
   )
 

@@ -64,7 +64,7 @@ export async function shipmentRequestRoutes(
     },
     async (request) => {
       const { status, readiness, limit } = request.query
-      return { items: await requests.list({ ...(status ? { status } : {}), ...(readiness ? { readiness } : {}), limit }) }
+      return { items: await requests.list({ status, readiness, limit }) }
     },
   )
 

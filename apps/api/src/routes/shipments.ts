@@ -37,7 +37,7 @@ export async function shipmentRoutes(
       // Pending means "free to take": claimed shipments are left out, so two agents are never
       // offered the same one.
       if (status === 'PENDING') return { items: await claims.pending(limit) }
-      return { items: await shipments.list({ ...(status ? { status } : {}), limit }) }
+      return { items: await shipments.list({ status, limit }) }
     },
   )
 

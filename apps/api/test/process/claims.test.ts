@@ -30,7 +30,7 @@ t.test('claims across two API processes', async (t) => {
   }
   t.same((await http(b, 'POST', '/shipments/bulk', { cookie: admin })).json(), { created: 2 })
   const pending = async (url: string) =>
-    (await http(url, 'GET', '/shipments?status=PENDING', { cookie: agents[0] }))
+    (await http(url, 'GET', '/shipments?status=PENDING', { cookie: agents[0]! }))
       .json<{ items: Array<{ id: string }> }>()
       .items.map((s) => s.id)
   const [first, second] = (await pending(a)) as [string, string]
