@@ -5,14 +5,8 @@ import { WAREHOUSE_COLLECTIONS } from '@tms/warehouse'
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import { ERROR_CODES } from '../src/http/error-codes.js'
-import {
-  type Caller,
-  type FuzzRequest,
-  type Operation,
-  operationsOf,
-  poisonedRequestFor,
-  requestFor,
-} from './fuzz/openapi-requests.js'
+import { type Caller, type FuzzRequest, type Operation, operationsOf, requestFor } from './fuzz/openapi-requests.js'
+import { poisonedRequestFor } from './fuzz/poisoned-requests.js'
 import { buildTestApi, loginCookie, userCookie } from './support.js'
 
 /**

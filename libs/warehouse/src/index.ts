@@ -11,6 +11,8 @@ export {
   type SessionEnding,
   type UserView,
 } from './accounts.js'
+export { type DevicesToAdd, MAX_DEVICES_PER_ADD } from './batch-candidates.js'
+export { batchView } from './batch-views.js'
 export { Catalogue, DEFAULT_PRODUCTS } from './catalogue.js'
 export {
   type Address,
@@ -73,16 +75,7 @@ export {
   verifyPassword,
 } from './passwords.js'
 export { QUARANTINE_LIMITS, QuarantinedOrders, type QuarantinedOrderView } from './quarantined-orders.js'
-export {
-  type AddResult,
-  BATCH_CLAIM,
-  type BatchesOptions,
-  batchView,
-  type DevicesToAdd,
-  MAX_DEVICES_PER_ADD,
-  RefurbishmentBatches,
-  type Shipper,
-} from './refurbishment-batches.js'
+export { type AddResult, BATCH_CLAIM, type BatchesOptions, RefurbishmentBatches, type Shipper } from './refurbishment-batches.js'
 export {
   ADDRESS_LIMITS,
   addressSchema,

@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { HeldLimitError, type LockService, ObjectLockedError } from '@tms/locks'
 import { DuplicateKeyError, type Storage, type Stored, VersionConflictError } from '@tms/storage'
+import { BatchCandidates, type DevicesToAdd } from './batch-candidates.js'
+import { batchDevice, batchView } from './batch-views.js'
 import type { Catalogue } from './catalogue.js'
 import { type Agent, BATCH_CLAIM, claimLimit } from './claims.js'
-import {
-  apiTokens,
-  type BatchStatus,
-  type Device,
-  devices,
-  type RefurbishmentBatch,
-  refurbishmentBatches,
-  users,
-} from './collections.js'
+import { type BatchStatus, type Device, devices, type RefurbishmentBatch, refurbishmentBatches, users } from './collections.js'
 import { notFound, WarehouseError } from './errors.js'
 import { tooManyClaims } from './packing-claims.js'
 import { findPage, type Page, type PageRequest } from './page.js'
@@ -20,11 +14,6 @@ import type { BatchDevice, BatchView } from './views.js'
 
 export { BATCH_CLAIM } from './claims.js'
 
-/**
- * Devices one add takes: scanned ids, or a whole masterbox. A batch itself has no limit: its
- * device list pages in the database, so a batch of 20,000 lists as fast as one of 20.
- */
-export const MAX_DEVICES_PER_ADD = 1000
 /** Devices shipped (marked SHIPPED) per statement. */
 const SHIP_PAGE = 1000
 
@@ -33,18 +22,6 @@ export interface BatchesOptions {
   claimTtlMs: number
   /** Claims one agent may hold, shipments and batches together. */
   maxClaimsPerAgent: number
-}
-
-/**
- * What to add: device ids as scanned, or a whole masterbox at once; `registeredBy` names the
- * partner whose masterbox it is when box ids of several partners are alike.
- */
-export type DevicesToAdd = { deviceIds: string[] } | { masterboxId: string; registeredBy?: string | undefined }
-
-/** A device asked for by id, as read: null when nobody registered that id. */
-interface Candidate {
-  deviceId: string
-  read: Stored<Device> | null
 }
 
 export interface AddResult {
@@ -66,12 +43,16 @@ export interface Shipper {
  * count is the count of its devices.
  */
 export class RefurbishmentBatches {
+  readonly #candidates: BatchCandidates
+
   constructor(
     private readonly storage: Storage,
     private readonly catalogue: Catalogue,
     private readonly locks: LockService,
     private readonly options: BatchesOptions,
-  ) {}
+  ) {
+    this.#candidates = new BatchCandidates(storage)
+  }
 
   /** The next number is one more than the largest; two instances taking the same one retry. */
   async create(input: { description: string; modelNumber: string; hardwareEdition: string }, by: Agent): Promise<BatchView> {
@@ -162,12 +143,12 @@ export class RefurbishmentBatches {
       await this.#refuseIfHeldByAnother(batch, agent)
       this.#requireOpen(batch)
       // The scanned devices, or a masterbox's, read at once; null for an id nobody registered.
-      const candidates = 'deviceIds' in what ? await this.#scanned(what.deviceIds) : await this.#inMasterbox(what)
+      const candidates = await this.#candidates.read(what)
       const result: AddResult = { added: 0, rejected: [] }
       if ('masterboxId' in what && candidates.length === 0) {
         result.rejected.push({ deviceId: what.masterboxId, message: `no device is registered in masterbox ${what.masterboxId}` })
       }
-      const reasons = await this.#whyNot(
+      const reasons = await this.#candidates.whyNot(
         batch,
         candidates.flatMap((c) => (c.read ? [c.read] : [])),
       )
@@ -194,7 +175,7 @@ export class RefurbishmentBatches {
           const device = now.get(id)
           return device?.data.batchId === batch.id ? [] : [{ id, device }]
         })
-        const why = await this.#whyNot(
+        const why = await this.#candidates.whyNot(
           batch,
           changed.flatMap(({ device }) => (device ? [device] : [])),
         )
@@ -336,73 +317,6 @@ export class RefurbishmentBatches {
     }
   }
 
-  async #scanned(deviceIds: ReadonlyArray<string>): Promise<Candidate[]> {
-    const ids = [...new Set(deviceIds)]
-    const found = await this.storage.getMany(devices, ids)
-    return ids.map((deviceId) => ({ deviceId, read: found.get(deviceId) ?? null }))
-  }
-
-  /**
-   * A masterbox's devices. Box ids are the partners' own labels, so two partners may use the
-   * same one (by accident, or one taking another's first): a scan never mixes their devices. A
-   * box of several partners is refused, naming each, until the scan names one (`registeredBy`).
-   */
-  async #inMasterbox(what: { masterboxId: string; registeredBy?: string | undefined }): Promise<Candidate[]> {
-    const where = { masterboxId: what.masterboxId, registeredBy: what.registeredBy }
-    const found = await this.storage.find(devices, { where, limit: MAX_DEVICES_PER_ADD + 1 })
-    if (found.length > MAX_DEVICES_PER_ADD) {
-      throw new WarehouseError(
-        'TOO_MANY_DEVICES',
-        `masterbox ${what.masterboxId} holds more than ${MAX_DEVICES_PER_ADD} devices; add them by id, ${MAX_DEVICES_PER_ADD} at a time`,
-      )
-    }
-    const partners = new Map<string, number>()
-    for (const device of found) partners.set(device.data.registeredBy, (partners.get(device.data.registeredBy) ?? 0) + 1)
-    if (partners.size > 1) {
-      const names = await this.#partnerNames([...partners.keys()])
-      const each = [...partners].map(([partner, count]) => ({ partner, name: names.get(partner) ?? partner, count }))
-      throw new WarehouseError(
-        'AMBIGUOUS_MASTERBOX',
-        `masterbox ${what.masterboxId} holds devices of ${partners.size} partners: ${each
-          .map((p) => `${p.name} (${p.count})`)
-          .join(', ')}; scan it again naming one (registeredBy)`,
-        { details: each.map((p) => ({ field: 'body.registeredBy', message: `${p.partner}: ${p.name}, ${p.count} devices` })) },
-      )
-    }
-    return found.map((read) => ({ deviceId: read.id, read }))
-  }
-
-  /** Partners by id, for people: a user's email, or an API token's name. */
-  async #partnerNames(ids: string[]): Promise<Map<string, string>> {
-    const [people, tokens] = await Promise.all([this.storage.getMany(users, ids), this.storage.getMany(apiTokens, ids)])
-    return new Map(ids.map((id) => [id, people.get(id)?.data.email ?? tokens.get(id)?.data.name ?? id]))
-  }
-
-  /**
-   * Why each device cannot join the batch ('already here' when it is in it), by device id; the
-   * devices that can are not in the map. The other batches they are in are read in one go.
-   */
-  async #whyNot(batch: Stored<RefurbishmentBatch>, candidates: ReadonlyArray<Stored<Device>>): Promise<Map<string, string>> {
-    const elsewhere = [
-      ...new Set(candidates.flatMap((d) => (d.data.batchId && d.data.batchId !== batch.id ? [d.data.batchId] : []))),
-    ]
-    const others = await this.storage.getMany(refurbishmentBatches, elsewhere)
-    const reasons = new Map<string, string>()
-    for (const device of candidates) {
-      const { batchId, status, modelNumber, hardwareEdition } = device.data
-      if (batchId === batch.id) reasons.set(device.id, 'already here')
-      else if (status === 'SHIPPED') reasons.set(device.id, 'already shipped')
-      else if (batchId !== null) reasons.set(device.id, `already in batch #${others.get(batchId)?.data.number ?? '?'}`)
-      else if (modelNumber !== batch.data.modelNumber || hardwareEdition !== batch.data.hardwareEdition) {
-        reasons.set(
-          device.id,
-          `is a ${modelNumber} ${hardwareEdition}; the batch takes ${batch.data.modelNumber} ${batch.data.hardwareEdition}`,
-        )
-      }
-    }
-    return reasons
-  }
-
   async #recount(batch: Stored<RefurbishmentBatch>): Promise<void> {
     const count = await this.storage.count(devices, { batchId: batch.id })
     const now = await this.#load(batch.id)
@@ -463,36 +377,5 @@ export class RefurbishmentBatches {
     const found = await this.storage.get(refurbishmentBatches, id)
     if (!found) throw notFound('refurbishment batch', id)
     return found
-  }
-}
-
-export function batchView(stored: Stored<RefurbishmentBatch>): BatchView {
-  const { number, description, modelNumber, hardwareEdition, status, createdBy, deviceCount } = stored.data
-  return {
-    id: stored.id,
-    number,
-    description,
-    modelNumber,
-    hardwareEdition,
-    status,
-    createdBy,
-    createdAt: stored.createdAt.toISOString(),
-    updatedAt: stored.updatedAt.toISOString(),
-    deviceCount,
-    packedBy: stored.data.packedBy,
-    packedAt: stored.data.packedAt,
-    trackingNumber: stored.data.trackingNumber,
-    shippedAt: stored.data.shippedAt,
-    version: stored.version,
-  }
-}
-
-function batchDevice(stored: Stored<Device>): BatchDevice {
-  return {
-    deviceId: stored.id,
-    addedAt: stored.data.addedToBatchAt,
-    trackingNumber: stored.data.trackingNumber,
-    masterboxId: stored.data.masterboxId,
-    innerboxId: stored.data.innerboxId,
   }
 }
