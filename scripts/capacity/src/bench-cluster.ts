@@ -1,9 +1,8 @@
+import { REPO_ROOT } from '@tms/cluster'
 import { DEV_DEFAULTS } from '@tms/config'
+import type { HttpClient } from '@tms/rehearsal'
+import { type Environment, localEnvironment, type RehearsalOptions, WarehouseMix } from '@tms/rehearsal'
 import { seededRandom, uniqueName } from '@tms/sandbox'
-import { REPO_ROOT } from '../cluster/cluster-definition.js'
-import type { HttpClient } from '../rehearsal/http-client.js'
-import { type Environment, localEnvironment, type RehearsalOptions } from '../rehearsal/rehearsal.js'
-import { WarehouseMix } from '../rehearsal/warehouse-mix.js'
 
 export interface BenchClusterOptions {
   /** Names the run and its directory under .local/capacity/. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '@tms/config'
-import { HttpClient } from '../rehearsal/http-client.js'
+import { HttpClient } from '@tms/rehearsal'
 import { benchCluster, benchMix } from './bench-cluster.js'
 import { cpuNanosOf } from './process-cpu.js'
 import { WireCounter } from './wire-counter.js'

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { CpuMeter, cpuSecondsOf, pidsNamed } from '../src/capacity/process-cpu.js'
+import { CpuMeter, cpuSecondsOf, pidsNamed } from '../src/process-cpu.js'
 
 t.test('cpuSecondsOf: a busy process is charged its CPU, an idle one nothing, a gone one null', async (t) => {
   // Each says "ready" once started: a node process starting up is busy, whatever it runs next.

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { RESOLUTION, refine, searchRates } from '../src/capacity/rate-search.js'
+import { RESOLUTION, refine, searchRates } from '../src/rate-search.js'
 
 /** A cluster whose capacity is `capacity`/s: a step meets the bar at or below it, except the misses listed. */
 function cluster(capacity: number, misses: number[] = []) {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import t from 'tap'
-import { postgresMessages, redisCommands, WireCounter } from '../src/capacity/wire-counter.js'
+import { postgresMessages, redisCommands, WireCounter } from '../src/wire-counter.js'
 
 /** The bytes fed one at a time: every message split at every place it can be. */
 const byteByByte = (parse: (chunk: Buffer) => void, bytes: Buffer) => {

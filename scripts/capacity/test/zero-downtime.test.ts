@@ -1,5 +1,5 @@
 import t from 'tap'
-import { describeZeroDowntime, failuresAt, type ShareOutcome, zeroDowntimeCapacity } from '../src/capacity/zero-downtime.js'
+import { describeZeroDowntime, failuresAt, type ShareOutcome, zeroDowntimeCapacity } from '../src/zero-downtime.js'
 
 const at = (share: number, passed: boolean, failed: string[] = []): ShareOutcome => ({
   share,

@@ -30,7 +30,7 @@ const BOOT_NICENESS = 19
 /**
  * How long an instance boots on spare CPU before it competes for CPU like any other: an idle
  * machine boots one in a second or two; a saturated one has no spare CPU at all, and a boot that
- * waits for it never ends (issue 17: never ready in 60 s at the README's rate).
+ * waits for it never ends (measured: never ready in 60 s at the README's 300/s).
  */
 export const BOOT_ON_SPARE_CPU_MS = 5000
 const CHRT = spawnSync('chrt', ['--version']).status === 0

@@ -1,8 +1,8 @@
 import { request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import { type ControlledCluster, isLoopback, parseDeployRequest, startControlServer } from '../src/cluster/control.js'
-import type { TimelineEvent } from '../src/cluster/local-cluster.js'
+import { type ControlledCluster, isLoopback, parseDeployRequest, startControlServer } from '../src/control.js'
+import type { TimelineEvent } from '../src/local-cluster.js'
 
 /** The control server's own HTTP, in front of a cluster that only records the deploys asked of it. */
 async function control(t: Test) {

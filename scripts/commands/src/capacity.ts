@@ -17,9 +17,17 @@
  * wire with the mix sent one request at a time.
  */
 import { parseArgs } from 'node:util'
+import {
+  CAPACITY_BAR,
+  profileRoutes,
+  REFERENCE_RATE,
+  type RouteProfile,
+  routeTable,
+  type Search,
+  type Step,
+  searchCapacity,
+} from '@tms/capacity'
 import { parseDuration } from '@tms/config'
-import { profileRoutes, type RouteProfile, routeTable } from '../capacity/route-profile.js'
-import { CAPACITY_BAR, REFERENCE_RATE, type Search, type Step, searchCapacity } from '../capacity/search.js'
 
 const { values } = parseArgs({
   options: {

@@ -7,11 +7,8 @@
 import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
-import { localClusterDir } from '../cluster/cluster-definition.js'
-import { formatEvent } from '../cluster/format.js'
-import type { TimelineEvent } from '../cluster/local-cluster.js'
-import { gitDescribe } from '../cluster/release.js'
-import { isRunning, readClusterState } from '../cluster/supervision.js'
+import type { TimelineEvent } from '@tms/cluster'
+import { formatEvent, gitDescribe, isRunning, localClusterDir, readClusterState } from '@tms/cluster'
 
 const { values } = parseArgs({
   options: {

@@ -8,10 +8,8 @@
  */
 import { createReadStream, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { latencyByPhase, newestInstanceRatios, PHASES } from '../rehearsal/deploy-phases.js'
-import { median } from '../rehearsal/load-summary.js'
-import type { Report } from '../rehearsal/report.js'
-import type { RequestRecord } from '../rehearsal/request-record.js'
+import type { Report, RequestRecord } from '@tms/rehearsal'
+import { latencyByPhase, median, newestInstanceRatios, PHASES } from '@tms/rehearsal'
 
 const dirs = process.argv.slice(2).filter((a) => a !== '--')
 if (dirs.length === 0) {

@@ -21,19 +21,26 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parseDuration } from '@tms/config'
-import { CAPACITY_BAR, searchCapacity } from '../capacity/search.js'
 import {
   AUTO_RATE_SHARE,
+  CAPACITY_BAR,
   describeZeroDowntime,
   failuresAt,
   type ShareOutcome,
+  searchCapacity,
   ZERO_DOWNTIME_SHARES,
-} from '../capacity/zero-downtime.js'
-import { REPO_ROOT, type StopOrder } from '../cluster/cluster-definition.js'
-import { type ComparedRun, expectations, renderComparison } from '../rehearsal/comparison.js'
-import { type RehearsalOptions, rehearse } from '../rehearsal/rehearsal.js'
-import { renderText, writeReport } from '../rehearsal/report.js'
+} from '@tms/capacity'
+import { REPO_ROOT, type StopOrder } from '@tms/cluster'
+import { parseDuration } from '@tms/config'
+import {
+  type ComparedRun,
+  expectations,
+  type RehearsalOptions,
+  rehearse,
+  renderComparison,
+  renderText,
+  writeReport,
+} from '@tms/rehearsal'
 
 const { values } = parseArgs({
   options: {

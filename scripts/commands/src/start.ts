@@ -7,22 +7,27 @@
  */
 import { mkdirSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_DEFAULTS } from '@tms/config'
-import { localClusterDir, readClusterDefinition } from '../cluster/cluster-definition.js'
-import { startControlServer } from '../cluster/control.js'
-import { formatEvent } from '../cluster/format.js'
-import { HaproxyMissingError, LoadBalancer } from '../cluster/load-balancer.js'
-import { LocalCluster } from '../cluster/local-cluster.js'
-import { currentRelease, gitDescribe } from '../cluster/release.js'
 import {
   ClusterRunningError,
   type ClusterState,
+  currentRelease,
+  ensurePostgres,
+  ensureRedis,
+  formatEvent,
+  gitDescribe,
+  HaproxyMissingError,
+  LoadBalancer,
+  LocalCluster,
+  localClusterDir,
   PortTakenError,
+  readClusterDefinition,
   requireFreePorts,
+  ServiceMissingError,
+  startControlServer,
   stopStaleCluster,
   writeClusterState,
-} from '../cluster/supervision.js'
-import { ensurePostgres, ensureRedis, ServiceMissingError } from '../services.js'
+} from '@tms/cluster'
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, DEV_DEFAULTS } from '@tms/config'
 
 const { values } = parseArgs({
   options: { api: { type: 'string' }, workers: { type: 'string' }, port: { type: 'string' } },

@@ -1,14 +1,15 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 
 /**
- * The layout's rule, checked on the sources: apps depend on libs, never the other way; no lib
- * depends on another in a cycle; every @tms package a source imports is declared in its
+ * The layout's rule, checked on the sources: apps depend on libs, never the other way; the
+ * tooling (scripts/*, bench, deploy) drives the apps as processes and imports none of them; no
+ * package depends on another in a cycle; every @tms package a source imports is declared in its
  * package.json (so the build order Turborepo derives from them is the real one).
  */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 interface Workspace {
   name: string
@@ -44,7 +45,10 @@ function workspaces(): Workspace[] {
   const dirs = [
     ...readdirSync(join(ROOT, 'libs')).map((d) => ['libs', d] as const),
     ...readdirSync(join(ROOT, 'apps')).map((d) => ['apps', d] as const),
-    ...(['scripts', 'bench', 'deploy'] as const).map((d) => ['.', d] as const),
+    ...readdirSync(join(ROOT, 'scripts'))
+      .filter((d) => existsSync(join(ROOT, 'scripts', d, 'package.json')))
+      .map((d) => ['scripts', d] as const),
+    ...(['bench', 'deploy'] as const).map((d) => ['.', d] as const),
   ]
   return dirs.map(([group, name]) => {
     const dir = join(ROOT, group, name)
@@ -60,7 +64,7 @@ function workspaces(): Workspace[] {
   })
 }
 
-t.test('no lib imports an app; every @tms import is declared; libs have no cycle', async (t) => {
+t.test('no lib or tool imports an app; every @tms import is declared; no package is in a cycle', async (t) => {
   const all = workspaces()
   const byName = new Map(all.map((w) => [w.name, w]))
   t.ok(all.filter((w) => w.kind === 'lib').length >= 10, `${all.length} workspaces read`)
@@ -70,12 +74,12 @@ t.test('no lib imports an app; every @tms import is declared; libs have no cycle
       if (used === w.name) continue
       t.ok(byName.has(used), `${w.name} imports ${used}, which exists`)
       t.ok(w.declared.has(used), `${w.name} declares ${used}, which it imports`)
-      if (w.kind === 'lib') t.not(byName.get(used)?.kind, 'app', `${w.name} (a lib) does not import an app: ${used}`)
+      if (w.kind !== 'app') t.not(byName.get(used)?.kind, 'app', `${w.name} (a ${w.kind}) does not import an app: ${used}`)
     }
   }
 
-  // Depth-first over the libs' run-time imports: a cycle would make the build order undefined.
-  const libs = all.filter((w) => w.kind === 'lib')
+  t.ok(all.filter((w) => w.dir.includes('/scripts/')).length >= 4, 'the tooling packages under scripts/ are read')
+  // Depth-first over every package's run-time imports: a cycle would make the build order undefined.
   const cycles: string[] = []
   const visit = (w: Workspace, path: string[]) => {
     if (path.includes(w.name)) {
@@ -83,17 +87,17 @@ t.test('no lib imports an app; every @tms import is declared; libs have no cycle
       return
     }
     for (const next of w.imported) {
-      const lib = byName.get(next)
-      if (lib?.kind === 'lib' && lib !== w) visit(lib, [...path, w.name])
+      const used = byName.get(next)
+      if (used && used !== w) visit(used, [...path, w.name])
     }
   }
-  for (const lib of libs) visit(lib, [])
-  t.same([...new Set(cycles)], [], 'no cycle among the libs')
+  for (const w of all) visit(w, [])
+  t.same([...new Set(cycles)], [], 'no cycle among the packages')
 })
 
-t.test('docs/architecture.md names every lib and what each depends on', async (t) => {
+t.test('docs/architecture.md names every lib and tool under scripts/, and what each depends on', async (t) => {
   const architecture = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8')
-  for (const lib of workspaces().filter((w) => w.kind === 'lib')) {
+  for (const lib of workspaces().filter((w) => w.kind === 'lib' || w.dir.includes('/scripts/'))) {
     const short = lib.name.replace('@tms/', '')
     t.match(architecture, new RegExp(`\\| \`${short}\` `), `${short} has its row`)
     const uses = [...lib.imported]

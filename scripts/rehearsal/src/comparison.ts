@@ -1,6 +1,6 @@
-import type { DeployStrategy } from '../cluster/cluster-definition.js'
-import type { InvariantId } from './invariants.js'
-import type { StateMode } from './rehearsal.js'
+import type { DeployStrategy } from '@tms/cluster'
+import type { InvariantId } from './invariant-model.js'
+import type { StateMode } from './rehearsal-options.js'
 import type { Report } from './report.js'
 
 /** Why stateless, each step measured: recreate, rolling with state in each process, rolling stateless; what should go wrong, and what should not. */

@@ -1,68 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkTicks } from '@tms/jobs'
-import type { BrowserAgentsResult } from './browser-agents.js'
-import type { HttpClient, Reply } from './http-client.js'
+import {
+  batchNumbersWithoutGaps,
+  noBatchShippedWithoutItsDevices,
+  noDeviceInTwoBatches,
+  readBatches,
+} from './batch-invariants.js'
+import type { Reply } from './http-client.js'
 import { inBatches } from './in-batches.js'
-import type { LatencyComparison } from './load-summary.js'
-import type { RequestRecord } from './request-record.js'
-import type { Ledger } from './warehouse-mix.js'
-
-export type InvariantId =
-  | 'answered'
-  | 'sessions'
-  | 'packs'
-  | 'writes'
-  | 'shop'
-  | 'ticks'
-  | 'deploys'
-  | 'latency'
-  | 'batch-devices'
-  | 'batch-shipped'
-  | 'batch-numbers'
-  | 'browser'
-
-export interface Invariant {
-  id: InvariantId
-  name: string
-  held: boolean
-  /** What was measured, in one line. */
-  measured: string
-  /** How many things broke it (failed requests, lost sessions, ...); 0 when it held. */
-  violations: number
-  /** The first few offenders, when it did not hold. */
-  details?: string[]
-}
-
-export interface DeployWindow {
-  app: string
-  /** Epoch ms. */
-  from: number
-  to: number | null
-  error?: string
-}
-
-export interface InvariantInput {
-  client: HttpClient
-  adminCookie: string
-  records: ReadonlyArray<RequestRecord>
-  ledger: Ledger
-  sessions: ReadonlyArray<{ email: string; cookie: string | undefined }>
-  /** Epoch ms. */
-  loadStartedAt: number
-  loadEndedAt: number
-  /** --duration; the load runs longer while a deploy is under way, up to twice this. */
-  loadPlannedMs: number
-  deploys: ReadonlyArray<DeployWindow>
-  latency: LatencyComparison
-  /** The p99 bar during deploys against steady state; null: measured and reported, not judged. */
-  maxLatencyRatio: number | null
-  /** What the browser packing stations did and saw, when the run had any (--browser N). */
-  browser?: BrowserAgentsResult | undefined
-  log: (line: string) => void
-}
-
-const n = (value: number) => value.toLocaleString('en-US')
-const first = (list: string[]) => list.slice(0, 10)
+import { type Check, type CheckContext, first, type Invariant, type InvariantInput, n } from './invariant-model.js'
 
 interface ShipmentView {
   status: string
@@ -70,23 +16,6 @@ interface ShipmentView {
   trackingNumber: string | null
   shopNotifiedAt: string | null
 }
-
-/** What every check reads: the run's input, an admin's GET, and every shipment the load wrote. */
-export interface CheckContext extends InvariantInput {
-  get: (path: string, cookie?: string) => Promise<Reply>
-  /** GET /shipments/:id of every shipment the load packed or shipped, read once after the load. */
-  shipments: Map<string, Reply>
-  /** Every refurbishment batch with all its devices, read once after the load; empty where there are none. */
-  batches: BatchWithDevices[]
-}
-
-export interface BatchWithDevices {
-  batch: { id: string; number: number; status: string; trackingNumber: string | null; deviceCount: number }
-  devices: Array<{ deviceId: string; trackingNumber: string | null }>
-}
-
-/** One invariant; null when it is not judged in this run. */
-export type Check = (context: CheckContext) => Promise<Invariant | null> | Invariant | null
 
 const viewOf = (context: CheckContext, id: string) => context.shipments.get(id)?.body as ShipmentView | undefined
 
@@ -228,75 +157,6 @@ export const latencyWithinBar: Check = ({ latency, maxLatencyRatio }) => {
   }
 }
 
-export const noDeviceInTwoBatches: Check = ({ batches, ledger }) => {
-  const seen = new Map<string, number>()
-  const twice: string[] = []
-  for (const { batch, devices } of batches) {
-    for (const device of devices) {
-      const other = seen.get(device.deviceId)
-      if (other !== undefined) twice.push(`${device.deviceId} in batches #${other} and #${batch.number}`)
-      seen.set(device.deviceId, batch.number)
-    }
-  }
-  const miscounted = batches.filter((b) => b.batch.deviceCount !== b.devices.length)
-  return {
-    id: 'batch-devices',
-    name: 'no device in two batches',
-    held: twice.length === 0 && miscounted.length === 0,
-    violations: twice.length + miscounted.length,
-    measured: `${n(seen.size)} devices in ${n(batches.length)} batches (${n(ledger.registeredDevices)} registered by partners in the run); ${n(twice.length)} in two; ${n(miscounted.length)} batches miscounted`,
-    details: first([
-      ...twice,
-      ...miscounted.map((b) => `batch #${b.batch.number} counts ${b.batch.deviceCount}, holds ${b.devices.length}`),
-    ]),
-  }
-}
-
-export const noBatchShippedWithoutItsDevices: Check = ({ batches, ledger }) => {
-  const shipped = batches.filter((b) => b.batch.status === 'SHIPPED')
-  const behind = shipped.flatMap(({ batch, devices }) =>
-    devices
-      .filter((d) => d.trackingNumber !== batch.trackingNumber)
-      .map((d) => `${d.deviceId} of #${batch.number}: ${d.trackingNumber}`),
-  )
-  const lost = [...ledger.shippedBatches].filter(([id, tracking]) => {
-    const found = batches.find((b) => b.batch.id === id)
-    return found?.batch.status !== 'SHIPPED' || found.batch.trackingNumber !== tracking
-  })
-  return {
-    id: 'batch-shipped',
-    name: 'no batch shipped with a device not shipped',
-    held: behind.length === 0 && lost.length === 0,
-    violations: behind.length + lost.length,
-    measured: `${n(shipped.length)} batches shipped (${n(ledger.shippedBatches.size)} acknowledged to the load), ${n(shipped.reduce((sum, b) => sum + b.devices.length, 0))} devices in them; ${n(behind.length)} devices behind their batch`,
-    details: first([
-      ...behind,
-      ...lost.map(([id, tracking]) => `batch ${id} acknowledged shipped as ${tracking}, not stored so`),
-    ]),
-  }
-}
-
-export const batchNumbersWithoutGaps: Check = ({ batches, ledger }) => {
-  const numbers = batches.map((b) => b.batch.number).sort((a, b) => a - b)
-  const duplicates = numbers.filter((number, i) => numbers[i - 1] === number)
-  const gaps = numbers.filter((number, i) => i > 0 && number - numbers[i - 1]! > 1).map((number) => `before #${number}`)
-  const missing = [...ledger.createdBatches].filter((id) => !batches.some((b) => b.batch.id === id))
-  return {
-    id: 'batch-numbers',
-    name: 'batch numbers unique and without gaps',
-    held: duplicates.length === 0 && gaps.length === 0 && missing.length === 0,
-    violations: duplicates.length + gaps.length + missing.length,
-    measured: numbers.length
-      ? `#${numbers[0]} to #${numbers.at(-1)}: ${n(numbers.length)} batches (${n(ledger.createdBatches.size)} made in the run), ${duplicates.length} numbers twice, ${gaps.length} gaps`
-      : 'no batches',
-    details: first([
-      ...duplicates.map((d) => `#${d} twice`),
-      ...gaps.map((g) => `a gap ${g}`),
-      ...missing.map((id) => `batch ${id} acknowledged, not listed`),
-    ]),
-  }
-}
-
 /** In the order the report lists them. */
 /**
  * The people at browser packing stations noticed nothing: every shipment they shipped is
@@ -419,30 +279,4 @@ async function everyTickOnce(input: InvariantInput, get: (path: string) => Promi
     measured: lines.join('; '),
     details: first(details),
   }
-}
-
-/** Every batch, newest first, with every device in it (pages of 200); none where the API has no batches. */
-async function readBatches(get: (path: string) => Promise<Reply>): Promise<BatchWithDevices[]> {
-  const batches: BatchWithDevices['batch'][] = []
-  let cursor: string | null = null
-  do {
-    const page = await get(`/refurbishment-batches?limit=200${cursor ? `&cursor=${cursor}` : ''}`)
-    if (page.status !== 200) return []
-    const body = page.body as { items: BatchWithDevices['batch'][]; nextCursor: string | null }
-    batches.push(...body.items)
-    cursor = body.nextCursor
-  } while (cursor)
-  const result: BatchWithDevices[] = []
-  await inBatches(batches, 8, async (batch) => {
-    const devices: BatchWithDevices['devices'] = []
-    let after: string | null = null
-    do {
-      const page = await get(`/refurbishment-batches/${batch.id}/devices?limit=200${after ? `&cursor=${after}` : ''}`)
-      const body = page.body as { items: BatchWithDevices['devices']; nextCursor: string | null }
-      devices.push(...(body.items ?? []))
-      after = body.nextCursor ?? null
-    } while (after)
-    result.push({ batch, devices })
-  })
-  return result
 }

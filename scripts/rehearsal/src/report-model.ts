@@ -1,5 +1,5 @@
 import type { BrowserAgentsResult } from './browser-agents.js'
-import type { Invariant } from './invariants.js'
+import type { Invariant } from './invariant-model.js'
 import type { LatencyComparison, LoadSummary, Second } from './load-summary.js'
 
 /** A step of a deploy, in seconds since the load began. */

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import { type AgentPerson, agentTurn } from './agent-persona.js'
 import { type Call, cookieFrom, type HttpClient, type Reply } from './http-client.js'
 import { inBatches } from './in-batches.js'
+import { Ledger } from './ledger.js'
+import { describe, type Expected, type MixContext, messageOf, type Person, type ShipmentRequestBody } from './mix-context.js'
+import { type OperatorPerson, operatorTurn } from './operator-persona.js'
+import { type PartnerPerson, partnerTurn } from './partner-persona.js'
 import type { Actor, RequestRecord } from './request-record.js'
 
 const SKUS = ['TRK-DOG-4', 'TRK-DOG-4-BROWN', 'TRK-CAT-4', 'TRK-DOG-XL', 'COLLAR-M', 'COLLAR-L', 'CHARGER-USB-C']
@@ -14,116 +19,11 @@ const MIX: Array<[Actor, number]> = [
   ['anonymous', 0.1],
 ]
 
-/** The model refurbishment batches and partners' devices are of. */
-const TG5 = { modelNumber: 'TG5', hardwareEdition: 'BROWN-TEXTURE-WORLDWIDE' } as const
-/** Devices a partner registers at once: one masterbox. */
-const DEVICES_PER_MASTERBOX = 10
-/** Of the journeys an agent starts, this share is a refurbishment batch rather than a shipment. */
-const BATCH_JOURNEYS = 0.25
-
-/**
- * An old version (`--from` a commit before devices existed) answers the new routes with its
- * 404 "no route for": expected while it still serves, never from the version that has them.
- */
-const notInThisVersionYet = (reply: Reply) =>
-  reply.status === 404 && /^no route for /.test(String((reply.body as { message?: unknown } | undefined)?.message))
-    ? 'not in this version yet'
-    : undefined
-
-type AgentStep =
-  | { step: 'login' }
-  | { step: 'list' }
-  | { step: 'claim' | 'extend' | 'view' | 'pack' | 'ship'; shipmentId: string }
-  | { step: 'counts' }
-  | BatchStep
-
-type BatchStep =
-  | { step: 'batch-list' }
-  | { step: 'batch-claim' | 'batch-add' | 'batch-pack' | 'batch-ship' | 'batch-release'; batchId: string }
-
-type OperatorStep =
-  | 'login'
-  | 'create'
-  | 'read-back'
-  | 'create-2'
-  | 'jobs'
-  | 'batch'
-  | 'create-3'
-  | 'list'
-  | 'fix-find'
-  | 'fix-apply'
-const OPERATOR_CYCLE: OperatorStep[] = [
-  'create',
-  'read-back',
-  'create-2',
-  'jobs',
-  'batch',
-  'create-3',
-  'list',
-  'fix-find',
-  'fix-apply',
-]
-
-type PartnerStep = 'setup' | 'login' | 'register' | 'list'
-
-interface Person {
-  kind: 'agent' | 'operator' | 'partner'
-  email: string
-  password: string
-  /** The session cookie; none before login and after a logout. */
-  cookie?: string | undefined
-  /** A request of this person is in flight: people do one thing at a time. */
-  busy: boolean
-}
-interface AgentPerson extends Person {
-  at: AgentStep
-}
-interface OperatorPerson extends Person {
-  at: OperatorStep
-  lastCreated?: string | undefined
-  /** A request that needs fixing, found by the last fix-find. */
-  toFix?: { id: string; version: number } | undefined
-}
-interface PartnerPerson extends Person {
-  at: PartnerStep
-  lastMasterbox?: string
-}
-
-/**
- * What the load did that must still hold afterwards: every write the API acknowledged, every
- * pack (a shipment is packed once), every claim (one holder at a time), every lost session.
- */
-export class Ledger {
-  readonly createdRequests = new Map<string, string>()
-  /** shipment id -> the agents who got 200 packing it (more than one is a double pack). */
-  readonly packs = new Map<string, string[]>()
-  readonly shipped = new Map<string, string>()
-  readonly doubleClaims: Array<{ shipmentId: string; holders: [string, string] }> = []
-  readonly sessionLosses: Array<{ at: number; email: string; route: string; instance?: string }> = []
-  readonly #holders = new Map<string, string>()
-
-  claimed(shipmentId: string, agent: string): void {
-    const holder = this.#holders.get(shipmentId)
-    if (holder && holder !== agent) this.doubleClaims.push({ shipmentId, holders: [holder, agent] })
-    this.#holders.set(shipmentId, agent)
-  }
-
-  letGo(shipmentId: string, agent: string): void {
-    if (this.#holders.get(shipmentId) === agent) this.#holders.delete(shipmentId)
-  }
-
-  /** Masterboxes partners registered whose devices no batch has taken yet (agents take them). */
-  readonly freshMasterboxes: string[] = []
-  readonly createdBatches = new Set<string>()
-  /** batch id -> tracking number it shipped with (200). */
-  readonly shippedBatches = new Map<string, string>()
-  registeredDevices = 0
-  fixedRequests = 0
-
-  packed(shipmentId: string, agent: string): void {
-    this.packs.set(shipmentId, [...(this.packs.get(shipmentId) ?? []), agent])
-    this.letGo(shipmentId, agent)
-  }
+/** Where a person starts again after a lost session: at the login. */
+function loggedOut(person: AgentPerson | OperatorPerson | PartnerPerson): void {
+  person.cookie = undefined
+  if (person.kind === 'agent') person.at = { step: 'login' }
+  else person.at = 'login'
 }
 
 export interface MixOptions {
@@ -154,9 +54,24 @@ export class WarehouseMix {
   #startedAt = Date.now()
   #orders = 0
   #masterboxes = 0
+  /** What the personas' turns may use of the mix (agent-, operator-, partner-persona.ts). */
+  readonly #context: MixContext
 
   constructor(options: MixOptions) {
     this.#options = options
+    const mix = this
+    this.#context = {
+      ledger: this.ledger,
+      runId: options.runId,
+      get adminCookie() {
+        return mix.adminCookie
+      },
+      random: options.random,
+      send: (...args) => this.#send(...args),
+      login: (scheduledAt, person) => this.#login(scheduledAt, person),
+      shipmentRequest: () => this.#shipmentRequest(),
+      nextMasterbox: () => ++this.#masterboxes,
+    }
     const password = randomBytes(12).toString('hex')
     const people = <K extends Person['kind']>(kind: K, n: number) =>
       Array.from({ length: n }, (_, i) => ({
@@ -259,322 +174,12 @@ export class WarehouseMix {
         break
       }
     }
-    if (actor === 'agent') return this.#agentTurn(scheduledAt)
-    if (actor === 'operator') return this.#operatorTurn(scheduledAt)
-    if (actor === 'partner') return this.#partnerTurn(scheduledAt)
+    if (actor === 'agent') return agentTurn(this.#context, this.#agents, scheduledAt)
+    if (actor === 'operator') return operatorTurn(this.#context, this.#operators, scheduledAt)
+    if (actor === 'partner') return partnerTurn(this.#context, this.#partners, scheduledAt)
     return this.#send(scheduledAt, 'anonymous', undefined, 'GET /health/live', { method: 'GET', path: '/health/live' }).then(
       () => undefined,
     )
-  }
-
-  #pick<P extends Person>(people: P[]): { person: P; idle: boolean } {
-    const start = Math.floor(this.#options.random() * people.length)
-    for (let i = 0; i < people.length; i++) {
-      const person = people[(start + i) % people.length]!
-      if (!person.busy) return { person, idle: true }
-    }
-    return { person: people[start]!, idle: false }
-  }
-
-  async #agentTurn(scheduledAt: number): Promise<void> {
-    const { person: agent, idle } = this.#pick(this.#agents)
-    if (!idle) {
-      // Every agent is waiting for an answer (a stall): the request still leaves on time, as
-      // a read that does not move anyone's journey on.
-      await this.#send(scheduledAt, 'agent', agent, 'GET /shipments/counts', { method: 'GET', path: '/shipments/counts' })
-      return
-    }
-    agent.busy = true
-    try {
-      await this.#agentStep(scheduledAt, agent)
-    } finally {
-      agent.busy = false
-    }
-  }
-
-  async #agentStep(scheduledAt: number, agent: AgentPerson): Promise<void> {
-    const at = agent.at
-    const send = (route: string, call: Call, expected?: (reply: Reply) => string | undefined) =>
-      this.#send(scheduledAt, 'agent', agent, route, call, expected)
-    switch (at.step) {
-      case 'login': {
-        await this.#login(scheduledAt, agent)
-        this.#goto(agent, { step: 'list' })
-        return
-      }
-      case 'list': {
-        const reply = await send('GET /shipments?status=PENDING', {
-          method: 'GET',
-          path: '/shipments?status=PENDING&limit=50',
-        })
-        const items = (reply.body as { items?: Array<{ id: string }> } | undefined)?.items ?? []
-        if (this.ledger.freshMasterboxes.length > 0 && this.#options.random() < BATCH_JOURNEYS) {
-          this.#goto(agent, { step: 'batch-list' })
-        } else if (reply.status === 200 && items.length > 0) {
-          this.#goto(agent, { step: 'claim', shipmentId: items[Math.floor(this.#options.random() * items.length)]!.id })
-        }
-        return
-      }
-      case 'claim': {
-        const reply = await send(
-          'POST /shipments/:id/claim',
-          { method: 'POST', path: `/shipments/${at.shipmentId}/claim` },
-          (r) => (r.status === 409 ? 'claim lost to another agent' : undefined),
-        )
-        if (reply.status === 200) {
-          this.ledger.claimed(at.shipmentId, agent.email)
-          this.#goto(agent, { step: 'extend', shipmentId: at.shipmentId })
-        } else this.#goto(agent, { step: 'list' })
-        return
-      }
-      case 'extend':
-      case 'view': {
-        const reply =
-          at.step === 'extend'
-            ? await send('POST /shipments/:id/claim/extend', { method: 'POST', path: `/shipments/${at.shipmentId}/claim/extend` })
-            : await send('GET /shipments/:id', { method: 'GET', path: `/shipments/${at.shipmentId}` })
-        this.#advance(agent, reply, { step: at.step === 'extend' ? 'view' : 'pack', shipmentId: at.shipmentId })
-        return
-      }
-      case 'pack': {
-        const reply = await send('POST /shipments/:id/pack', { method: 'POST', path: `/shipments/${at.shipmentId}/pack` })
-        if (reply.status === 200) this.ledger.packed(at.shipmentId, agent.email)
-        this.#advance(agent, reply, { step: 'ship', shipmentId: at.shipmentId })
-        return
-      }
-      case 'ship': {
-        const trackingNumber = `TRK-${randomBytes(6).toString('hex').toUpperCase()}`
-        const reply = await send('POST /shipments/:id/ship', {
-          method: 'POST',
-          path: `/shipments/${at.shipmentId}/ship`,
-          body: { trackingNumber },
-        })
-        if (reply.status === 200) this.ledger.shipped.set(at.shipmentId, trackingNumber)
-        this.#advance(agent, reply, { step: 'counts' })
-        return
-      }
-      case 'counts': {
-        await send('GET /shipments/counts', { method: 'GET', path: '/shipments/counts' })
-        this.#goto(agent, { step: 'list' })
-        return
-      }
-      default:
-        return this.#batchStep(agent, at, send)
-    }
-  }
-
-  /** An agent filling a refurbishment batch from a partner's masterbox, packing and shipping it. */
-  async #batchStep(
-    agent: AgentPerson,
-    at: BatchStep,
-    send: (route: string, call: Call, expected?: (reply: Reply) => string | undefined) => Promise<Reply>,
-  ): Promise<void> {
-    const expectedOr = (why: (r: Reply) => string | undefined) => (r: Reply) => notInThisVersionYet(r) ?? why(r)
-    if (at.step === 'batch-list') {
-      const reply = await send(
-        'GET /refurbishment-batches?status=OPEN',
-        { method: 'GET', path: '/refurbishment-batches?status=OPEN&limit=10' },
-        notInThisVersionYet,
-      )
-      const items = (reply.body as { items?: Array<{ id: string }> } | undefined)?.items ?? []
-      const batch = items[Math.floor(this.#options.random() * items.length)]
-      this.#goto(agent, reply.status === 200 && batch ? { step: 'batch-claim', batchId: batch.id } : { step: 'list' })
-      return
-    }
-    const path = `/refurbishment-batches/${at.batchId}`
-    const held = (r: Reply) => (r.status === 409 ? 'batch held, or moved on, by another agent' : undefined)
-    if (at.step === 'batch-claim') {
-      const reply = await send(
-        'POST /refurbishment-batches/:id/claim',
-        { method: 'POST', path: `${path}/claim` },
-        expectedOr(held),
-      )
-      this.#goto(agent, reply.status === 200 ? { step: 'batch-add', batchId: at.batchId } : { step: 'list' })
-    } else if (at.step === 'batch-add' && this.ledger.freshMasterboxes.length > 0) {
-      const masterboxId = this.ledger.freshMasterboxes.shift()!
-      const reply = await send(
-        'POST /refurbishment-batches/:id/devices',
-        { method: 'POST', path: `${path}/devices`, body: { masterboxId } },
-        expectedOr(held),
-      )
-      this.#goto(agent, { step: reply.status === 200 ? 'batch-pack' : 'batch-release', batchId: at.batchId })
-    } else if (at.step === 'batch-pack') {
-      const reply = await send('POST /refurbishment-batches/:id/pack', { method: 'POST', path: `${path}/pack` }, expectedOr(held))
-      this.#goto(agent, { step: reply.status === 200 ? 'batch-ship' : 'batch-release', batchId: at.batchId })
-    } else if (at.step === 'batch-ship') {
-      const trackingNumber = `REF-${randomBytes(6).toString('hex').toUpperCase()}`
-      const reply = await send(
-        'POST /refurbishment-batches/:id/ship',
-        { method: 'POST', path: `${path}/ship`, body: { trackingNumber } },
-        expectedOr(held),
-      )
-      if (reply.status === 200) this.ledger.shippedBatches.set(at.batchId, trackingNumber)
-      this.#goto(agent, { step: 'batch-release', batchId: at.batchId })
-    } else {
-      // batch-release, or batch-add with every fresh masterbox taken by other agents meanwhile:
-      // the turn still sends its one request.
-      await send('DELETE /refurbishment-batches/:id/claim', { method: 'DELETE', path: `${path}/claim` }, notInThisVersionYet)
-      this.#goto(agent, { step: 'list' })
-    }
-  }
-
-  /** A manufacturing partner: registers a masterbox of devices, looks it up, again. */
-  async #partnerTurn(scheduledAt: number): Promise<void> {
-    const { person: partner, idle } = this.#pick(this.#partners)
-    if (!idle)
-      return void (await this.#send(scheduledAt, 'anonymous', undefined, 'GET /health/live', {
-        method: 'GET',
-        path: '/health/live',
-      }))
-    partner.busy = true
-    try {
-      const send = (route: string, call: Call, expected?: (reply: Reply) => string | undefined) =>
-        this.#send(scheduledAt, 'partner', partner, route, call, expected)
-      if (partner.at === 'setup') {
-        // The admin makes the partner's account; an old version knows no partner role (400).
-        const reply = await this.#send(
-          scheduledAt,
-          'operator',
-          undefined,
-          'POST /users',
-          {
-            method: 'POST',
-            path: '/users',
-            ...(this.adminCookie ? { cookie: this.adminCookie } : {}),
-            body: { email: partner.email, password: partner.password, roles: ['partner'] },
-          },
-          (r) =>
-            r.status === 400 && /body\.roles\.0 must be one of/.test(messageOf(r))
-              ? 'no partner role in this version yet'
-              : r.status === 409
-                ? 'already made'
-                : undefined,
-        )
-        if (reply.status === 201 || reply.status === 409) partner.at = 'login'
-      } else if (partner.at === 'login') {
-        await this.#login(scheduledAt, partner)
-        if (partner.cookie) partner.at = 'register'
-      } else if (partner.at === 'register') {
-        const masterboxId = `MB-${this.#options.runId.replaceAll('_', '-')}-${++this.#masterboxes}`.slice(0, 40)
-        const devices = Array.from({ length: DEVICES_PER_MASTERBOX }, (_, i) => ({
-          deviceId: `${masterboxId}-D${i}`.slice(-40),
-          ...TG5,
-          innerboxId: `${masterboxId}-I${Math.floor(i / 5)}`.slice(-40),
-          masterboxId,
-        }))
-        const reply = await send('POST /devices', { method: 'POST', path: '/devices', body: { devices } }, notInThisVersionYet)
-        if (reply.status === 200) {
-          this.ledger.registeredDevices += (reply.body as { registered: number }).registered
-          this.ledger.freshMasterboxes.push(masterboxId)
-          partner.lastMasterbox = masterboxId
-          partner.at = 'list'
-        }
-      } else {
-        // During a deploy from an old version, the next request may meet an instance that has
-        // no devices yet.
-        await send(
-          'GET /devices?masterboxId=',
-          { method: 'GET', path: `/devices?masterboxId=${partner.lastMasterbox}&limit=20` },
-          notInThisVersionYet,
-        )
-        partner.at = 'register'
-      }
-    } finally {
-      partner.busy = false
-    }
-  }
-
-  /** On to the next step; after a failure, back to the list (the claim lapses on its own). */
-  #advance(agent: AgentPerson, reply: Reply, next: AgentStep): void {
-    const ok = reply.status >= 200 && reply.status < 300
-    if (!ok && 'shipmentId' in agent.at) this.ledger.letGo(agent.at.shipmentId, agent.email)
-    this.#goto(agent, ok ? next : { step: 'list' })
-  }
-
-  /** A person whose session was lost logs in again first. */
-  #goto(agent: AgentPerson, next: AgentStep): void {
-    agent.at = agent.cookie ? next : { step: 'login' }
-  }
-
-  async #operatorTurn(scheduledAt: number): Promise<void> {
-    const { person: operator, idle } = this.#pick(this.#operators)
-    if (!idle) {
-      await this.#send(scheduledAt, 'operator', operator, 'GET /admin/jobs', { method: 'GET', path: '/admin/jobs' })
-      return
-    }
-    operator.busy = true
-    try {
-      const send = (route: string, call: Call) => this.#send(scheduledAt, 'operator', operator, route, call)
-      const step = operator.at
-      if (step === 'login') {
-        await this.#login(scheduledAt, operator)
-        if (operator.cookie) operator.at = 'create'
-        return
-      }
-      operator.at = OPERATOR_CYCLE[(OPERATOR_CYCLE.indexOf(step) + 1) % OPERATOR_CYCLE.length]!
-      if (step.startsWith('create')) {
-        const body = this.#shipmentRequest()
-        const reply = await send('POST /shipment-requests', { method: 'POST', path: '/shipment-requests', body })
-        if (reply.status === 201) {
-          const id = (reply.body as { id: string }).id
-          this.ledger.createdRequests.set(id, body.orderId)
-          operator.lastCreated = id
-        }
-      } else if (step === 'read-back' && operator.lastCreated) {
-        // Read your own write, probably from another instance than the one that took it.
-        await send('GET /shipment-requests/:id', { method: 'GET', path: `/shipment-requests/${operator.lastCreated}` })
-      } else if (step === 'jobs') {
-        await send('GET /admin/jobs', { method: 'GET', path: '/admin/jobs' })
-      } else if (step === 'batch') {
-        const reply = await this.#send(
-          scheduledAt,
-          'operator',
-          operator,
-          'POST /refurbishment-batches',
-          { method: 'POST', path: '/refurbishment-batches', body: { description: `rehearsal ${this.#options.runId}`, ...TG5 } },
-          notInThisVersionYet,
-        )
-        if (reply.status === 201) this.ledger.createdBatches.add((reply.body as { id: string }).id)
-      } else if (step === 'fix-find') {
-        const reply = await this.#send(
-          scheduledAt,
-          'operator',
-          operator,
-          'GET /shipment-requests?readiness=NEEDS_FIX',
-          { method: 'GET', path: '/shipment-requests?status=OPEN&readiness=NEEDS_FIX&limit=5' },
-          // An old version refuses the readiness filter it does not know.
-          (r) =>
-            r.status === 400 && /querystring\.readiness is not an allowed field/.test(messageOf(r))
-              ? 'no readiness filter in this version yet'
-              : undefined,
-        )
-        const items = (reply.body as { items?: Array<{ id: string; version?: number }> } | undefined)?.items ?? []
-        const pick = items[Math.floor(this.#options.random() * items.length)]
-        operator.toFix = pick?.version ? { id: pick.id, version: pick.version } : undefined
-      } else if (step === 'fix-apply' && operator.toFix) {
-        const { id, version } = operator.toFix
-        operator.toFix = undefined
-        const fix = this.#shipmentRequest()
-        const reply = await this.#send(
-          scheduledAt,
-          'operator',
-          operator,
-          'PATCH /shipment-requests/:id',
-          {
-            method: 'PATCH',
-            path: `/shipment-requests/${id}`,
-            body: { version, items: fix.items, address: { ...fix.address, country: 'AT' } },
-          },
-          // Another operator (or the bulk creation) got there first.
-          (r) => notInThisVersionYet(r) ?? (r.status === 409 ? 'fixed or shipped meanwhile' : undefined),
-        )
-        if (reply.status === 200) this.ledger.fixedRequests++
-      } else {
-        await send('GET /shipment-requests?status=OPEN', { method: 'GET', path: '/shipment-requests?status=OPEN&limit=20' })
-      }
-    } finally {
-      operator.busy = false
-    }
   }
 
   async #login(scheduledAt: number, person: Person): Promise<void> {
@@ -586,7 +191,7 @@ export class WarehouseMix {
     if (reply.status === 200) person.cookie = cookieFrom(reply)
   }
 
-  #shipmentRequest() {
+  #shipmentRequest(): ShipmentRequestBody {
     const random = this.#options.random
     const items = Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({
       sku: SKUS[Math.floor(random() * SKUS.length)]!,
@@ -612,7 +217,7 @@ export class WarehouseMix {
     person: Person | undefined,
     route: string,
     call: Call,
-    expected?: (reply: Reply) => string | undefined,
+    expected?: Expected,
   ): Promise<Reply> {
     const sentAt = Date.now() - this.#startedAt
     const began = performance.now()
@@ -642,27 +247,11 @@ export class WarehouseMix {
     // A balancer's stickiness cookie may change with any answer; the session cookie only at login.
     if (person?.cookie) person.cookie = cookieFrom(reply, person.cookie)
     if (reply.status === 401 && person && authenticated) {
-      this.ledger.sessionLosses.push({
-        at: sentAt,
-        email: person.email,
-        route,
-        ...(record.instance ? { instance: record.instance } : {}),
-      })
-      // Logged out: the person has to log in again, as someone at a packing station would.
-      person.cookie = undefined
-      if (person.kind === 'agent') (person as AgentPerson).at = { step: 'login' }
-      else if (person.kind === 'operator') (person as OperatorPerson).at = 'login'
-      else (person as PartnerPerson).at = 'login'
+      this.ledger.sessionLosses.push({ at: sentAt, email: person.email, route, instance: record.instance })
+      // Logged out: the person has to log in again, as someone at a packing station would. Every
+      // person of the mix is one of the three personas.
+      loggedOut(person as AgentPerson | OperatorPerson | PartnerPerson)
     }
     return reply
   }
-}
-
-function messageOf(reply: Reply): string {
-  const message = (reply.body as { message?: unknown } | undefined)?.message
-  return `${reply.status} ${typeof message === 'string' ? message : ''}`.trim()
-}
-
-function describe(reply: Reply): string {
-  return reply.error ?? messageOf(reply)
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { latencyByPhase, newestInstanceRatios } from '../src/rehearsal/deploy-phases.js'
-import type { Marker } from '../src/rehearsal/report.js'
-import type { RequestRecord } from '../src/rehearsal/request-record.js'
+import { latencyByPhase, newestInstanceRatios } from '../src/deploy-phases.js'
+import type { Marker } from '../src/report.js'
+import type { RequestRecord } from '../src/request-record.js'
 
 // One API replacement (lb-first) and one worker deploy, in seconds since the load began.
 const timeline: Marker[] = [

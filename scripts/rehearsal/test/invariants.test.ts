@@ -1,13 +1,9 @@
 import t from 'tap'
-import type { Reply } from '../src/rehearsal/http-client.js'
-import {
-  type CheckContext,
-  everyDeployFinished,
-  everyRequestAnswered,
-  noShipmentPackedTwice,
-} from '../src/rehearsal/invariants.js'
-import type { RequestRecord } from '../src/rehearsal/request-record.js'
-import { Ledger } from '../src/rehearsal/warehouse-mix.js'
+import type { Reply } from '../src/http-client.js'
+import type { CheckContext } from '../src/invariant-model.js'
+import { everyDeployFinished, everyRequestAnswered, noShipmentPackedTwice } from '../src/invariants.js'
+import { Ledger } from '../src/ledger.js'
+import type { RequestRecord } from '../src/request-record.js'
 
 /** The checks on recorded data, without a cluster: what a run recorded, judged. */
 const record = (overrides: Partial<RequestRecord>): RequestRecord => ({

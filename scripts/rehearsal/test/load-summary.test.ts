@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import t from 'tap'
-import { perSecond, summarize } from '../src/rehearsal/load-summary.js'
-import { writeRequests } from '../src/rehearsal/report.js'
-import type { RequestRecord } from '../src/rehearsal/request-record.js'
+import { perSecond, summarize } from '../src/load-summary.js'
+import { writeRequests } from '../src/report.js'
+import type { RequestRecord } from '../src/request-record.js'
 
 const record = (i: number, rate: number): RequestRecord => ({
   scheduledAt: (i * 1000) / rate,

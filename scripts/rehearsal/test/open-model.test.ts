@@ -1,5 +1,5 @@
 import t from 'tap'
-import { EARLY_MS, runOpenModel } from '../src/rehearsal/open-model.js'
+import { EARLY_MS, runOpenModel } from '../src/open-model.js'
 
 t.test('requests leave at the rate for --duration, whatever the answers', async (t) => {
   const scheduled: number[] = []

@@ -17,7 +17,7 @@ import t, { type Test } from 'tap'
  * the cluster's tests: it needs every app built, which the first turbo run of npm test does not
  * wait for.
  */
-const app = (path: string) => fileURLToPath(new URL(`../../../apps/${path}`, import.meta.url))
+const app = (path: string) => fileURLToPath(new URL(`../../../../apps/${path}`, import.meta.url))
 
 async function startAll(t: Test) {
   await ensureTestDatabase()

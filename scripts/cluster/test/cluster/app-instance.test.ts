@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import t from 'tap'
-import { AppInstance } from '../../src/cluster/app-instance.js'
-import { PortAllocator } from '../../src/cluster/ports.js'
-import { currentRelease } from '../../src/cluster/release.js'
+import { AppInstance } from '../../src/app-instance.js'
+import { PortAllocator } from '../../src/ports.js'
+import { currentRelease } from '../../src/release.js'
 
 /** Every thread's scheduling policy, as the kernel reports it (0 normal, 5 idle). */
 function policies(pid: number): number[] {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { ensureTestDatabase, isolatedDatabaseUrl, isolatedRedisPrefix, TEST_REDIS_URL } from '@tms/testing'
 import t from 'tap'
-import { readClusterDefinition } from '../../src/cluster/cluster-definition.js'
-import { LocalCluster, type TimelineEvent } from '../../src/cluster/local-cluster.js'
-import { PortAllocator } from '../../src/cluster/ports.js'
-import { currentRelease } from '../../src/cluster/release.js'
+import { readClusterDefinition } from '../../src/cluster-definition.js'
+import { LocalCluster, type TimelineEvent } from '../../src/local-cluster.js'
+import { PortAllocator } from '../../src/ports.js'
+import { currentRelease } from '../../src/release.js'
 
 const alive = (pid: number) => {
   try {

@@ -4,18 +4,16 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { createInterface } from 'node:readline'
+import { isRunning, PortAllocator, REPO_ROOT, type RecordedProcess, readClusterState, writeClusterState } from '@tms/cluster'
 import { ensureTestDatabase, eventually, isolatedDatabaseUrl, isolatedRedisPrefix, TEST_REDIS_URL } from '@tms/testing'
 import t, { type Test } from 'tap'
-import { REPO_ROOT } from '../../src/cluster/cluster-definition.js'
-import { PortAllocator } from '../../src/cluster/ports.js'
-import { isRunning, type RecordedProcess, readClusterState, writeClusterState } from '../../src/cluster/supervision.js'
 
 /**
- * `npm start` as a process (scripts/dist/commands/start.js, what `npm start` runs after its build), on
+ * `npm start` as a process (scripts/commands/dist/start.js, what `npm start` runs after its build), on
  * ports, a cluster directory, a Redis prefix and a schema of the test's own. The supervisor's
  * lines go to stderr; "TMS packing station: <url>" says it serves.
  */
-const START = `${REPO_ROOT}scripts/dist/commands/start.js`
+const START = `${REPO_ROOT}scripts/commands/dist/start.js`
 /** Generous: the bound only ends a test that would otherwise hang. */
 const UP_WITHIN_MS = 180_000
 

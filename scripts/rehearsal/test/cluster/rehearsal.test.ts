@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync, rmSync, statSync } from 'node:fs'
+import { REPO_ROOT } from '@tms/cluster'
 import t from 'tap'
-import { REPO_ROOT } from '../../src/cluster/cluster-definition.js'
-import type { Report } from '../../src/rehearsal/report.js'
+import type { Report } from '../../src/report.js'
 import { launchChromium } from './chromium.js'
 
 /**
@@ -32,7 +32,7 @@ t.test('a short rehearsal: both stop orders keep every invariant, and the report
   const child = spawn(
     process.execPath,
     [
-      `${REPO_ROOT}scripts/dist/commands/rehearse.js`,
+      `${REPO_ROOT}scripts/commands/dist/rehearse.js`,
       ...['--rate', String(RATE), '--duration', `${SECONDS}s`, '--api', '2', '--workers', '2'],
       ...['--stop-order', 'both', '--max-latency-ratio', 'off', '--out', OUT, '--browser', '1'],
     ],

@@ -1,0 +1,7 @@
+export * from './bench-cluster.js'
+export * from './process-cpu.js'
+export * from './rate-search.js'
+export * from './route-profile.js'
+export * from './search.js'
+export * from './wire-counter.js'
+export * from './zero-downtime.js'
