@@ -36,7 +36,7 @@ export interface RegistryLogger {
  * A schedule is written only when it differs from what is stored, and never when a newer
  * table version wrote it: an old instance that restarts late in a rolling deploy (a crash
  * loop, a reschedule) cannot put the old schedule back, and BullMQ's upsert races between
- * instances (issues #2988, #3085, #3381) do not arise when nothing changes. Schedules no
+ * instances (taskforcesh/bullmq#2988, #3085, #3381) do not arise when nothing changes. Schedules no
  * longer in the table are removed, unless a newer version wrote them.
  */
 export class ScheduleRegistry {

@@ -10,7 +10,7 @@ import t from 'tap'
  * starts at one of the repository's top folders, must exist in the working tree (or be one git
  * ignores: what a command writes).
  */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const TOP = ['apps', 'libs', 'scripts', 'bench', 'deploy', 'docs', '.ci']
 
 const docs = execFileSync('git', ['ls-files', '*.md'], { cwd: ROOT, encoding: 'utf8' })
@@ -59,4 +59,17 @@ t.test('every path and link in the docs exists', async (t) => {
     }
     t.same([...new Set(missing)], [], `${doc}: every path it names exists (${relative(ROOT, join(ROOT, doc))})`)
   }
+})
+
+t.test('no file refers to a tracker: a reader of the repository has no issues to look up', async (t) => {
+  const tracked = execFileSync('git', ['ls-files', '*.ts', '*.tsx', '*.mjs', '*.md', '*.json', '*.yaml', '*.yml'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((path) => path && !path.includes('node_modules/') && path !== 'package-lock.json')
+    .filter((path) => join(ROOT, path) !== fileURLToPath(import.meta.url)) // this file names the phrase it looks for
+  t.ok(tracked.length > 300, `${tracked.length} files read`)
+  const referring = tracked.filter((path) => /\bissues? #?\d|\bthe issue\b/i.test(readFileSync(join(ROOT, path), 'utf8')))
+  t.same(referring, [], 'none names an issue by number, or "the issue"')
 })
