@@ -1,13 +1,6 @@
 import type { Collection, Document, Filter, MongoClient } from 'mongodb'
-import {
-  DuplicateKeyError,
-  FencingTokenRejectedError,
-  InvalidCursorError,
-  RecordNotFoundError,
-  StorageUnavailableError,
-  VersionConflictError,
-} from './errors.js'
-import { assertName, clampLimit, decodeCursor, decodeData, encodeCursor, planWrite } from './records.js'
+import { DuplicateKeyError, InvalidCursorError, StorageUnavailableError } from './errors.js'
+import { assertName, clampLimit, decodeCursor, decodeData, encodeCursor, planWrite, rejectedUpdate } from './records.js'
 import type { CollectionSchema, CollectionSpec, FindOptions, Search, Storage, Stored, UpdateOptions, Where } from './storage.js'
 
 export interface MongoStorageOptions {
@@ -188,11 +181,7 @@ export class MongoStorage implements Storage {
     )
     if (updated) return this.#decode(spec, updated)
     const found = await this.#run(spec, () => coll.findOne({ _id: current.id }, { projection: { version: 1, fence: 1 } }))
-    if (!found) throw new RecordNotFoundError(spec.name, current.id)
-    if (token !== null && found.fence !== null && found.fence > token) {
-      throw new FencingTokenRejectedError(spec.name, current.id, token, found.fence)
-    }
-    throw new VersionConflictError(spec.name, current.id, current.version, found.version)
+    return rejectedUpdate(spec.name, current, token, found && { version: found.version, fence: found.fence })
   }
 
   async updateMany<T>(

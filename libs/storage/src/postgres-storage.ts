@@ -1,15 +1,8 @@
 import { createHash } from 'node:crypto'
 import pg from 'pg'
-import {
-  DuplicateKeyError,
-  FencingTokenRejectedError,
-  InvalidCursorError,
-  RecordNotFoundError,
-  StorageUnavailableError,
-  VersionConflictError,
-} from './errors.js'
+import { DuplicateKeyError, InvalidCursorError, StorageUnavailableError } from './errors.js'
 import { COLUMNS, isTimestampText, type Row, whereClause, whereConditions } from './postgres-sql.js'
-import { assertName, clampLimit, decodeCursor, decodeData, encodeCursor, planWrite } from './records.js'
+import { assertName, clampLimit, decodeCursor, decodeData, encodeCursor, planWrite, rejectedUpdate } from './records.js'
 import type { CollectionSchema, CollectionSpec, FindOptions, Search, Storage, Stored, UpdateOptions, Where } from './storage.js'
 
 export interface PostgresStorageOptions {
@@ -282,12 +275,8 @@ export class PostgresStorage implements Storage {
       [current.id],
     )
     const row = rows[0]
-    if (!row) throw new RecordNotFoundError(spec.name, current.id)
-    const fence = row.fence === null ? null : Number(row.fence)
-    if (token !== null && fence !== null && fence > token) {
-      throw new FencingTokenRejectedError(spec.name, current.id, token, fence)
-    }
-    throw new VersionConflictError(spec.name, current.id, current.version, row.version)
+    const now = row ? { version: row.version, fence: row.fence === null ? null : Number(row.fence) } : null
+    return rejectedUpdate(spec.name, current, token, now)
   }
 
   #decode<T>(spec: CollectionSpec<T>, row: Row): Stored<T> {

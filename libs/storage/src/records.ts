@@ -1,4 +1,10 @@
-import { InvalidCursorError, UnsupportedSchemaVersionError } from './errors.js'
+import {
+  FencingTokenRejectedError,
+  InvalidCursorError,
+  RecordNotFoundError,
+  UnsupportedSchemaVersionError,
+  VersionConflictError,
+} from './errors.js'
 import type { CollectionSpec, Stored } from './storage.js'
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/
@@ -61,4 +67,21 @@ export function decodeCursor(cursor: string): [string, string] {
 export function clampLimit(limit: number | undefined): number {
   if (limit === undefined) return 1000
   return Math.max(1, Math.min(10_000, Math.floor(limit)))
+}
+
+/**
+ * Why a conditional update wrote nothing, from the record as it is now (null: gone): a newer
+ * fencing token won, or another writer changed the version first.
+ */
+export function rejectedUpdate(
+  collection: string,
+  current: Pick<Stored<unknown>, 'id' | 'version'>,
+  token: number | null,
+  now: { version: number; fence: number | null } | null,
+): never {
+  if (!now) throw new RecordNotFoundError(collection, current.id)
+  if (token !== null && now.fence !== null && now.fence > token) {
+    throw new FencingTokenRejectedError(collection, current.id, token, now.fence)
+  }
+  throw new VersionConflictError(collection, current.id, current.version, now.version)
 }

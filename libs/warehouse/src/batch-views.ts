@@ -2,23 +2,14 @@ import type { Stored } from '@tms/storage'
 import type { Device, RefurbishmentBatch } from './collections.js'
 import type { BatchDevice, BatchView } from './views.js'
 
+/** A batch as people see it: everything but who packed it by id (only the rule of who may ship reads that). */
 export function batchView(stored: Stored<RefurbishmentBatch>): BatchView {
-  const { number, description, modelNumber, hardwareEdition, status, createdBy, deviceCount } = stored.data
+  const { packedById: _packedById, ...shown } = stored.data
   return {
     id: stored.id,
-    number,
-    description,
-    modelNumber,
-    hardwareEdition,
-    status,
-    createdBy,
+    ...shown,
     createdAt: stored.createdAt.toISOString(),
     updatedAt: stored.updatedAt.toISOString(),
-    deviceCount,
-    packedBy: stored.data.packedBy,
-    packedAt: stored.data.packedAt,
-    trackingNumber: stored.data.trackingNumber,
-    shippedAt: stored.data.shippedAt,
     version: stored.version,
   }
 }

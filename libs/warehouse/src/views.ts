@@ -8,6 +8,8 @@ import { addressSchema, itemSchema } from './request-schemas.js'
  */
 
 const nullableString = { type: ['string', 'null'] } as const
+/** What a device is, and what a batch takes: devices of one model and hardware edition. */
+const modelAndEdition = { modelNumber: { type: 'string' }, hardwareEdition: { type: 'string' } } as const
 
 /**
  * A view's object schema: every field is always there (null when empty) and nothing else is,
@@ -75,8 +77,7 @@ export const deviceStatusSchema = { type: 'string', enum: ['IN_STOCK', 'IN_BATCH
 
 export const deviceViewSchema = everyFieldAlways({
   deviceId: { type: 'string' },
-  modelNumber: { type: 'string' },
-  hardwareEdition: { type: 'string' },
+  ...modelAndEdition,
   innerboxId: { type: 'string' },
   masterboxId: { type: 'string' },
   status: deviceStatusSchema,
@@ -95,8 +96,7 @@ export const batchViewSchema = everyFieldAlways({
   id: { type: 'string' },
   number: { type: 'integer' },
   description: { type: 'string' },
-  modelNumber: { type: 'string' },
-  hardwareEdition: { type: 'string' },
+  ...modelAndEdition,
   status: batchStatusSchema,
   createdBy: { type: 'string' },
   createdAt: { type: 'string' },

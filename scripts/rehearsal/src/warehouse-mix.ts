@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { type AgentPerson, agentTurn } from './agent-persona.js'
-import { type Call, cookieFrom, type HttpClient, type Reply } from './http-client.js'
+import { cookieFrom, type HttpClient } from './http-client.js'
 import { inBatches } from './in-batches.js'
 import { Ledger } from './ledger.js'
-import { describe, type Expected, type MixContext, messageOf, type Person, type ShipmentRequestBody } from './mix-context.js'
+import { describe, type MixContext, messageOf, type Person, type ShipmentRequestBody } from './mix-context.js'
 import { type OperatorPerson, operatorTurn } from './operator-persona.js'
 import { type PartnerPerson, partnerTurn } from './partner-persona.js'
 import type { Actor, RequestRecord } from './request-record.js'
@@ -211,14 +211,7 @@ export class WarehouseMix {
   }
 
   /** Sends one request and records it; a 401 on a session is a lost session (and a new login). */
-  async #send(
-    scheduledAt: number,
-    actor: Actor,
-    person: Person | undefined,
-    route: string,
-    call: Call,
-    expected?: Expected,
-  ): Promise<Reply> {
+  readonly #send: MixContext['send'] = async (scheduledAt, actor, person, route, call, expected) => {
     const sentAt = Date.now() - this.#startedAt
     const began = performance.now()
     const reply = await this.#options.client.send(person?.cookie ? { ...call, cookie: person.cookie } : call)

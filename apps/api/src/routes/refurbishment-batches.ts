@@ -1,6 +1,5 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import {
-  type Agent,
   batchDeviceSchema,
   batchStatusSchema,
   batchViewSchema,
@@ -9,10 +8,10 @@ import {
   type RefurbishmentBatches,
   textLines,
 } from '@tms/warehouse'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { agentOf, claimRoutes } from './claim-routes.js'
 import { authErrors, cursorQuery, deviceId, errorBody, hardwareEdition, idParams, modelNumber, uuid } from './schemas.js'
 
-const agentOf = (request: FastifyRequest): Agent => ({ id: request.principal!.id, name: request.principal!.name })
 const description = textLines(500)
 
 const devicePage = {
@@ -152,32 +151,15 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
     async (request) => batches.describe(request.params.id, request.body.description),
   )
 
-  app.post(
-    '/refurbishment-batches/:id/claim',
-    {
-      onRequest: agent,
-      schema: {
-        tags: ['refurbishment batches'],
-        description:
-          'Holds the batch for the caller while they fill it: others cannot add, remove or pack meanwhile. Counts towards MAX_CLAIMS_PER_AGENT with shipment claims (409 TOO_MANY_CLAIMS beyond).',
-        params: idParams,
-        response: { 200: claimView, ...authErrors, 404: errorBody, 409: errorBody },
-      },
-    },
-    async (request) => batches.claim(request.params.id, agentOf(request)),
-  )
-
-  app.delete(
-    '/refurbishment-batches/:id/claim',
-    {
-      onRequest: agent,
-      schema: { tags: ['refurbishment batches'], params: idParams, response: { 204: { type: 'null' }, ...authErrors } },
-    },
-    async (request, reply) => {
-      await batches.release(request.params.id, agentOf(request))
-      return reply.code(204).send(null)
-    },
-  )
+  claimRoutes(app, {
+    path: '/refurbishment-batches',
+    tag: 'refurbishment batches',
+    description:
+      'Holds the batch for the caller while they fill it: others cannot add, remove or pack meanwhile. Counts towards MAX_CLAIMS_PER_AGENT with shipment claims (409 TOO_MANY_CLAIMS beyond).',
+    claimView,
+    claim: (id, agent) => batches.claim(id, agent),
+    release: (id, agent) => batches.release(id, agent),
+  })
 
   app.post(
     '/refurbishment-batches/:id/devices',

@@ -1,9 +1,8 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import { type Agent, hasRole, type PackingClaims, type Shipments } from '@tms/warehouse'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { hasRole, type PackingClaims, type Shipments } from '@tms/warehouse'
+import type { FastifyInstance } from 'fastify'
+import { agentOf, claimRoutes } from './claim-routes.js'
 import { authErrors, errorBody, idParams, limitQuery, shipmentStatus, shipmentView } from './schemas.js'
-
-const agentOf = (request: FastifyRequest): Agent => ({ id: request.principal!.id, name: request.principal!.name })
 
 export async function shipmentRoutes(
   parent: FastifyInstance,
@@ -60,20 +59,15 @@ export async function shipmentRoutes(
     async () => shipments.countByStatus(),
   )
 
-  app.post(
-    '/shipments/:id/claim',
-    {
-      onRequest: app.requireRole('agent'),
-      schema: {
-        tags: ['shipments'],
-        description:
-          'Holds the shipment for the calling agent for PACKING_CLAIM_TTL_SECONDS. Claiming again by the holder keeps the claim. An agent holds at most MAX_CLAIMS_PER_AGENT claims (409 beyond).',
-        params: idParams,
-        response: { 200: claim, ...authErrors, 404: errorBody, 409: errorBody },
-      },
-    },
-    async (request) => claims.claim(request.params.id, agentOf(request)),
-  )
+  claimRoutes(app, {
+    path: '/shipments',
+    tag: 'shipments',
+    description:
+      'Holds the shipment for the calling agent for PACKING_CLAIM_TTL_SECONDS. Claiming again by the holder keeps the claim. An agent holds at most MAX_CLAIMS_PER_AGENT claims (409 beyond).',
+    claimView: claim,
+    claim: (id, agent) => claims.claim(id, agent),
+    release: (id, agent) => claims.release(id, agent),
+  })
 
   app.post(
     '/shipments/:id/claim/extend',
@@ -86,18 +80,6 @@ export async function shipmentRoutes(
       },
     },
     async (request) => claims.extend(request.params.id, agentOf(request)),
-  )
-
-  app.delete(
-    '/shipments/:id/claim',
-    {
-      onRequest: app.requireRole('agent'),
-      schema: { tags: ['shipments'], params: idParams, response: { 204: { type: 'null' }, ...authErrors } },
-    },
-    async (request, reply) => {
-      await claims.release(request.params.id, agentOf(request))
-      return reply.code(204).send(null)
-    },
   )
 
   app.get(
