@@ -51,3 +51,22 @@ export async function startBenchApi(options: BenchApiOptions): Promise<{ child: 
   child.process.kill('SIGKILL')
   throw new Error(`${options.name} did not become ready in 30 s`)
 }
+
+/**
+ * Logs BENCH_ADMIN in and answers with the session cookie (`name=value`), checked on /auth/me:
+ * a login answers other cookies too (the device cookie), and a benchmark driven by a cookie
+ * that is not the session measures 401s.
+ */
+export async function benchAdminSession(base: string): Promise<string> {
+  const login = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(BENCH_ADMIN),
+  })
+  const session = login.headers.getSetCookie().find((c) => c.startsWith('tms.sid='))
+  if (!session) throw new Error(`login of ${BENCH_ADMIN.email}: ${login.status}, no session cookie`)
+  const cookie = session.split(';')[0]!
+  const me = await fetch(`${base}/auth/me`, { headers: { cookie } })
+  if (!me.ok) throw new Error(`the session cookie of ${BENCH_ADMIN.email} is refused: ${me.status}`)
+  return cookie
+}

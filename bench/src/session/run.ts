@@ -19,7 +19,7 @@ import {
 } from '@tms/testing'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
-import { BENCH_ADMIN, BENCH_SECRET, startBenchApi } from '../api-process.js'
+import { BENCH_SECRET, benchAdminSession, startBenchApi } from '../api-process.js'
 import { cpuSeconds, median, onCore, pinLocalRedis, canPin as pinned, pinSelf } from '../machine.js'
 
 const { values } = parseArgs({
@@ -76,12 +76,7 @@ const started = await startBenchApi({
   wrapper: serverWrapper,
 })
 const api = { child: started.child, url: `${started.base}/auth/me` }
-const login = await fetch(new URL('/auth/login', api.url), {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(BENCH_ADMIN),
-})
-const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
+const cookie = await benchAdminSession(started.base)
 const body = JSON.stringify(await (await fetch(api.url, { headers: { cookie } })).json())
 const ceilingKey = `${prefix}ceiling`
 await redis.set(ceilingKey, body)

@@ -22,7 +22,7 @@ import {
   uniqueName,
 } from '@tms/testing'
 import { Redis } from 'ioredis'
-import { BENCH_ADMIN, startBenchApi } from '../api-process.js'
+import { benchAdminSession, startBenchApi } from '../api-process.js'
 import { cpuSeconds, median, onCore, pinLocalRedis, pinSelf } from '../machine.js'
 
 const { values } = parseArgs({
@@ -95,12 +95,7 @@ const shipmentRequest = () => ({
 
 // Shipments to read and claim: 100 requests turned into shipments by the bulk run.
 const seeder = await startInstance('0')
-const login = await fetch(`${seeder.base}/auth/login`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(BENCH_ADMIN),
-})
-const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
+const cookie = await benchAdminSession(seeder.base)
 const requestIds: string[] = []
 for (let i = 0; i < 100; i++) {
   const reply = await call(seeder.base, cookie, 'POST', '/shipment-requests', shipmentRequest())
