@@ -144,14 +144,19 @@ export async function buildApp({ config, runtime, services }: ApiDependencies): 
     })
     await api.register(authRoutes, { accounts, throttle, devices: new DeviceCookies(config.SESSION_SECRETS) })
     await api.register(userRoutes, { accounts, tokenUsage })
-    await api.register(shipmentRequestRoutes, { requests, jobs })
     await api.register(deviceRoutes, { devices: services.devices })
     await api.register(refurbishmentBatchRoutes, { batches: services.batches })
     await api.register(shipmentRoutes, { shipments, claims })
     await api.register(catalogueRoutes, { catalogue })
     await api.register(adminRoutes, { caches })
-    await api.register(jobRoutes, { jobs })
-    await api.register(shopOrderRoutes, { jobs, quarantine })
+    // What only operators do: fix requests, steer the jobs, sync the shop. Who is calling is
+    // checked once for all of it, before anything is parsed.
+    await api.register(async (operators) => {
+      operators.addHook('onRequest', operators.requireRole('operator'))
+      await operators.register(shipmentRequestRoutes, { requests, jobs })
+      await operators.register(jobRoutes, { jobs })
+      await operators.register(shopOrderRoutes, { jobs, quarantine })
+    })
     issueSession = api.issueSession
   })
   // The warm-up's session (see warm-up.ts), from the context that owns sessions.

@@ -10,6 +10,14 @@ import { addressSchema, itemSchema } from './request-schemas.js'
 const nullableString = { type: ['string', 'null'] } as const
 /** What a device is, and what a batch takes: devices of one model and hardware edition. */
 const modelAndEdition = { modelNumber: { type: 'string' }, hardwareEdition: { type: 'string' } } as const
+/** Who packed it and when, and how and when it left: a shipment and a batch alike. */
+const packedAndShipped = {
+  /** The packing agent's name, for people. */
+  packedBy: nullableString,
+  packedAt: nullableString,
+  trackingNumber: nullableString,
+  shippedAt: nullableString,
+} as const
 
 /**
  * A view's object schema: every field is always there (null when empty) and nothing else is,
@@ -33,13 +41,9 @@ export const shipmentViewSchema = everyFieldAlways({
   status: shipmentStatusSchema,
   items: { type: 'array', items: itemSchema },
   address: addressSchema,
-  /** The packing agent's name, for people. */
-  packedBy: nullableString,
+  ...packedAndShipped,
   /** The packing agent's id: who may ship it besides an operator. */
   packedById: nullableString,
-  packedAt: nullableString,
-  trackingNumber: nullableString,
-  shippedAt: nullableString,
   shopNotifiedAt: nullableString,
   createdAt: { type: 'string' },
   version: { type: 'integer' },
@@ -102,10 +106,7 @@ export const batchViewSchema = everyFieldAlways({
   createdAt: { type: 'string' },
   updatedAt: { type: 'string' },
   deviceCount: { type: 'integer' },
-  packedBy: nullableString,
-  packedAt: nullableString,
-  trackingNumber: nullableString,
-  shippedAt: nullableString,
+  ...packedAndShipped,
   version: { type: 'integer' },
 })
 

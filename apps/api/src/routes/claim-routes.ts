@@ -1,10 +1,16 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import type { Agent } from '@tms/warehouse'
+import { type Agent, hasRole, type Shipper } from '@tms/warehouse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { authErrors, errorBody, idParams } from './schemas.js'
 
 /** The calling person as the agent who claims, packs or ships. */
 export const agentOf = (request: FastifyRequest): Agent => ({ id: request.principal!.id, name: request.principal!.name })
+
+/** The calling person as who ships: the agent who packed it, or an operator, who may ship any. */
+export const shipperOf = (request: FastifyRequest): Shipper => ({
+  ...agentOf(request),
+  mayShipAny: hasRole(request.principal!, 'operator'),
+})
 
 /** Something an agent holds alone while working on it: a shipment, a refurbishment batch. */
 export interface Claimable {

@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { JobsAdmin } from '@tms/jobs'
 import type { FastifyInstance } from 'fastify'
-import { authErrors, errorBody } from './schemas.js'
+import { authErrors, errorBody, listOf } from './schemas.js'
 
 const scheduleParams = {
   type: 'object',
@@ -54,73 +54,57 @@ const runView = {
   additionalProperties: false,
 } as const
 
-/** Operators watch and steer the job runner: schedules, recent runs, pause, resume, run now. */
+/** A schedule as operators see it. */
+const scheduleView = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    every: { type: ['integer', 'null'] },
+    pattern: { type: ['string', 'null'] },
+    tz: { type: ['string', 'null'] },
+    maxRunTimeMs: { type: 'integer' },
+    paused: { type: 'boolean' },
+    nextRunAt: { type: ['string', 'null'] },
+    running: {
+      type: ['object', 'null'],
+      properties: { instance: { type: 'string' }, startedAt: { type: 'string' }, jobId: { type: 'string' } },
+      required: ['instance', 'startedAt', 'jobId'],
+      additionalProperties: false,
+    },
+    lastRun: {
+      type: ['object', 'null'],
+      properties: {
+        startedAt: { type: 'string' },
+        endedAt: { type: ['string', 'null'] },
+        durationMs: { type: ['integer', 'null'] },
+        outcome: { type: 'string' },
+        instance: { type: 'string' },
+        error: { type: ['string', 'null'] },
+        tick: { type: ['string', 'null'] },
+      },
+      required: ['startedAt', 'endedAt', 'durationMs', 'outcome', 'instance', 'error', 'tick'],
+      additionalProperties: false,
+    },
+    version: { type: 'integer' },
+  },
+  required: ['id', 'every', 'pattern', 'tz', 'maxRunTimeMs', 'paused', 'nextRunAt', 'running', 'lastRun', 'version'],
+  additionalProperties: false,
+} as const
+
+/**
+ * Operators watch and steer the job runner: schedules, recent runs, pause, resume, run now.
+ * For operators only: app.ts registers it behind their role check.
+ */
 export async function jobRoutes(parent: FastifyInstance, { jobs }: { jobs: JobsAdmin }) {
   const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
-  const operator = app.requireRole('operator')
-
   app.get(
     '/admin/jobs',
     {
-      onRequest: operator,
       schema: {
         tags: ['jobs'],
         description: 'Each schedule: its interval, paused or not, next run, the run in progress, the last run.',
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'string' },
-                    every: { type: ['integer', 'null'] },
-                    pattern: { type: ['string', 'null'] },
-                    tz: { type: ['string', 'null'] },
-                    maxRunTimeMs: { type: 'integer' },
-                    paused: { type: 'boolean' },
-                    nextRunAt: { type: ['string', 'null'] },
-                    running: {
-                      type: ['object', 'null'],
-                      properties: { instance: { type: 'string' }, startedAt: { type: 'string' }, jobId: { type: 'string' } },
-                      required: ['instance', 'startedAt', 'jobId'],
-                      additionalProperties: false,
-                    },
-                    lastRun: {
-                      type: ['object', 'null'],
-                      properties: {
-                        startedAt: { type: 'string' },
-                        endedAt: { type: ['string', 'null'] },
-                        durationMs: { type: ['integer', 'null'] },
-                        outcome: { type: 'string' },
-                        instance: { type: 'string' },
-                        error: { type: ['string', 'null'] },
-                        tick: { type: ['string', 'null'] },
-                      },
-                      required: ['startedAt', 'endedAt', 'durationMs', 'outcome', 'instance', 'error', 'tick'],
-                      additionalProperties: false,
-                    },
-                    version: { type: 'integer' },
-                  },
-                  required: [
-                    'id',
-                    'every',
-                    'pattern',
-                    'tz',
-                    'maxRunTimeMs',
-                    'paused',
-                    'nextRunAt',
-                    'running',
-                    'lastRun',
-                    'version',
-                  ],
-                  additionalProperties: false,
-                },
-              },
-            },
-          },
+          200: listOf(scheduleView),
           ...authErrors,
         },
       },
@@ -131,7 +115,6 @@ export async function jobRoutes(parent: FastifyInstance, { jobs }: { jobs: JobsA
   app.get(
     '/admin/jobs/:id/runs',
     {
-      onRequest: operator,
       schema: {
         tags: ['jobs'],
         params: scheduleParams,
@@ -141,7 +124,7 @@ export async function jobRoutes(parent: FastifyInstance, { jobs }: { jobs: JobsA
           additionalProperties: false,
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: runView } } },
+          200: listOf(runView),
           ...authErrors,
           404: errorBody,
         },
@@ -154,7 +137,6 @@ export async function jobRoutes(parent: FastifyInstance, { jobs }: { jobs: JobsA
     app.post(
       `/admin/jobs/:id/${action}`,
       {
-        onRequest: operator,
         schema: { tags: ['jobs'], params: scheduleParams, response: { 204: { type: 'null' }, ...authErrors, 404: errorBody } },
       },
       async (request, reply) => {
@@ -167,7 +149,6 @@ export async function jobRoutes(parent: FastifyInstance, { jobs }: { jobs: JobsA
   app.post(
     '/admin/jobs/:id/run',
     {
-      onRequest: operator,
       schema: {
         tags: ['jobs'],
         description: 'Runs the job now on exactly one worker; while one such run waits or runs, the same job id is returned.',

@@ -3,14 +3,23 @@ import {
   batchDeviceSchema,
   batchStatusSchema,
   batchViewSchema,
-  hasRole,
   MAX_DEVICES_PER_ADD,
   type RefurbishmentBatches,
   textLines,
 } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
-import { agentOf, claimRoutes } from './claim-routes.js'
-import { authErrors, cursorQuery, deviceId, errorBody, hardwareEdition, idParams, modelNumber, uuid } from './schemas.js'
+import { agentOf, claimRoutes, shipperOf } from './claim-routes.js'
+import {
+  authErrors,
+  cursorQuery,
+  deviceId,
+  errorBody,
+  hardwareEdition,
+  idParams,
+  modelNumber,
+  shipBody,
+  uuid,
+} from './schemas.js'
 
 const description = textLines(500)
 
@@ -259,22 +268,10 @@ export async function refurbishmentBatchRoutes(parent: FastifyInstance, { batche
         description:
           '"Ship refurbishment batch": PACKED → SHIPPED, every device SHIPPED with the tracking number; by the agent who packed it, or an operator. Sent again with the same number it completes a ship that was cut short.',
         params: idParams,
-        body: {
-          type: 'object',
-          properties: { trackingNumber: { type: 'string', pattern: '^[A-Za-z0-9-]{4,40}$' } },
-          required: ['trackingNumber'],
-          additionalProperties: false,
-        },
+        body: shipBody,
         response: one,
       },
     },
-    async (request) => {
-      const principal = request.principal!
-      return batches.ship(request.params.id, request.body.trackingNumber, {
-        id: principal.id,
-        name: principal.name,
-        mayShipAny: hasRole(principal, 'operator'),
-      })
-    },
+    async (request) => batches.ship(request.params.id, request.body.trackingNumber, shipperOf(request)),
   )
 }

@@ -1,6 +1,7 @@
 import {
   addressSchema,
   DEVICE_ID_PATTERN,
+  dataProblemSchema,
   itemSchema,
   ROLES,
   shipmentRequestViewSchema,
@@ -67,15 +68,8 @@ export const errorBody = {
     },
     error: { type: 'string' },
     message: { type: 'string' },
-    details: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { field: { type: 'string' }, message: { type: 'string' } },
-        required: ['field', 'message'],
-        additionalProperties: false,
-      },
-    },
+    /** What was wrong, field by field, shaped as a shipment request's data problems. */
+    details: { type: 'array', items: dataProblemSchema },
   },
   required: ['statusCode', 'code', 'error', 'message'],
   additionalProperties: false,
@@ -89,6 +83,23 @@ export const address = addressSchema
 export const shipmentRequestView = shipmentRequestViewSchema
 export const shipmentStatus = shipmentStatusSchema
 export const shipmentView = shipmentViewSchema
+
+/** Shipping a shipment or a refurbishment batch: the carrier's tracking number. */
+export const shipBody = {
+  type: 'object',
+  properties: { trackingNumber: { type: 'string', pattern: '^[A-Za-z0-9-]{4,40}$' } },
+  required: ['trackingNumber'],
+  additionalProperties: false,
+} as const
+
+/** A list answered whole, as `{ items }`. */
+export const listOf = <const Item>(item: Item) =>
+  ({
+    type: 'object',
+    properties: { items: { type: 'array', items: item } },
+    required: ['items'],
+    additionalProperties: false,
+  }) as const
 
 export const limitQuery = { type: 'integer', minimum: 1, maximum: 500, default: 100 } as const
 

@@ -1,8 +1,8 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import { hasRole, type PackingClaims, type Shipments } from '@tms/warehouse'
+import type { PackingClaims, Shipments } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
-import { agentOf, claimRoutes } from './claim-routes.js'
-import { authErrors, errorBody, idParams, limitQuery, shipmentStatus, shipmentView } from './schemas.js'
+import { agentOf, claimRoutes, shipperOf } from './claim-routes.js'
+import { authErrors, errorBody, idParams, limitQuery, shipBody, shipmentStatus, shipmentView } from './schemas.js'
 
 export async function shipmentRoutes(
   parent: FastifyInstance,
@@ -110,25 +110,12 @@ export async function shipmentRoutes(
         tags: ['shipments'],
         description: 'By the agent who packed it, or an operator.',
         params: idParams,
-        body: {
-          type: 'object',
-          properties: { trackingNumber: { type: 'string', pattern: '^[A-Za-z0-9-]{4,40}$' } },
-          required: ['trackingNumber'],
-          additionalProperties: false,
-        },
+        body: shipBody,
         response: one,
       },
     },
-    async (request) => {
-      const { trackingNumber } = request.body
-      const principal = request.principal!
-      const shipped = await shipments.ship(request.params.id, trackingNumber, {
-        id: principal.id,
-        mayShipAny: hasRole(principal, 'operator'),
-      })
-      // The shop is told by a worker's notify-shipped run: shipping marked its notification DUE.
-      return shipped
-    },
+    // The shop is told by a worker's notify-shipped run: shipping marked its notification DUE.
+    async (request) => shipments.ship(request.params.id, request.body.trackingNumber, shipperOf(request)),
   )
 
   app.post(

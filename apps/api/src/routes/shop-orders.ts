@@ -2,7 +2,7 @@ import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-
 import { type JobsAdmin, SCHEDULED_JOBS } from '@tms/jobs'
 import type { QuarantinedOrders } from '@tms/warehouse'
 import type { FastifyInstance } from 'fastify'
-import { authErrors, errorBody, limitQuery } from './schemas.js'
+import { authErrors, errorBody, limitQuery, listOf } from './schemas.js'
 
 const quarantinedOrderView = {
   type: 'object',
@@ -18,18 +18,20 @@ const quarantinedOrderView = {
   additionalProperties: false,
 } as const
 
-/** The web shop's orders: sync now, and what the sync could not turn into shipment requests. */
-export async function shopOrderRoutes(
-  parent: FastifyInstance,
-  { jobs, quarantine }: { jobs: JobsAdmin; quarantine: QuarantinedOrders },
-) {
-  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
-  const operator = app.requireRole('operator')
+export interface ShopOrderRoutesOptions {
+  jobs: JobsAdmin
+  quarantine: QuarantinedOrders
+}
 
+/**
+ * The web shop's orders: sync now, and what the sync could not turn into shipment requests.
+ * For operators only: app.ts registers it behind their role check.
+ */
+export async function shopOrderRoutes(parent: FastifyInstance, { jobs, quarantine }: ShopOrderRoutesOptions) {
+  const app = parent.withTypeProvider<JsonSchemaToTsProvider>()
   app.post(
     '/orders/sync',
     {
-      onRequest: operator,
       schema: {
         tags: ['shop orders'],
         description:
@@ -43,14 +45,13 @@ export async function shopOrderRoutes(
   app.get(
     '/quarantined-orders',
     {
-      onRequest: operator,
       schema: {
         tags: ['shop orders'],
         description:
           'Orders from the web shop that no shipment request could be made of (no lines, a quantity that is no number, an invalid id), newest first, each with what was wrong and what arrived (cut at 4 KB). The sync moved past them.',
         querystring: { type: 'object', properties: { limit: limitQuery }, additionalProperties: false },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: quarantinedOrderView } } },
+          200: listOf(quarantinedOrderView),
           ...authErrors,
         },
       },
