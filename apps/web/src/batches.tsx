@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiProblem, api } from './api.js'
 import { usePolling, useStep } from './hooks.js'
 import type { ScreenProps } from './session.js'
+import { WorkList } from './work-list.js'
 
 /** The batch claim lasts PACKING_CLAIM_TTL_SECONDS like a shipment's; claiming again renews it. */
 const RENEW_EVERY_MS = 30_000
@@ -48,28 +49,23 @@ function BatchList({ user, fail, onOpen }: ScreenProps & { onOpen: (batch: Batch
       <h2 id="batches-heading">Refurbishment batches</h2>
       {batches === null && <p>Loading…</p>}
       {batches?.length === 0 && <p>No batch to fill or ship. An operator creates batches.</p>}
-      <ul class="shipments" aria-label="Refurbishment batches">
-        {batches?.map((batch) => (
-          <li key={batch.id}>
-            <div>
-              <strong>Batch #{batch.number}</strong>
-              <span>{batch.description}</span>
-              <span>
-                {batch.modelNumber} {batch.hardwareEdition} · {batch.deviceCount} devices · {batch.status.toLowerCase()}
-              </span>
-            </div>
-            <button
-              type="button"
-              class="primary"
-              disabled={busy}
-              aria-label={`Open batch #${batch.number}`}
-              onClick={() => openBatch(batch)}
-            >
-              Open
-            </button>
-          </li>
-        ))}
-      </ul>
+      {batches && (
+        <WorkList
+          label="Refurbishment batches"
+          busy={busy}
+          items={batches.map((batch) => ({
+            key: batch.id,
+            title: `Batch #${batch.number}`,
+            details: [
+              batch.description,
+              `${batch.modelNumber} ${batch.hardwareEdition} · ${batch.deviceCount} devices · ${batch.status.toLowerCase()}`,
+            ],
+            action: 'Open',
+            actionLabel: `Open batch #${batch.number}`,
+            onAction: () => openBatch(batch),
+          }))}
+        />
+      )}
     </section>
   )
 }

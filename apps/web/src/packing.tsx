@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { api } from './api.js'
 import { usePolling, useStep } from './hooks.js'
 import type { ScreenProps } from './session.js'
+import { WorkList } from './work-list.js'
 
 const OPEN_SHIPMENT = 'tms.openShipment'
 /** The claim lasts PACKING_CLAIM_TTL_SECONDS (120 s by default); renewing every 30 s survives three lost renewals. */
@@ -79,28 +80,23 @@ function Pending({ user, fail, onOpen }: ScreenProps & { onOpen: (shipment: Ship
       <h2 id="pending-heading">Pending shipments</h2>
       {items === null && <p>Loading…</p>}
       {items?.length === 0 && <p>Nothing to pack right now. The list refreshes on its own.</p>}
-      <ul class="shipments" aria-label="Pending shipments">
-        {items?.map((shipment) => (
-          <li key={shipment.id}>
-            <div>
-              <strong>Order {shipment.orderId}</strong>
-              <span>{shipment.items.map((i) => `${i.quantity} × ${i.sku}`).join(', ')}</span>
-              <span>
-                {shipment.address.city}, {shipment.address.country}
-              </span>
-            </div>
-            <button
-              type="button"
-              class="primary"
-              disabled={busy}
-              aria-label={`Claim order ${shipment.orderId}`}
-              onClick={() => claim(shipment)}
-            >
-              Claim
-            </button>
-          </li>
-        ))}
-      </ul>
+      {items && (
+        <WorkList
+          label="Pending shipments"
+          busy={busy}
+          items={items.map((shipment) => ({
+            key: shipment.id,
+            title: `Order ${shipment.orderId}`,
+            details: [
+              shipment.items.map((i) => `${i.quantity} × ${i.sku}`).join(', '),
+              `${shipment.address.city}, ${shipment.address.country}`,
+            ],
+            action: 'Claim',
+            actionLabel: `Claim order ${shipment.orderId}`,
+            onAction: () => claim(shipment),
+          }))}
+        />
+      )}
     </section>
   )
 }
