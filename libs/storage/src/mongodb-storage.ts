@@ -161,15 +161,10 @@ export class MongoStorage implements Storage {
     return Object.fromEntries(groups.map((g) => [g._id ?? '', g.n]))
   }
 
-  async update<T>(
-    spec: CollectionSpec<T>,
-    current: Stored<T>,
-    patch: Partial<T>,
-    options: UpdateOptions = {},
-  ): Promise<Stored<T>> {
+  async update<T>(spec: CollectionSpec<T>, current: Stored<T>, patch: Partial<T>, options?: UpdateOptions): Promise<Stored<T>> {
     const coll = await this.#collection(spec)
     const write = planWrite(spec, current, patch)
-    const token = options.fencingToken ?? null
+    const token = options?.fencingToken ?? null
     const filter: Filter<RecordDocument> = { _id: current.id, version: current.version }
     if (token !== null) filter.$or = [{ fence: null }, { fence: { $lte: token } }]
     const set: Document = { schemaVersion: write.schemaVersion, updatedAt: new Date() }

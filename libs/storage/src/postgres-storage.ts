@@ -204,14 +204,9 @@ export class PostgresStorage implements Storage {
     return Object.fromEntries(rows.map((row) => [row.key ?? '', Number(row.n)]))
   }
 
-  async update<T>(
-    spec: CollectionSpec<T>,
-    current: Stored<T>,
-    patch: Partial<T>,
-    options: UpdateOptions = {},
-  ): Promise<Stored<T>> {
+  async update<T>(spec: CollectionSpec<T>, current: Stored<T>, patch: Partial<T>, options?: UpdateOptions): Promise<Stored<T>> {
     const write = planWrite(spec, current, patch)
-    const token = options.fencingToken ?? null
+    const token = options?.fencingToken ?? null
     const { rows } = await this.#query<Row>(
       spec,
       `UPDATE ${spec.name}
