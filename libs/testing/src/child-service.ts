@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
+import { type Exit, isRunning, stopChild } from '@tms/sandbox'
 
 export interface LogLine {
   level?: string
@@ -19,11 +20,6 @@ export interface ChildServiceOptions {
   wrapper?: string[]
   /** Keep stdin open so the test can send the fixture commands (see `send`). */
   stdin?: boolean
-}
-
-export interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
 }
 
 /**
@@ -115,22 +111,15 @@ export class ChildService {
   }
 
   signal(signal: NodeJS.Signals): void {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal)
+    if (this.running) this.process.kill(signal)
   }
 
   get running(): boolean {
-    return this.process.exitCode === null && this.process.signalCode === null
+    return isRunning(this.process)
   }
 
-  async stop(timeoutMs = 10_000): Promise<Exit> {
-    if (!this.running) return this.exited
-    this.signal('SIGTERM')
-    const timer = setTimeout(() => this.signal('SIGKILL'), timeoutMs)
-    try {
-      return await this.exited
-    } finally {
-      clearTimeout(timer)
-    }
+  stop(timeoutMs = 10_000): Promise<Exit> {
+    return stopChild(this.process, this.exited, timeoutMs)
   }
 }
 

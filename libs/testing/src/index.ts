@@ -1,6 +1,6 @@
 export { deleteKeys, dropSchema, seededRandom, uniqueName } from '@tms/sandbox'
 export { generousBound } from './bounds.js'
-export { ChildService, type ChildServiceOptions, type Exit, type LogLine, startChildService } from './child-service.js'
+export { ChildService, type ChildServiceOptions, type LogLine, startChildService } from './child-service.js'
 export { eventually } from './eventually.js'
 export { freePort } from './free-port.js'
 export {

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { createWriteStream, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { type Exit, isRunning, stopChild } from '@tms/sandbox'
 import type { Release } from './release.js'
 import { dieWithSupervisor } from './supervision.js'
 
@@ -12,11 +13,6 @@ const ENTRY: Record<AppName, string> = {
   api: 'apps/api/dist/main.js',
   worker: 'apps/worker/dist/main.js',
   shop: 'apps/shop-sim/dist/main.js',
-}
-
-export interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
 }
 
 /**
@@ -96,7 +92,7 @@ export class AppInstance {
   }
 
   get running(): boolean {
-    return this.#child.exitCode === null && this.#child.signalCode === null
+    return isRunning(this.#child)
   }
 
   /**
@@ -159,13 +155,7 @@ export class AppInstance {
   }
 
   /** SIGTERM, then waits for its exit (SIGKILL past `timeoutMs`). */
-  async stop(timeoutMs = 60_000): Promise<Exit> {
-    this.signal('SIGTERM')
-    const timer = setTimeout(() => this.signal('SIGKILL'), timeoutMs)
-    try {
-      return await this.exited
-    } finally {
-      clearTimeout(timer)
-    }
+  stop(timeoutMs = 60_000): Promise<Exit> {
+    return stopChild(this.#child, this.exited, timeoutMs)
   }
 }
