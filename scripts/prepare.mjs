@@ -21,8 +21,9 @@ const DEBIAN_PACKAGES = {
   // the local cluster's load balancer
   start: ['haproxy'],
   rehearse: ['haproxy'],
-  // the rehearsal test (HAProxy) and its report rendered in a real browser (Chromium)
-  test: ['haproxy', 'chromium'],
+  // the rehearsal test (HAProxy), its report rendered in a real browser (Chromium), and the AWS
+  // CLI's own validation of the ECS definitions (deploy/test)
+  test: ['haproxy', 'chromium', 'awscli'],
 }
 
 const say = (line) => process.stderr.write(`[prepare] ${line}\n`)

@@ -1,14 +1,21 @@
 import t from 'tap'
-import { API_BASE_MIB, clone, type Doc, longestRequestMs, readJson, readYaml, scryptMiB } from './manifests.js'
+import { appDocs, OVERLAYS, render } from './kustomize.js'
+import { API_BASE_MIB, clone, type Doc, longestRequestMs, readJson, scryptMiB } from './manifests.js'
 import { ecsApi, ecsWorker, kubernetesApi, kubernetesWorker, localCluster } from './zero-downtime-rules.js'
 
 const facts = { longestRequestMs: longestRequestMs(), scryptMiB: scryptMiB(), apiBaseMiB: API_BASE_MIB }
-const k8sApi = readYaml('k8s/api.yaml')
-const k8sWorker = readYaml('k8s/worker.yaml')
+const rendered = Object.fromEntries(OVERLAYS.map((overlay) => [overlay, render(overlay)]))
+const k8sApi = appDocs(rendered.production!, 'api')
+const k8sWorker = appDocs(rendered.production!, 'worker')
 const ecs = {
   apiTask: readJson('ecs/api-task-definition.json'),
   apiService: readJson('ecs/api-service.json'),
-  apiLb: readJson('ecs/api-load-balancer.json'),
+  /** The balancer in front of the API, as the three elbv2 commands' inputs set it up. */
+  apiLb: {
+    targetGroup: readJson('ecs/api-target-group.json'),
+    targetGroupAttributes: readJson('ecs/api-target-group-attributes.json').Attributes,
+    loadBalancerAttributes: readJson('ecs/api-load-balancer-attributes.json').Attributes,
+  },
   workerTask: readJson('ecs/worker-task-definition.json'),
   workerService: readJson('ecs/worker-service.json'),
 }
@@ -19,8 +26,10 @@ t.test('the longest request is read from the API itself', async (t) => {
 })
 
 t.test('every deployment definition keeps the zero-downtime rules', async (t) => {
-  t.same(kubernetesApi(k8sApi, facts), [], 'k8s/api.yaml')
-  t.same(kubernetesWorker(k8sWorker), [], 'k8s/worker.yaml')
+  for (const [overlay, docs] of Object.entries(rendered)) {
+    t.same(kubernetesApi(appDocs(docs, 'api'), facts), [], `k8s/overlays/${overlay}: the API`)
+    t.same(kubernetesWorker(appDocs(docs, 'worker')), [], `k8s/overlays/${overlay}: the worker`)
+  }
   t.same(ecsApi(ecs.apiTask, ecs.apiService, ecs.apiLb, facts), [], 'ecs/api-*')
   t.same(ecsWorker(ecs.workerTask, ecs.workerService), [], 'ecs/worker-*')
   t.same(localCluster(local, facts), [], 'local/cluster.json')
@@ -33,7 +42,8 @@ function broken<T>(original: T, breakIt: (copy: Doc) => void, check: (copy: T) =
   return check(copy)
 }
 
-const apiContainer = (docs: Doc[]) => docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0]
+const deployment = (docs: Doc[]) => docs.find((d) => d.kind === 'Deployment')
+const apiContainer = (docs: Doc[]) => deployment(docs).spec.template.spec.containers[0]
 const setEnv = (list: Array<{ name: string; value?: string }>, name: string, value: string) => {
   const entry = list.find((e) => e.name === name)
   if (entry) entry.value = value
@@ -46,7 +56,7 @@ t.test('a deliberately broken Kubernetes API manifest fails, naming the rule', a
     [
       'capacity may drop',
       (d) => {
-        d[0].spec.strategy.rollingUpdate.maxUnavailable = 1
+        deployment(d).spec.strategy.rollingUpdate.maxUnavailable = 1
       },
       /maxUnavailable is 0/,
     ],
@@ -60,7 +70,7 @@ t.test('a deliberately broken Kubernetes API manifest fails, naming the rule', a
     [
       'grace shorter than drain + longest request',
       (d) => {
-        d[0].spec.template.spec.terminationGracePeriodSeconds = 30
+        deployment(d).spec.template.spec.terminationGracePeriodSeconds = 30
       },
       /terminationGracePeriodSeconds \(30\)/,
     ],
@@ -102,7 +112,7 @@ t.test('a deliberately broken Kubernetes API manifest fails, naming the rule', a
 })
 
 t.test('a deliberately broken Kubernetes worker manifest fails', async (t) => {
-  const container = (d: Doc[]) => d[0].spec.template.spec.containers[0]
+  const container = (d: Doc[]) => deployment(d).spec.template.spec.containers[0]
   t.match(
     broken(k8sWorker, (d) => setEnv(container(d).env, 'WORKER_SHUTDOWN_TIMEOUT_MS', '900000'), kubernetesWorker).join('\n'),
     /terminationGracePeriodSeconds \(630\) is above WORKER_SHUTDOWN_TIMEOUT_MS \(900000\)/,

@@ -2,19 +2,11 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { REQUEST_TIMEOUT_MS } from '@tms/lifecycle'
 import { scryptMemoryBytes } from '@tms/warehouse'
-import { parseAllDocuments } from 'yaml'
 
 export const DEPLOY = fileURLToPath(new URL('../', import.meta.url))
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are free-form documents, checked field by field
 export type Doc = any
-
-/** Every document of a Kubernetes YAML file; a YAML error fails loudly. */
-export function readYaml(file: string): Doc[] {
-  const docs = parseAllDocuments(readFileSync(`${DEPLOY}${file}`, 'utf8'))
-  for (const doc of docs) if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]!.message}`)
-  return docs.map((d) => d.toJS()).filter(Boolean)
-}
 
 export function readJson(file: string): Doc {
   return JSON.parse(readFileSync(`${DEPLOY}${file}`, 'utf8'))
