@@ -21,9 +21,13 @@ const DEBIAN_PACKAGES = {
   // the local cluster's load balancer
   start: ['haproxy'],
   rehearse: ['haproxy'],
-  // the rehearsal test (HAProxy), its report rendered in a real browser (Chromium), and the AWS
-  // CLI's own validation of the ECS definitions (deploy/test)
-  test: ['haproxy', 'chromium', 'awscli'],
+  // the rehearsal test (HAProxy), its report rendered in a real browser (Chromium), the AWS CLI's
+  // own validation of the ECS definitions (deploy/test), and the images built and run as
+  // containers (scripts/images/test/cluster)
+  test: ['haproxy', 'chromium', 'awscli', 'podman', 'runc', 'debootstrap'],
+  // the container images: podman (with runc, which this machine's cgroups need) and debootstrap
+  // for a local base image where no registry is reachable
+  images: ['podman', 'runc', 'debootstrap'],
 }
 
 const say = (line) => process.stderr.write(`[prepare] ${line}\n`)
