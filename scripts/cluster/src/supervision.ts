@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { basename } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /** util-linux's setpriv sets PR_SET_PDEATHSIG, then execs the command: the signal survives exec. */
@@ -123,7 +124,20 @@ function canListen(port: number): Promise<boolean> {
 export function listenerOf(port: number): string | undefined {
   const ss = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' })
   const found = /users:\(\("([^"]+)",pid=(\d+)/.exec(ss.stdout ?? '')
-  return found ? `${found[1]} (pid ${found[2]})` : undefined
+  return found ? `${programOf(found[2]!) ?? found[1]} (pid ${found[2]})` : undefined
+}
+
+/**
+ * The program a process runs, as its command line names it: ss reports the thread's name, and
+ * Node 24 names its main thread MainThread, which tells a person nothing.
+ */
+function programOf(pid: string): string | undefined {
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]
+    return argv0 ? basename(argv0) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Throws PortTakenError naming the first port something else listens on, and who. */

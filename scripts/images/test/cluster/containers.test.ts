@@ -5,12 +5,15 @@
  */
 import { Agent, request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { REPO_ROOT } from '@tms/cluster'
 import {
   ensureTestDatabase,
   eventually,
   freePort,
   isolatedDatabaseUrl,
   isolatedRedisPrefix,
+  sqlClient,
+  startChildService,
   TEST_REDIS_URL,
   uniqueName,
 } from '@tms/testing'
@@ -198,4 +201,67 @@ t.test('the worker container: ready read-only, its health check passes, podman s
     [],
     'every line is JSON',
   )
+})
+
+t.test('podman stop -t 120 while a job runs: the job finishes its work, then the worker exits 0', async (t) => {
+  // The web shop, simulated on the host, with 12 orders and a first answer 15 s slow: the
+  // worker's first sync-orders run (its schedule ticks once as the worker starts) is in flight.
+  const shop = startChildService(t, {
+    name: 'shop',
+    script: `${REPO_ROOT}apps/shop-sim/dist/main.js`,
+    env: {
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      SHOP_FAULTS: 'true',
+      SHOP_INITIAL_ORDERS: '12',
+      SHOP_ORDERS_PER_MINUTE: '0',
+      SHOP_PROBLEM_RATE: '0',
+    },
+  })
+  const shopUrl = `http://127.0.0.1:${(await shop.waitForLog((l) => l.msg === 'listening', 30_000)).port as number}`
+  const fault = await fetch(`${shopUrl}/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode: 'slow', requests: 1, delayMs: 15_000 }),
+  })
+  t.equal(fault.status, 200, 'the shop answers its first request slowly')
+  const databaseUrl = isolatedDatabaseUrl(t)
+  const port = await freePort()
+  const container = new AppContainer(uniqueName('tms-worker'), image('worker'), {
+    HOST: '127.0.0.1',
+    WORKER_HEALTH_PORT: String(port),
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: isolatedRedisPrefix(t),
+    DATABASE_URL: databaseUrl,
+    SHOP_API_URL: shopUrl,
+    SHOP_TIMEOUT_MS: '60000',
+  })
+  t.teardown(() => container.remove())
+  await container.waitUntilReady(`http://127.0.0.1:${port}/health/ready`)
+  const sql = await sqlClient(t, databaseUrl)
+  const run = async () =>
+    (
+      await sql
+        .query<{ data: { id: string; outcome: string; endedAt: string | null } }>(
+          "SELECT data FROM job_runs WHERE data->>'scheduleId' = 'sync-orders' ORDER BY data->>'startedAt' LIMIT 1",
+        )
+        .catch(() => ({ rows: [] }))
+    ).rows[0]?.data
+  const running = (
+    await eventually(
+      async () => {
+        const first = await run()
+        return first?.outcome === 'running' ? first : undefined
+      },
+      { what: 'the sync running' },
+    )
+  ).value
+  const stoppedAt = Date.now()
+  const { code } = await container.stop(120)
+  t.equal(code, 0, `exit 0, ${Date.now() - stoppedAt} ms after podman stop`)
+  const finished = await run()
+  t.match(finished, { id: running!.id, outcome: 'succeeded' }, 'the run in flight at the stop finished')
+  t.ok(Date.parse(finished!.endedAt!) >= stoppedAt, 'after the stop: the worker waited for it')
+  const { rows } = await sql.query<{ n: string }>('SELECT count(*) AS n FROM shipment_requests')
+  t.equal(Number(rows[0]!.n), 12, 'every order became a shipment request')
 })
