@@ -7,7 +7,7 @@
 #
 # `npm run images` builds both (with a local base image where no registry is reachable).
 # The runtime images hold the app's build, its libs' builds and its production dependencies,
-# nothing else: no TypeScript, no tests, no dev tools (deploy/test checks the images).
+# nothing else: no TypeScript, no tests, no dev tools (scripts/images/test/cluster checks them).
 
 # Any image with Node 24 at /usr/local/bin/node, npm, and a user `node` (uid 1000).
 ARG NODE_IMAGE=docker.io/library/node:24-bookworm-slim

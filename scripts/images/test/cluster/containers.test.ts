@@ -59,14 +59,19 @@ function http(url: string, path: string, options: { method?: string; body?: unkn
   })
 }
 
+/** Redis and PostgreSQL as every container of a test sees them: the machine's, a prefix and a schema of its own. */
+const stores = (t: Test) => ({
+  HOST: '127.0.0.1',
+  REDIS_URL: TEST_REDIS_URL,
+  REDIS_KEY_PREFIX: isolatedRedisPrefix(t),
+  DATABASE_URL: isolatedDatabaseUrl(t),
+})
+
 async function startApi(t: Test, extra: Record<string, string> = {}) {
   const port = await freePort()
   const container = new AppContainer(uniqueName('tms-api'), image('api'), {
-    HOST: '127.0.0.1',
+    ...stores(t),
     PORT: String(port),
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: isolatedRedisPrefix(t),
-    DATABASE_URL: isolatedDatabaseUrl(t),
     SESSION_SECRETS: 'container-test-secret-container-test-secret',
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
@@ -178,19 +183,16 @@ t.test('podman stop -t 120 under load: every request answered, the drain served,
   t.match(phases.join(' '), /readiness-off.*done/, `the shutdown went through its steps: ${phases.join(', ')}`)
 })
 
-t.test('the worker container: ready read-only, its health check passes, podman stop exits 0', async (t) => {
+async function startWorker(t: Test, env: Record<string, string>) {
   const port = await freePort()
-  const container = new AppContainer(uniqueName('tms-worker'), image('worker'), {
-    HOST: '127.0.0.1',
-    WORKER_HEALTH_PORT: String(port),
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: isolatedRedisPrefix(t),
-    DATABASE_URL: isolatedDatabaseUrl(t),
-    SHOP_API_URL: 'http://127.0.0.1:9',
-  })
+  const container = new AppContainer(uniqueName('tms-worker'), image('worker'), { WORKER_HEALTH_PORT: String(port), ...env })
   t.teardown(() => container.remove())
-  const url = `http://127.0.0.1:${port}`
-  await container.waitUntilReady(`${url}/health/ready`)
+  await container.waitUntilReady(`http://127.0.0.1:${port}/health/ready`)
+  return container
+}
+
+t.test('the worker container: ready read-only, its health check passes, podman stop exits 0', async (t) => {
+  const container = await startWorker(t, { ...stores(t), SHOP_API_URL: 'http://127.0.0.1:9' })
   const health = await podman(['healthcheck', 'run', container.name])
   t.equal(health.code, 0, `the image's HEALTHCHECK passes ${health.output.trim()}`)
   t.equal((await container.exec(['id', '-u'])).output.trim(), '1000')
@@ -225,20 +227,9 @@ t.test('podman stop -t 120 while a job runs: the job finishes its work, then the
     body: JSON.stringify({ mode: 'slow', requests: 1, delayMs: 15_000 }),
   })
   t.equal(fault.status, 200, 'the shop answers its first request slowly')
-  const databaseUrl = isolatedDatabaseUrl(t)
-  const port = await freePort()
-  const container = new AppContainer(uniqueName('tms-worker'), image('worker'), {
-    HOST: '127.0.0.1',
-    WORKER_HEALTH_PORT: String(port),
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: isolatedRedisPrefix(t),
-    DATABASE_URL: databaseUrl,
-    SHOP_API_URL: shopUrl,
-    SHOP_TIMEOUT_MS: '60000',
-  })
-  t.teardown(() => container.remove())
-  await container.waitUntilReady(`http://127.0.0.1:${port}/health/ready`)
-  const sql = await sqlClient(t, databaseUrl)
+  const env = { ...stores(t), SHOP_API_URL: shopUrl, SHOP_TIMEOUT_MS: '60000' }
+  const container = await startWorker(t, env)
+  const sql = await sqlClient(t, env.DATABASE_URL)
   const run = async () =>
     (
       await sql
