@@ -89,5 +89,10 @@ export async function buildImages(options: {
     if (result.code !== 0) throw new Error(`podman build ${image} failed:\n${result.output.slice(-4000)}`)
     built.push({ app, image, sizeBytes: imageSize(image), seconds: (Date.now() - started) / 1000 })
   }
+  // Every build leaves its stages behind untagged, about a gigabyte each, and a changed source
+  // tree invalidates them all (the build copies it first): kept, they only fill the disk. The
+  // base image is tagged and stays.
+  const pruned = await podman(['image', 'prune', '--force'])
+  if (pruned.code === 0) options.log(`removed ${pruned.output.trim().split('\n').filter(Boolean).length} untagged images`)
   return built
 }

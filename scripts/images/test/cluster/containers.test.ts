@@ -23,7 +23,9 @@ import { AppContainer, buildImages, podman, podmanSync } from '../../src/index.j
 const ADMIN = { email: 'admin@test.local', password: 'admin password for container tests' }
 const DRAIN_MS = 3000
 
-const built = await buildImages({ log: (line) => t.comment(line) })
+// One tag for every run of this test, so that each run replaces the last run's images instead
+// of adding two per commit.
+const built = await buildImages({ tag: 'container-test', log: (line) => t.comment(line) })
 const image = (app: 'api' | 'worker') => built.find((b) => b.app === app)!.image
 for (const b of built) t.comment(`${b.image}: ${(b.sizeBytes / 2 ** 20).toFixed(0)} MiB, built in ${b.seconds.toFixed(0)} s`)
 await ensureTestDatabase()
